@@ -1,0 +1,127 @@
+# slurm-vcluster — plain GNU make. `make`, `make check`, `make demo`,
+# `make SANITIZE=1 …` (ASan+UBSan, built into build-san/), `make install`.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := jansson sqlite3 munge
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# Debian's libslurm-dev ships no .pc file; fall back to plain -lslurm.
+SLURM_CFLAGS := $(shell $(PKG_CONFIG) --cflags slurm 2>/dev/null)
+SLURM_LIBS   := $(shell $(PKG_CONFIG) --libs slurm 2>/dev/null || echo -lslurm)
+CMOCKA_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka)
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
+        -Wmissing-prototypes -Wstrict-prototypes
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SANLD := -fsanitize=address,undefined
+else
+BUILD ?= build
+OPT := -O2 -g
+SANLD :=
+endif
+
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc
+CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
+LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
+LIBS     := $(PKG_LIBS) $(SLURM_LIBS)
+
+LIB_SRC  := $(wildcard lib/*.c)
+SW_SRC   := $(wildcard switchcfg/*.c)
+VA_CORE  := $(filter-out vlanalloc/vlanallocd.c vlanalloc/vlanalloc.c,$(wildcard vlanalloc/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBVC   := $(BUILD)/libvc.a
+LIBSW   := $(BUILD)/libswitchcfg.a
+LIBVA   := $(BUILD)/libvlanalloc.a
+DAEMON  := $(BUILD)/bin/vlanallocd
+CLI     := $(BUILD)/bin/vlanalloc
+UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+PROGS   := $(DAEMON) $(CLI)
+
+.PHONY: all deps check unit integration bench demo install clean
+all: $(PROGS) $(TOOLS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBVC): $(call obj,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+$(LIBSW): $(call obj,$(SW_SRC))
+	$(AR) rcs $@ $^
+$(LIBVA): $(call obj,$(VA_CORE))
+	$(AR) rcs $@ $^
+
+ALL_LIBS := $(LIBVA) $(LIBSW) $(LIBVC)
+
+$(BUILD)/bin/vlanallocd: $(call obj,vlanalloc/vlanallocd.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/bin/vlanalloc: $(call obj,vlanalloc/vlanalloc.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# deps: install every Debian package the build, tests and demo need (idempotent).
+deps:
+	scripts/deps
+
+# unit: cmocka tests; each prints its own summary ("[  PASSED  ] N test(s).").
+unit: $(UNITS)
+	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
+
+# integration: real munged + real vlanallocd, driven through the real CLIs.
+integration: all
+	tests/integration/run $(BUILD)
+
+# check: the whole suite — packages, hardened build, unit tests plain and
+# under ASan+UBSan, integration against the sanitized daemon and then the
+# hardened one.
+check: deps
+	$(MAKE) unit
+	$(MAKE) SANITIZE=1 unit
+	$(MAKE) SANITIZE=1 integration
+	$(MAKE) integration
+
+bench: all $(BENCHES)
+	@set -e; for b in $(BENCHES); do $$b $(BUILD); done
+
+demo: deps all
+	scripts/demo $(BUILD)
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/vlanallocd
+	install -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/vlanalloc
+	install -m 0644 man/vcluster.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/vlanalloc.8 man/vlanallocd.8 $(DESTDIR)$(MANDIR)/man8/
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,25 @@
+/* client.h — call vlanallocd.
+ *
+ * The request is sealed with the caller's munge identity and sent over the
+ * Unix socket in StateDir when this host has one (the controller host), else
+ * over TCP to ControllerAddr (compute nodes). One request, one reply, one
+ * connection: the daemon keeps no per-client session state.
+ */
+#ifndef VC_CLIENT_H
+#define VC_CLIENT_H
+
+#include <jansson.h>
+
+struct vc_conf;
+
+#define VC_SOCKET_NAME "vlanallocd.sock"
+
+/* vc_client_call: send req, wait up to timeout_s for the reply; 0 with
+ * *reply (which may itself say ok:false), or -errno when the daemon could not
+ * be reached or the exchange failed (*err says which address and why). */
+int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, json_t **reply,
+                   char **err);
+/* vc_socket_path: StateDir/vlanallocd.sock (malloc'd). */
+char *vc_socket_path(const struct vc_conf *c);
+
+#endif

@@ -1,0 +1,101 @@
+/* conf.h — vcluster.conf, the one configuration file every host reads.
+ *
+ * Style of slurm.conf: one object per line of Key=Value words, '#' comments,
+ * "Include FILE" (relative to the including file), hostlist expressions.
+ * Lines:
+ *   global keys:  ControllerAddr=HOST:PORT StateDir=DIR SlurmUser=USER
+ *                 AdminGroup=GROUP LeaseGrace=DURATION MungeSocket=PATH
+ *                 ReapInterval=DURATION VniRange=LO-HI
+ *   SiteName=NAME SiteId=N VlanIds=RANGES Nodes=HOSTLIST [Gateway=NODE]
+ *                 [L2Domain=NAME]
+ *   SwitchName=NAME Site=SITE Driver=none [Address=…] [SecretFile=PATH]
+ *   Limits [MaxNodes=N] [MaxVmsPerNode=N] [MaxCpus=N] [MaxMem=SIZE] [MaxDisk=SIZE]
+ * A file with any error is refused as a whole; the error reads
+ * "FILE:LINE: what is wrong". The parsed object is immutable and may be
+ * shared between threads (reference counted).
+ */
+#ifndef VC_CONF_H
+#define VC_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define VC_CONF_DEFAULT "/etc/vcluster/vcluster.conf"
+#define VC_VLAN_MIN 1
+#define VC_VLAN_MAX 4094
+
+struct vc_range {
+        int lo, hi; /* inclusive */
+};
+
+struct vc_site {
+        char *name;
+        int id;                   /* 1..255, unique; appears in guest names and MACs */
+        struct vc_range *ranges;  /* sorted, non-overlapping */
+        size_t n_ranges;
+        char **nodes;             /* expanded, NULL-terminated, config order */
+        size_t n_nodes;
+        char *gateway;            /* a member of nodes; default: first node */
+        char *l2domain;           /* sites with the same L2Domain share trunks; may be NULL */
+};
+
+struct vc_switch {
+        char *name;
+        char *site;               /* name of an existing site */
+        char *driver;             /* a driver known to switchcfg */
+        char *address;            /* may be NULL */
+        char *secret_file;        /* root-only file; may be NULL */
+};
+
+struct vc_limits {
+        unsigned max_nodes;         /* 0 = unlimited */
+        unsigned max_vms_per_node;  /* default 16 */
+        unsigned max_cpus;          /* per guest; default 64 */
+        uint64_t max_mem;           /* bytes per guest; default 256G */
+        uint64_t max_disk;          /* bytes per guest; default 16T */
+};
+
+struct vc_conf {
+        char *path;
+        char *controller_host, *controller_port; /* from ControllerAddr (required) */
+        char *state_dir;           /* default /var/lib/vcluster */
+        char *slurm_user;          /* default "slurm" if that user exists, else "root" */
+        uid_t slurm_uid;
+        char *admin_group;         /* may be NULL: no admin group */
+        gid_t admin_gid;
+        unsigned lease_grace;      /* seconds; default 300 */
+        unsigned reap_interval;    /* seconds; default 30 */
+        char *munge_socket;        /* NULL: libmunge's default */
+        uint32_t vni_lo, vni_hi;   /* default 5000-16777215 */
+        struct vc_site *sites;
+        size_t n_sites;
+        struct vc_switch *switches;
+        size_t n_switches;
+        struct vc_limits limits;
+        int refs;                  /* internal */
+        struct vc_node_index *node_index; /* internal: sorted node → site */
+        size_t n_node_index;
+};
+
+/* vc_conf_path: $VCLUSTER_CONF, else VC_CONF_DEFAULT. */
+const char *vc_conf_path(void);
+/* vc_conf_load: parse path; 0 and *out (refs=1), or -errno and *err = "FILE:LINE: …" (malloc'd). */
+int vc_conf_load(const char *path, struct vc_conf **out, char **err);
+/* vc_conf_ref: take a reference (thread-safe). */
+struct vc_conf *vc_conf_ref(struct vc_conf *c);
+/* vc_conf_unref: drop a reference; frees at zero; NULL is fine. */
+void vc_conf_unref(struct vc_conf *c);
+/* vc_conf_site: site by name, or NULL. */
+const struct vc_site *vc_conf_site(const struct vc_conf *c, const char *name);
+/* vc_conf_site_of_node: the site whose Nodes= holds node, or NULL. */
+const struct vc_site *vc_conf_site_of_node(const struct vc_conf *c, const char *node);
+/* vc_site_has_vlan: whether id lies in one of the site's ranges. */
+bool vc_site_has_vlan(const struct vc_site *s, int id);
+/* vc_site_range_size: how many ids the site's ranges hold. */
+unsigned vc_site_range_size(const struct vc_site *s);
+/* vc_ranges_format: "100-199,300-349" (malloc'd). */
+char *vc_ranges_format(const struct vc_range *r, size_t n);
+
+#endif

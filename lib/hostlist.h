@@ -1,0 +1,17 @@
+/* hostlist.h — Slurm hostlist expressions ("tk[001-134],login1").
+ *
+ * Expansion is libslurm's slurm_hostlist_*; we check the brackets first
+ * because libslurm silently accepts some malformed input ("a[1-").
+ */
+#ifndef VC_HOSTLIST_H
+#define VC_HOSTLIST_H
+
+#include <stddef.h>
+
+/* vc_hostlist_expand: expand expr into a NULL-terminated vector (in order,
+ * duplicates kept); 0, or -EINVAL with *err set to a malloc'd reason. */
+int vc_hostlist_expand(const char *expr, char ***out, char **err);
+/* vc_hostlist_compress: ranged string ("n[1-3]") of a vector; malloc'd. */
+char *vc_hostlist_compress(char *const *hosts);
+
+#endif

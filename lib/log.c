@@ -1,0 +1,42 @@
+#include "log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *log_ident = "vcluster";
+static bool log_foreground = true;
+static int log_level = LOG_INFO;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vc_log_open(const char *ident, bool foreground) {
+        log_ident = ident;
+        log_foreground = foreground;
+        if (!foreground)
+                openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void vc_log_set_level(int prio) { log_level = prio; }
+
+void vc_log(int prio, const char *fmt, ...) {
+        if (prio > log_level)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        if (log_foreground) {
+                /* One locked write per line so concurrent threads never interleave. */
+                pthread_mutex_lock(&log_lock);
+                fprintf(stderr, "%s: ", log_ident);
+                if (prio <= LOG_ERR)
+                        fputs("error: ", stderr);
+                else if (prio == LOG_WARNING)
+                        fputs("warning: ", stderr);
+                vfprintf(stderr, fmt, ap);
+                fputc('\n', stderr);
+                fflush(stderr);
+                pthread_mutex_unlock(&log_lock);
+        } else {
+                vsyslog(prio, fmt, ap);
+        }
+        va_end(ap);
+}

@@ -1,0 +1,50 @@
+/* rpc.h — the wire codec between vlanallocd and its clients.
+ *
+ * A message is a 4-byte big-endian length followed by that many bytes of
+ * JSON. A request message is the envelope {"v":1,"cred":C,"req":R} where R
+ * is the request's JSON text and C a munge credential whose payload is
+ * exactly R (auth.h), so a credential cannot be moved onto another request.
+ * A reply is {"ok":true,…} or {"ok":false,"code":CODE,"error":TEXT}.
+ * Messages above VC_RPC_MAX_MSG are refused from the length alone, before
+ * a byte of the body is read.
+ */
+#ifndef VC_RPC_H
+#define VC_RPC_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define VC_RPC_VERSION 1
+#define VC_RPC_MAX_MSG (1u << 20)
+
+/* Error codes of replies; the CLI maps them to exit statuses. */
+#define VC_ERR_BAD_REQUEST "bad-request"
+#define VC_ERR_DENIED "denied"
+#define VC_ERR_AUTH "auth"
+#define VC_ERR_NOT_FOUND "not-found"
+#define VC_ERR_EXHAUSTED "pool-exhausted"
+#define VC_ERR_STEP_FAILED "step-failed"
+#define VC_ERR_INTERNAL "internal"
+
+/* vc_rpc_send: write one framed message; 0 or -errno. */
+int vc_rpc_send(int fd, const char *buf, size_t len);
+/* vc_rpc_recv: read one framed message (NUL-terminated, malloc'd); 0, or
+ * -EMSGSIZE (announced length > max, stored in *len), -EPROTO (connection
+ * ended inside a message), -ENODATA (clean EOF before a message), -errno. */
+int vc_rpc_recv(int fd, size_t max, char **buf, size_t *len);
+/* vc_rpc_send_json: dump and send j; 0 or -errno. */
+int vc_rpc_send_json(int fd, const json_t *j);
+
+/* vc_rpc_envelope: the request envelope text for cred + req (malloc'd). */
+char *vc_rpc_envelope(const char *cred, const char *req);
+/* vc_rpc_unwrap: split an envelope into cred and request text (borrowed from
+ * *root, which the caller frees); 0 or -EBADMSG with *err saying what is wrong. */
+int vc_rpc_unwrap(const char *msg, size_t len, json_t **root, const char **cred,
+                  const char **req, char **err);
+
+/* vc_rpc_ok: a new {"ok":true} reply. */
+json_t *vc_rpc_ok(void);
+/* vc_rpc_error: a new {"ok":false,"code":code,"error":…} reply. */
+json_t *vc_rpc_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

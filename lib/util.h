@@ -1,0 +1,72 @@
+/* util.h — small helpers every file uses: cleanup attributes, safe string
+ * building, integer parsing.
+ *
+ * Contract: functions return 0 or -errno; allocation failure aborts via
+ * xmalloc-style helpers because a half-built object is worse than a crash
+ * in a daemon that journals every step.
+ */
+#ifndef VC_UTIL_H
+#define VC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* freep: cleanup function freeing *(void **)p. */
+static inline void freep(void *p) { free(*(void **)p); }
+/* closep: cleanup function closing *(int *)p when >= 0. */
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+/* fclosep: cleanup function closing a FILE *. */
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+/* strvfreep: cleanup function freeing a NULL-terminated string vector. */
+void strvfreep(char ***v);
+
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_ _cleanup_(strvfreep)
+
+/* TAKE_PTR: hand ownership out of a cleanup variable. */
+#define TAKE_PTR(p) ({ __typeof__(p) _tp = (p); (p) = NULL; _tp; })
+#define TAKE_FD(fd) ({ int _tf = (fd); (fd) = -1; _tf; })
+
+/* xmalloc/xcalloc/xrealloc/xstrdup: abort on allocation failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* xasprintf: malloc'd formatted string; aborts on failure. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* strv_free: free a NULL-terminated vector of strings and the vector. */
+void strv_free(char **v);
+/* strv_len: number of strings before the terminating NULL. */
+size_t strv_len(char *const *v);
+/* strv_push: append a copy of s, keeping the vector NULL-terminated. */
+void strv_push(char ***v, const char *s);
+
+/* parse_uint: whole-string decimal in [min,max] → 0, else -EINVAL/-ERANGE. */
+int parse_uint(const char *s, unsigned long long min, unsigned long long max,
+               unsigned long long *out);
+/* parse_size: "512", "512K", "4G", "1T" (powers of 1024) to bytes; 0, -EINVAL or -ERANGE. */
+int parse_size(const char *s, uint64_t *out);
+/* parse_duration: seconds with optional s/m/h/d suffix; 0 or -EINVAL. */
+int parse_duration(const char *s, unsigned long long *out);
+
+/* now_ms: monotonic milliseconds. */
+uint64_t now_ms(void);
+
+/* write_all: write every byte or return -errno. */
+int write_all(int fd, const void *buf, size_t n);
+/* read_file: whole file into a NUL-terminated malloc'd buffer; 0 or -errno. */
+int read_file(const char *path, char **out, size_t *len, size_t max);
+
+#endif

@@ -1,0 +1,65 @@
+/* switch.h — one interface to every kind of site switch.
+ *
+ * A driver is a table of functions chosen by the Driver= word of a
+ * SwitchName= line. A session batches operations; commit applies them and
+ * the caller then reads the VLAN back (vlan_read) to prove the switch holds
+ * what was asked. Every operation has an inverse that succeeds when the
+ * thing is already gone, because the journal may replay it after a crash.
+ * Operations on one switch are serialized by vc_switch_lock(); different
+ * switches proceed in parallel.
+ */
+#ifndef VC_SWITCH_H
+#define VC_SWITCH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+enum vc_port_mode { VC_PORT_TAGGED, VC_PORT_UNTAGGED };
+
+/* What a switch needs to open a session: copied into the journal step so an
+ * undo never depends on the configuration still naming the switch. */
+struct vc_switch_target {
+        const char *name, *driver, *address, *secret_file;
+};
+
+/* What the switch really has for one VLAN. */
+struct vc_vlan_state {
+        bool exists;
+        char *name;
+        char **tagged, **untagged; /* NULL-terminated port names */
+};
+
+struct vc_switch_driver {
+        const char *name;
+        bool can_read; /* false: vlan_read cannot verify (driver none) */
+        int (*open)(const struct vc_switch_target *t, void **sess, char **err);
+        void (*close)(void *sess);
+        int (*vlan_create)(void *sess, int id, const char *name, char **err);
+        int (*vlan_delete)(void *sess, int id, char **err);
+        int (*ports_add)(void *sess, int id, char *const *ports, enum vc_port_mode mode, char **err);
+        int (*ports_remove)(void *sess, int id, char *const *ports, char **err);
+        int (*commit)(void *sess, char **err);
+        int (*vlan_read)(void *sess, int id, struct vc_vlan_state *out, char **err);
+};
+
+/* vc_switch_driver_find: the driver called name, or NULL. */
+const struct vc_switch_driver *vc_switch_driver_find(const char *name);
+/* vc_switch_driver_names: "none, ovs, …" for error messages (static). */
+const char *vc_switch_driver_names(void);
+/* vc_switch_lock / vc_switch_unlock: serialize sessions on one switch name. */
+void vc_switch_lock(const char *name);
+void vc_switch_unlock(const char *name);
+/* vc_vlan_state_clear: free what vlan_read filled in. */
+void vc_vlan_state_clear(struct vc_vlan_state *s);
+
+/* The journal step "switch.vlan": args {switch, driver, address?, secret_file?,
+ * vlan, name, tagged:[…], untagged:[…]}. Do creates the VLAN and adds the
+ * ports in one commit and verifies by reading back; undo removes the ports
+ * and deletes the VLAN, succeeding when already gone. */
+int vc_switch_step_do(void *ctx, json_t *args, char **err);
+int vc_switch_step_undo(void *ctx, json_t *args, char **err);
+/* vc_switch_step_check: whether the switch holds the step's VLAN: 1 yes,
+ * 0 no, -EOPNOTSUPP when the driver cannot read, -errno on failure. */
+int vc_switch_step_check(json_t *args, char **err);
+
+#endif

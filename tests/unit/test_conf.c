@@ -1,0 +1,422 @@
+/* test_conf — vcluster.conf: a full file with includes parses to the right
+ * values, defaults apply, and every refusal names FILE:LINE and the fault. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "util.h"
+
+static char dir[64];
+
+/* put: write text to dir/name with mode; returns the full path. */
+static char *put(const char *name, const char *text, mode_t mode) {
+        char *path = xasprintf("%s/%s", dir, name);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write_all(fd, text, strlen(text)), 0);
+        assert_int_equal(fchmod(fd, mode), 0);
+        close(fd);
+        return path;
+}
+
+static int setup(void **state) {
+        strcpy(dir, "/tmp/test_conf.XXXXXX");
+        if (!mkdtemp(dir))
+                return -1;
+        _cleanup_free_ char *sub = xasprintf("%s/sub", dir);
+        return mkdir(sub, 0700);
+}
+
+static int teardown(void **state) {
+        _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+/* refused: loading text as dir/name fails with "DIR/where: …phrase…";
+ * where is "name:LINE" or, for whole-file faults, "name". */
+static void refused(const char *name, const char *text, const char *where, const char *phrase) {
+        _cleanup_free_ char *path = put(name, text, 0644);
+        _cleanup_free_ char *prefix = xasprintf("%s/%s: ", dir, where);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r = vc_conf_load(path, &c, &err);
+        if (r != -EINVAL || !err || strncmp(err, prefix, strlen(prefix)) || !strstr(err, phrase))
+                print_error("%s: got %d '%s', want '%s…%s'\n", name, r, err ? err : "(null)",
+                            prefix, phrase);
+        assert_int_equal(r, -EINVAL);
+        assert_null(c);
+        assert_non_null(err);
+        assert_int_equal(strncmp(err, prefix, strlen(prefix)), 0);
+        assert_non_null(strstr(err, phrase));
+}
+
+#define CTL "ControllerAddr=ctl:6820\n"
+#define SITE_A "SiteName=a SiteId=1 VlanIds=100-199 Nodes=n[1-2]\n"
+
+static void test_full(void **state) {
+        _cleanup_free_ char *secret = put("secret", "s3cret\n", 0600);
+        _cleanup_free_ char *spaced = put("my secret", "x\n", 0400);
+        _cleanup_free_ char *b = put("sub/b.conf",
+                                     "sitename=b siteid=2 VlanIds=100-110 Nodes=login1 # b\n", 0644);
+        _cleanup_free_ char *sites = put(
+                "sub/sites.conf",
+                "# sites\n"
+                "SiteName=a SiteId=1 VlanIds=300-349,100-199,400,200-210 Nodes=tk[001-003],n[1-2] "
+                "Gateway=n1 L2Domain=campus\n"
+                "Include b.conf\n",
+                0644);
+        _cleanup_free_ char *path = put(
+                "main.conf",
+                "# vcluster test\n"
+                "\n"
+                "ControllerAddr=ctl.example:6820   # trailing comment\n"
+                "StateDir=/tmp/vcstate SlurmUser=root AdminGroup=root\n"
+                "  LeaseGrace=10m ReapInterval=15 MungeSocket=/run/munge/m.socket VniRange=100-200\n"
+                "Include sub/sites.conf\n"
+                "limits MaxNodes=8 MaxVmsPerNode=4 MaxCpus=32 MaxMem=64G MaxDisk=1T\n"
+                "SwitchName=sw-a Site=a Driver=none Address=10.0.0.1 SecretFile=secret\n"
+                "SwitchName=sw-b site=b DRIVER=none SecretFile=\"my secret\"\n",
+                0644);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r = vc_conf_load(path, &c, &err);
+        if (r < 0)
+                print_error("%s\n", err);
+        assert_int_equal(r, 0);
+        assert_null(err);
+
+        assert_string_equal(c->path, path);
+        assert_string_equal(c->controller_host, "ctl.example");
+        assert_string_equal(c->controller_port, "6820");
+        assert_string_equal(c->state_dir, "/tmp/vcstate");
+        assert_string_equal(c->slurm_user, "root");
+        assert_int_equal(c->slurm_uid, 0);
+        assert_string_equal(c->admin_group, "root");
+        assert_int_equal(c->admin_gid, 0);
+        assert_int_equal(c->lease_grace, 600);
+        assert_int_equal(c->reap_interval, 15);
+        assert_string_equal(c->munge_socket, "/run/munge/m.socket");
+        assert_int_equal(c->vni_lo, 100);
+        assert_int_equal(c->vni_hi, 200);
+        assert_int_equal(c->limits.max_nodes, 8);
+        assert_int_equal(c->limits.max_vms_per_node, 4);
+        assert_int_equal(c->limits.max_cpus, 32);
+        assert_int_equal(c->limits.max_mem, 64ULL << 30);
+        assert_int_equal(c->limits.max_disk, 1ULL << 40);
+
+        assert_int_equal(c->n_sites, 2);
+        const struct vc_site *a = vc_conf_site(c, "a");
+        assert_ptr_equal(a, &c->sites[0]);
+        assert_int_equal(a->id, 1);
+        _cleanup_free_ char *ranges = vc_ranges_format(a->ranges, a->n_ranges);
+        assert_string_equal(ranges, "100-199,200-210,300-349,400");
+        assert_int_equal(vc_site_range_size(a), 100 + 11 + 50 + 1);
+        assert_true(vc_site_has_vlan(a, 100));
+        assert_true(vc_site_has_vlan(a, 205));
+        assert_true(vc_site_has_vlan(a, 349));
+        assert_true(vc_site_has_vlan(a, 400));
+        assert_false(vc_site_has_vlan(a, 99));
+        assert_false(vc_site_has_vlan(a, 250));
+        assert_false(vc_site_has_vlan(a, 401));
+        assert_int_equal(a->n_nodes, 5);
+        const char *want[] = {"tk001", "tk002", "tk003", "n1", "n2"};
+        for (size_t i = 0; i < 5; i++)
+                assert_string_equal(a->nodes[i], want[i]);
+        assert_null(a->nodes[5]);
+        assert_string_equal(a->gateway, "n1");
+        assert_string_equal(a->l2domain, "campus");
+
+        const struct vc_site *sb = vc_conf_site(c, "b");
+        assert_non_null(sb);
+        assert_int_equal(sb->id, 2);
+        assert_string_equal(sb->gateway, "login1"); /* default: first node */
+        assert_null(sb->l2domain);
+        assert_null(vc_conf_site(c, "zz"));
+
+        assert_ptr_equal(vc_conf_site_of_node(c, "tk002"), a);
+        assert_ptr_equal(vc_conf_site_of_node(c, "n2"), a);
+        assert_ptr_equal(vc_conf_site_of_node(c, "login1"), sb);
+        assert_null(vc_conf_site_of_node(c, "tk004"));
+
+        assert_int_equal(c->n_switches, 2);
+        assert_string_equal(c->switches[0].name, "sw-a");
+        assert_string_equal(c->switches[0].site, "a");
+        assert_string_equal(c->switches[0].driver, "none");
+        assert_string_equal(c->switches[0].address, "10.0.0.1");
+        assert_string_equal(c->switches[0].secret_file, secret);
+        assert_string_equal(c->switches[1].site, "b");
+        assert_null(c->switches[1].address);
+        assert_string_equal(c->switches[1].secret_file, spaced);
+
+        /* Shared between holders; freed by the last one. */
+        assert_ptr_equal(vc_conf_ref(c), c);
+        assert_int_equal(c->refs, 2);
+        vc_conf_unref(c);
+        assert_int_equal(c->refs, 1);
+        vc_conf_unref(c);
+        vc_conf_unref(NULL);
+}
+
+static void test_defaults(void **state) {
+        _cleanup_free_ char *path = put("min.conf", "ControllerAddr=[::1]:1\n", 0644);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_conf_load(path, &c, &err), 0);
+        assert_string_equal(c->controller_host, "::1");
+        assert_string_equal(c->controller_port, "1");
+        assert_string_equal(c->state_dir, "/var/lib/vcluster");
+        assert_string_equal(c->slurm_user, getpwnam("slurm") ? "slurm" : "root");
+        assert_null(c->admin_group);
+        assert_null(c->munge_socket);
+        assert_int_equal(c->lease_grace, 300);
+        assert_int_equal(c->reap_interval, 30);
+        assert_int_equal(c->vni_lo, 5000);
+        assert_int_equal(c->vni_hi, 16777215);
+        assert_int_equal(c->limits.max_nodes, 0);
+        assert_int_equal(c->limits.max_vms_per_node, 16);
+        assert_int_equal(c->limits.max_cpus, 64);
+        assert_int_equal(c->limits.max_mem, 256ULL << 30);
+        assert_int_equal(c->limits.max_disk, 16ULL << 40);
+        assert_int_equal(c->n_sites, 0);
+        assert_int_equal(c->n_switches, 0);
+        assert_null(vc_conf_site_of_node(c, "n1"));
+        vc_conf_unref(c);
+}
+
+static void test_long_line(void **state) {
+        /* 3000 names on one line: far beyond any fixed line buffer. */
+        char *text = xstrdup(CTL "SiteName=a SiteId=1 VlanIds=10 Nodes=");
+        for (int i = 0; i < 3000; i++) {
+                char *t = xasprintf("%s%shost%d", text, i ? "," : "", i);
+                free(text);
+                text = t;
+        }
+        _cleanup_free_ char *body = text;
+        _cleanup_free_ char *path = put("long.conf", body, 0644);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_conf_load(path, &c, &err), 0);
+        assert_int_equal(c->sites[0].n_nodes, 3000);
+        assert_ptr_equal(vc_conf_site_of_node(c, "host2999"), &c->sites[0]);
+        vc_conf_unref(c);
+}
+
+static void test_path(void **state) {
+        setenv("VCLUSTER_CONF", "/x/y.conf", 1);
+        assert_string_equal(vc_conf_path(), "/x/y.conf");
+        unsetenv("VCLUSTER_CONF");
+        assert_string_equal(vc_conf_path(), VC_CONF_DEFAULT);
+}
+
+static void test_missing_file(void **state) {
+        _cleanup_free_ char *path = xasprintf("%s/nope.conf", dir);
+        _cleanup_free_ char *want = xasprintf("%s: No such file or directory", path);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_conf_load(path, &c, &err), -ENOENT);
+        assert_null(c);
+        assert_string_equal(err, want);
+}
+
+static void test_secret_file_mode(void **state) {
+        _cleanup_free_ char *open_secret = put("open-secret", "x\n", 0644);
+        refused("sec1.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=open-secret\n",
+                "sec1.conf:3", "is readable by group or others (must be mode 0600 or stricter)");
+        _cleanup_free_ char *gw = put("gw-secret", "x\n", 0620);
+        refused("sec2.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=gw-secret\n",
+                "sec2.conf:3", "writable or executable by group or others");
+        refused("sec3.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=/nonexistent/x\n",
+                "sec3.conf:3", "SecretFile '/nonexistent/x': No such file or directory");
+
+        assert_int_equal(chmod(open_secret, 0600), 0);
+        _cleanup_free_ char *path =
+                put("sec4.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=open-secret\n",
+                    0644);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_conf_load(path, &c, &err), 0);
+        assert_string_equal(c->switches[0].secret_file, open_secret);
+        vc_conf_unref(c);
+}
+
+static void test_include_errors(void **state) {
+        _cleanup_free_ char *l1 = put("loop1.conf", CTL "Include loop2.conf\n", 0644);
+        _cleanup_free_ char *l2 = put("loop2.conf", "# second\nInclude loop1.conf\n", 0644);
+        _cleanup_free_ char *want = xasprintf("%s/loop2.conf:2: Include '%s/loop1.conf' loops back to '%s'",
+                                              dir, dir, l1);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_conf_load(l1, &c, &err), -EINVAL);
+        assert_string_equal(err, want);
+
+        refused("self.conf", CTL "Include self.conf\n", "self.conf:2", "loops back to");
+        refused("inc-missing.conf", CTL "Include nope.conf\n", "inc-missing.conf:2",
+                "nope.conf': No such file or directory");
+        refused("inc-dir.conf", CTL "Include sub\n", "inc-dir.conf:2", "Is a directory");
+        refused("inc-args.conf", CTL "Include a b\n", "inc-args.conf:2",
+                "Include takes exactly one file");
+
+        /* Top file plus 8 nested includes is allowed; a 9th is not. */
+        for (int i = 1; i <= 9; i++) {
+                _cleanup_free_ char *name = xasprintf("deep%d.conf", i);
+                _cleanup_free_ char *text = i < 9 ? xasprintf("Include deep%d.conf\n", i + 1)
+                                                  : xstrdup("# bottom\n");
+                free(put(name, text, 0644));
+        }
+        _cleanup_free_ char *ok = put("deep0.conf", CTL "Include deep2.conf\n", 0644);
+        struct vc_conf *c2 = NULL;
+        _cleanup_free_ char *err2 = NULL;
+        assert_int_equal(vc_conf_load(ok, &c2, &err2), 0);
+        vc_conf_unref(c2);
+        refused("deep.conf", CTL "Include deep1.conf\n", "deep8.conf:1",
+                "includes nested deeper than 8");
+}
+
+static void test_errors(void **state) {
+        static const struct {
+                const char *text, *where, *phrase;
+        } cases[] = {
+                /* lexical and line kinds */
+                {CTL "SiteName=a SiteId=1 Vlans=100 Nodes=n1\n", "2",
+                 "unknown key 'Vlans' in SiteName line (known: SiteName, SiteId, VlanIds, Nodes, "
+                 "Gateway, L2Domain)"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 StateDir=/x\n", "2",
+                 "unknown key 'StateDir' in SiteName line"},
+                {CTL "SwitchName=s Site=a Driver=none Nodes=n1\n", "2",
+                 "unknown key 'Nodes' in SwitchName line (known: SwitchName, Site, Driver, Address, "
+                 "SecretFile)"},
+                {CTL "Limits MaxNodes=1 StateDir=/x\n", "2", "unknown key 'StateDir' in Limits line"},
+                {CTL "SiteId=1\n", "2", "unknown key 'SiteId' in global line (known: ControllerAddr"},
+                {CTL "bogus\n", "2", "'bogus' is not Key=Value"},
+                {CTL "StateDir=/x junk\n", "2", "'junk' is not Key=Value"},
+                {CTL "StateDir=\"/x\n", "2", "unterminated '\"'"},
+                {CTL "StateDir=\n", "2", "StateDir: empty value"},
+                {CTL "SiteName=a SiteId=1 siteid=2 VlanIds=100 Nodes=n1\n", "2",
+                 "duplicate key SiteId on one line"},
+                {CTL "StateDir=/x\nStateDir=/y\n", "3", "StateDir already set at "},
+                {CTL "Limits MaxCpus=2\nLimits MaxCpus=3\n", "3", "MaxCpus already set at "},
+                /* sites */
+                {CTL "SiteName=a VlanIds=100 Nodes=n1\n", "2", "site 'a': missing SiteId"},
+                {CTL "SiteName=a SiteId=1 Nodes=n1\n", "2", "site 'a': missing VlanIds"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100\n", "2", "site 'a': missing Nodes"},
+                {CTL "SiteName=a/b SiteId=1 VlanIds=100 Nodes=n1\n", "2", "SiteName=a/b: only letters"},
+                {CTL "SiteName=a SiteId=0 VlanIds=100 Nodes=n1\n", "2", "SiteId=0 outside 1..255"},
+                {CTL "SiteName=a SiteId=256 VlanIds=100 Nodes=n1\n", "2", "SiteId=256 outside 1..255"},
+                {CTL "SiteName=a SiteId=x VlanIds=100 Nodes=n1\n", "2", "SiteId=x: not a number"},
+                {CTL SITE_A "SiteName=a SiteId=2 VlanIds=100 Nodes=m1\n", "3",
+                 "duplicate site name 'a' (first at "},
+                {CTL SITE_A "SiteName=b SiteId=1 VlanIds=100 Nodes=m1\n", "3",
+                 "SiteId 1 already used by site 'a' ("},
+                {CTL "SiteName=a SiteId=1 VlanIds=100-50 Nodes=n1\n", "2",
+                 "VlanIds=100-50: range start 100 is above its end 50"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100,4095 Nodes=n1\n", "2",
+                 "VlanIds=100,4095: VLAN id 4095 outside 1..4094"},
+                {CTL "SiteName=a SiteId=1 VlanIds=0-10 Nodes=n1\n", "2", "VLAN id 0 outside 1..4094"},
+                {CTL "SiteName=a SiteId=1 VlanIds=1-x Nodes=n1\n", "2", "'x' is not a number"},
+                {CTL "SiteName=a SiteId=1 VlanIds=1,,2 Nodes=n1\n", "2", "VlanIds=1,,2: empty element"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100-199,150-160 Nodes=n1\n", "2",
+                 "VlanIds: 150-160 overlaps 100-199 in site 'a'"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100-199,120-130,150-160 Nodes=n1\n", "2",
+                 "VlanIds: 120-130 overlaps 100-199 in site 'a'"},
+                {CTL "SiteName=a SiteId=1 VlanIds=5,5 Nodes=n1\n", "2", "VlanIds: 5 overlaps 5"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=a[1-\n", "2",
+                 "Nodes=a[1-: hostlist 'a[1-': unclosed '['"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n[1-2] Gateway=n3\n", "2",
+                 "Gateway=n3 is not one of the nodes of site 'a'"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1,n1\n", "2",
+                 "node 'n1' appears twice in site 'a'"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n[1-5]\n#\n"
+                     "SiteName=b SiteId=2 VlanIds=100 Nodes=n[3-4]\n",
+                 "4", "node 'n3' is in site 'a' (" /* file:2 */},
+                /* switches */
+                {CTL SITE_A "SwitchName=sw1 Driver=none\n", "3", "switch 'sw1': missing Site"},
+                {CTL SITE_A "SwitchName=sw1 Site=a\n", "3", "switch 'sw1': missing Driver"},
+                {CTL SITE_A "SwitchName=sw1 Site=zz Driver=none\n", "3",
+                 "switch 'sw1': unknown site 'zz'"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=cisco\n", "3",
+                 "Driver=cisco: unknown driver (known: none)"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none\nSwitchName=sw1 Site=a Driver=none\n",
+                 "4", "duplicate switch name 'sw1'"},
+                /* globals */
+                {"StateDir=/x\n", NULL, "missing ControllerAddr"},
+                {"ControllerAddr=ctl\n", "1", "ControllerAddr=ctl is not HOST:PORT"},
+                {"ControllerAddr=:80\n", "1", "is not HOST:PORT"},
+                {"ControllerAddr=ctl:0\n", "1", "port '0' is not a number in 1..65535"},
+                {"ControllerAddr=ctl:65536\n", "1", "port '65536' is not a number in 1..65535"},
+                {"ControllerAddr=ctl:http\n", "1", "port 'http'"},
+                {"ControllerAddr=::1:80\n", "1", "write IPv6 as [ADDR]:PORT"},
+                {CTL "ControllerAddr=other:1\n", "2", "ControllerAddr already set at "},
+                {CTL "StateDir=relative\n", "2", "StateDir=relative: not an absolute path"},
+                {CTL "MungeSocket=sock\n", "2", "MungeSocket=sock: not an absolute path"},
+                {CTL "SlurmUser=no_such_user_vc\n", "2", "unknown SlurmUser 'no_such_user_vc'"},
+                {CTL "AdminGroup=no_such_group_vc\n", "2", "unknown AdminGroup 'no_such_group_vc'"},
+                {CTL "LeaseGrace=5x\n", "2", "LeaseGrace=5x: not a duration"},
+                {CTL "LeaseGrace=-1\n", "2", "LeaseGrace=-1: not a duration"},
+                {CTL "ReapInterval=0\n", "2", "ReapInterval=0 outside 1s.."},
+                {CTL "ReapInterval=99999999999d\n", "2", "ReapInterval=99999999999d"},
+                {CTL "VniRange=0-5\n", "2", "VniRange=0-5: VNI 0 outside 1..16777215"},
+                {CTL "VniRange=5-16777216\n", "2", "VNI 16777216 outside 1..16777215"},
+                {CTL "VniRange=9-5\n", "2", "VniRange=9-5: range start 9 is above its end 5"},
+                {CTL "VniRange=abc\n", "2", "VniRange=abc: 'abc' is not a number"},
+                /* limits */
+                {CTL "Limits MaxNodes=abc\n", "2", "MaxNodes=abc: not a number"},
+                {CTL "Limits MaxVmsPerNode=0\n", "2", "MaxVmsPerNode=0 outside 1..4294967295"},
+                {CTL "Limits MaxCpus=4294967296\n", "2", "MaxCpus=4294967296 outside"},
+                {CTL "Limits MaxMem=4Q\n", "2", "MaxMem=4Q: not a size"},
+                {CTL "Limits MaxDisk=0\n", "2", "MaxDisk=0: must be above 0"},
+                {CTL "Limits MaxDisk=99999999999T\n", "2", "MaxDisk=99999999999T: too large"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *name = xasprintf("e%zu.conf", i);
+                _cleanup_free_ char *where = cases[i].where
+                                                     ? xasprintf("%s:%s", name, cases[i].where)
+                                                     : xstrdup(name);
+                refused(name, cases[i].text, where, cases[i].phrase);
+        }
+}
+
+static void test_error_in_include_names_that_file(void **state) {
+        free(put("sub/bad.conf", "# one\n# two\nSiteName=a SiteId=1 VlanIds=100-50 Nodes=n1\n",
+                 0644));
+        refused("inc-bad.conf", CTL "Include sub/bad.conf\n", "sub/bad.conf:3",
+                "VlanIds=100-50: range start 100 is above its end 50");
+}
+
+static void test_node_clash_names_both_places(void **state) {
+        _cleanup_free_ char *path =
+                put("clash.conf",
+                    CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n[1-5]\n"
+                        "SiteName=b SiteId=2 VlanIds=100 Nodes=n3\n",
+                    0644);
+        _cleanup_free_ char *want = xasprintf("%s:3: node 'n3' is in site 'a' (%s:2) and site 'b'",
+                                              path, path);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_conf_load(path, &c, &err), -EINVAL);
+        assert_string_equal(err, want);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_full),
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_long_line),
+                cmocka_unit_test(test_path),
+                cmocka_unit_test(test_missing_file),
+                cmocka_unit_test(test_secret_file_mode),
+                cmocka_unit_test(test_include_errors),
+                cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_error_in_include_names_that_file),
+                cmocka_unit_test(test_node_clash_names_both_places),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

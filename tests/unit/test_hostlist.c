@@ -1,0 +1,116 @@
+/* test_hostlist — Slurm hostlist expressions: expansion order and padding,
+ * compression round trip, and our refusal of what libslurm would repair. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "hostlist.h"
+#include "util.h"
+
+static void expect_hosts(const char *expr, const char *const *want) {
+        _cleanup_strv_ char **v = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_hostlist_expand(expr, &v, &err), 0);
+        assert_null(err);
+        size_t n = 0;
+        while (want[n])
+                n++;
+        assert_int_equal(strv_len(v), n);
+        for (size_t i = 0; i < n; i++)
+                assert_string_equal(v[i], want[i]);
+}
+
+static void test_expand_order_and_padding(void **state) {
+        expect_hosts("tk[001-003],n[1-2]",
+                     (const char *const[]){"tk001", "tk002", "tk003", "n1", "n2", NULL});
+        expect_hosts("n[9-11]", (const char *const[]){"n9", "n10", "n11", NULL});
+        expect_hosts("a[1,3,5-6]", (const char *const[]){"a1", "a3", "a5", "a6", NULL});
+        expect_hosts("login1", (const char *const[]){"login1", NULL});
+        expect_hosts("a.b-c_d,x", (const char *const[]){"a.b-c_d", "x", NULL});
+        /* Duplicates are kept: conf.c reports them with a file position. */
+        expect_hosts("n1,n1", (const char *const[]){"n1", "n1", NULL});
+}
+
+static void test_expand_two_brackets(void **state) {
+        expect_hosts("r[1-2]n[1-2]", (const char *const[]){"r1n1", "r1n2", "r2n1", "r2n2", NULL});
+}
+
+static void test_expand_cap(void **state) {
+        _cleanup_strv_ char **v = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_hostlist_expand("n[1-65536]", &v, &err), 0);
+        assert_int_equal(strv_len(v), 65536);
+        assert_string_equal(v[65535], "n65536");
+}
+
+static void test_compress_round_trip(void **state) {
+        char *hosts[] = {"n1", "n2", "n3", "tk001", "tk002", "login", NULL};
+        _cleanup_free_ char *s = vc_hostlist_compress(hosts);
+        assert_string_equal(s, "n[1-3],tk[001-002],login");
+        _cleanup_strv_ char **v = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_hostlist_expand(s, &v, &err), 0);
+        assert_int_equal(strv_len(v), 6);
+        for (size_t i = 0; hosts[i]; i++)
+                assert_string_equal(v[i], hosts[i]);
+
+        char *none[] = {NULL};
+        _cleanup_free_ char *e = vc_hostlist_compress(none);
+        assert_string_equal(e, "");
+}
+
+static void test_malformed(void **state) {
+        static const struct {
+                const char *expr, *msg;
+        } cases[] = {
+                {"a[1-", "hostlist 'a[1-': unclosed '['"},
+                {"a[1-2", "unclosed '['"},
+                {"a[1[2]]", "nested '['"},
+                {"a]", "unmatched ']'"},
+                {"a[3-1]", "range 3-1: start above end"},
+                {"a,,b", "empty element"},
+                {"a,", "empty element"},
+                {",a", "empty element"},
+                {"", "hostlist '': empty expression"},
+                {"a[]", "empty '[]'"},
+                {"a[1-]", "empty range"},
+                {"a[,1]", "empty range"},
+                {"a[1-x]", "unexpected 'x' inside '[...]'"},
+                {"a[1;2]", "unexpected ';' inside '[...]'"},
+                {"a b", "character ' ' not allowed"},
+                {"a/b", "character '/' not allowed"},
+                {"a[1-2]b", "text after the last ']'"},
+                {"a[0-70000]", "more than 65536 hosts"},
+                {"a[1-300]b[1-300]", "more than 65536 hosts"},
+                {"a[1-40000],b[1-40000]", "more than 65536 hosts"},
+                {"a[1234567890]", "longer than 9 digits"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char **v = NULL;
+                _cleanup_free_ char *err = NULL;
+                int r = vc_hostlist_expand(cases[i].expr, &v, &err);
+                if (r != -EINVAL || !err || !strstr(err, cases[i].msg))
+                        print_error("'%s': got %d '%s', want '%s'\n", cases[i].expr, r,
+                                    err ? err : "(null)", cases[i].msg);
+                assert_int_equal(r, -EINVAL);
+                assert_non_null(err);
+                assert_non_null(strstr(err, cases[i].msg));
+                assert_null(v);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_expand_order_and_padding),
+                cmocka_unit_test(test_expand_two_brackets),
+                cmocka_unit_test(test_expand_cap),
+                cmocka_unit_test(test_compress_round_trip),
+                cmocka_unit_test(test_malformed),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

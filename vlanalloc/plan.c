@@ -1,0 +1,114 @@
+#include "plan.h"
+
+#include <errno.h>
+
+#include "util.h"
+
+void vc_plan_clear(struct vc_plan *p) {
+        for (size_t i = 0; i < p->n; i++)
+                strv_free(p->sites[i].nodes);
+        free(p->sites);
+        *p = (struct vc_plan){0};
+}
+
+int vc_plan_group(const struct vc_conf *c, char *const *nodes, struct vc_plan *p, char **err) {
+        *p = (struct vc_plan){.vni = -1};
+        if (!nodes || !nodes[0]) {
+                *err = xstrdup("nodes: empty node list");
+                return -EINVAL;
+        }
+        for (size_t k = 0; nodes[k]; k++) {
+                const struct vc_site *s = vc_conf_site_of_node(c, nodes[k]);
+                if (!s) {
+                        *err = xasprintf("nodes: '%s' is in no site of %s", nodes[k], c->path);
+                        vc_plan_clear(p);
+                        return -EINVAL;
+                }
+                for (size_t prev = 0; prev < k; prev++)
+                        if (streq(nodes[prev], nodes[k])) {
+                                *err = xasprintf("nodes: '%s' is listed twice", nodes[k]);
+                                vc_plan_clear(p);
+                                return -EINVAL;
+                        }
+                size_t i = 0;
+                while (i < p->n && p->sites[i].site != s)
+                        i++;
+                if (i == p->n) {
+                        p->sites = xrealloc(p->sites, (p->n + 1) * sizeof(*p->sites));
+                        p->sites[p->n++] = (struct vc_plan_site){.site = s, .vlan = -1};
+                }
+                strv_push(&p->sites[i].nodes, nodes[k]);
+        }
+        return 0;
+}
+
+static bool trunks_joined(const struct vc_plan *p) {
+        const char *d = p->sites[0].site->l2domain;
+        for (size_t i = 1; i < p->n; i++) {
+                const char *e = p->sites[i].site->l2domain;
+                if (!d || !e || !streq(d, e))
+                        return false;
+        }
+        return true;
+}
+
+int vc_plan_mode(struct vc_plan *p, enum vc_l2 requested, char **err) {
+        bool joined = p->n == 1 || trunks_joined(p);
+        switch (requested) {
+        case VC_L2_AUTO:
+                p->mode = joined ? VC_L2_SHARED : VC_L2_STITCHED;
+                break;
+        case VC_L2_SHARED:
+                if (!joined) {
+                        *err = xasprintf("l2=shared: sites %s and %s do not share an L2Domain, so one VLAN "
+                                         "cannot span them (use l2=stitched or l2=auto)",
+                                         p->sites[0].site->name, p->sites[1].site->name);
+                        return -EINVAL;
+                }
+                p->mode = VC_L2_SHARED;
+                break;
+        case VC_L2_STITCHED:
+                /* One site has nothing to stitch: its own VLAN is the whole segment. */
+                p->mode = p->n == 1 ? VC_L2_SHARED : VC_L2_STITCHED;
+                break;
+        }
+        return 0;
+}
+
+json_t *vc_plan_json(const struct vc_plan *p, int64_t job, const char *spec, int64_t uid, int64_t lease) {
+        json_t *sites = json_array();
+        for (size_t i = 0; i < p->n; i++) {
+                json_t *nodes = json_array();
+                for (char **n = p->sites[i].nodes; *n; n++)
+                        json_array_append_new(nodes, json_string(*n));
+                json_array_append_new(sites, json_pack("{s:s, s:i, s:i, s:s, s:o}", "name", p->sites[i].site->name,
+                                                       "id", p->sites[i].site->id, "vlan", p->sites[i].vlan,
+                                                       "gateway", p->sites[i].nodes[0], "nodes", nodes));
+        }
+        return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "job", (json_int_t)job, "uid", (json_int_t)uid,
+                         "mode", vc_l2_name(p->mode), "spec", spec, "vni",
+                         p->vni >= 0 ? json_integer(p->vni) : json_null(), "lease",
+                         lease > 0 ? json_integer(lease) : json_null(), "sites", sites);
+}
+
+json_t *vc_plan_steps(const struct vc_conf *c, const struct vc_plan *p, int64_t job) {
+        json_t *steps = json_array();
+        for (size_t i = 0; i < p->n; i++) {
+                const struct vc_site *s = p->sites[i].site;
+                for (size_t k = 0; k < c->n_switches; k++) {
+                        const struct vc_switch *sw = &c->switches[k];
+                        if (!streq(sw->site, s->name))
+                                continue;
+                        json_t *args = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:[], s:[]}", "switch", sw->name,
+                                                 "driver", sw->driver, "site", s->name, "vlan", p->sites[i].vlan,
+                                                 "name", "", "job", (json_int_t)job, "tagged", "untagged");
+                        json_object_set_new(args, "name", json_sprintf("vcluster-%lld", (long long)job));
+                        if (sw->address)
+                                json_object_set_new(args, "address", json_string(sw->address));
+                        if (sw->secret_file)
+                                json_object_set_new(args, "secret_file", json_string(sw->secret_file));
+                        json_array_append_new(steps, json_pack("{s:s, s:o}", "kind", "switch.vlan", "args", args));
+                }
+        }
+        return steps;
+}

@@ -1,0 +1,39 @@
+/* plan.h — what a job gets, before anything is done: its nodes grouped by
+ * site (in the order the job lists them, so a site's first node is its
+ * gateway), the L2 mode, the VLAN id per site, the VNI, and the journal
+ * steps that make it so. Pure logic over the configuration. */
+#ifndef VC_PLAN_H
+#define VC_PLAN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "spec.h"
+
+struct vc_plan_site {
+        const struct vc_site *site;
+        char **nodes; /* NULL-terminated, job order */
+        int vlan;
+};
+
+struct vc_plan {
+        struct vc_plan_site *sites;
+        size_t n;
+        enum vc_l2 mode; /* VC_L2_SHARED or VC_L2_STITCHED once decided */
+        int64_t vni;     /* -1: none (single site or shared) */
+};
+
+/* vc_plan_group: group nodes by site; -EINVAL with *err for a node in no site or listed twice. */
+int vc_plan_group(const struct vc_conf *c, char *const *nodes, struct vc_plan *p, char **err);
+/* vc_plan_mode: resolve l2=auto|shared|stitched for the grouped sites into p->mode;
+ * -EINVAL when shared is asked across sites whose trunks are not joined. */
+int vc_plan_mode(struct vc_plan *p, enum vc_l2 requested, char **err);
+/* vc_plan_json: the plan as returned by acquire/show. */
+json_t *vc_plan_json(const struct vc_plan *p, int64_t job, const char *spec, int64_t uid, int64_t lease);
+/* vc_plan_steps: the journal steps ([{kind,args}]) for the plan, one per switch of each site. */
+json_t *vc_plan_steps(const struct vc_conf *c, const struct vc_plan *p, int64_t job);
+/* vc_plan_clear: free the grouping. */
+void vc_plan_clear(struct vc_plan *p);
+
+#endif

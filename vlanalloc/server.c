@@ -1,0 +1,383 @@
+#include "server.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "alloc.h"
+#include "auth.h"
+#include "client.h"
+#include "conf.h"
+#include "log.h"
+#include "reaper.h"
+#include "rpc.h"
+#include "util.h"
+
+#define MAX_CONNECTIONS 256
+#define IO_TIMEOUT_S 10
+
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conn_cond = PTHREAD_COND_INITIALIZER;
+static unsigned n_conn;
+
+static void conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
+
+static bool in_group(uid_t uid, gid_t gid, gid_t want) {
+        if (gid == want)
+                return true;
+        struct passwd pw, *pwp = NULL;
+        char buf[4096];
+        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+                return false;
+        gid_t groups[256];
+        int n = ARRAY_SIZE(groups);
+        if (getgrouplist(pw.pw_name, gid, groups, &n) < 0)
+                return false;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == want)
+                        return true;
+        return false;
+}
+
+enum role { ROLE_USER, ROLE_ADMIN, ROLE_OPERATOR };
+
+static enum role role_of(const struct vc_conf *c, uid_t uid, gid_t gid) {
+        if (uid == 0 || uid == c->slurm_uid)
+                return ROLE_OPERATOR;
+        if (c->admin_group && in_group(uid, gid, c->admin_gid))
+                return ROLE_ADMIN;
+        return ROLE_USER;
+}
+
+static json_t *denied(const char *op, uid_t uid, const char *who) {
+        log_warning("refused '%s' from uid %u: only %s may", op, (unsigned)uid, who);
+        return vc_rpc_error(VC_ERR_DENIED, "uid %u may not %s: only %s may", (unsigned)uid, op, who);
+}
+
+static int get_job(const json_t *req, int64_t *job) {
+        json_t *j = json_object_get(req, "job");
+        if (!json_is_integer(j) || json_integer_value(j) <= 0)
+                return -EINVAL;
+        *job = json_integer_value(j);
+        return 0;
+}
+
+static int get_site_vlan(const json_t *req, const char **site, int *vlan) {
+        json_t *s = json_object_get(req, "site"), *v = json_object_get(req, "vlan");
+        if (!json_is_string(s) || !json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 4094)
+                return -EINVAL;
+        *site = json_string_value(s);
+        *vlan = (int)json_integer_value(v);
+        return 0;
+}
+
+json_t *vc_server_handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gid) {
+        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        const char *op = json_string_value(json_object_get(req, "op"));
+        if (!op)
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "request has no \"op\"");
+        enum role role = role_of(c, uid, gid);
+        int64_t job = 0;
+        const char *site;
+        int vlan;
+        if (streq(op, "ping"))
+                return vc_rpc_ok();
+        if (streq(op, "acquire") || streq(op, "release")) {
+                if (role != ROLE_OPERATOR)
+                        return denied(op, uid, "root and SlurmUser");
+                if (get_job(req, &job) < 0)
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"job\" must be a positive integer", op);
+                if (streq(op, "release")) {
+                        const char *reason = json_string_value(json_object_get(req, "reason"));
+                        return vc_alloc_release(a, job, reason ? reason : "release requested");
+                }
+                json_t *nodes = json_object_get(req, "nodes"), *spec = json_object_get(req, "spec"),
+                       *end = json_object_get(req, "end"), *owner = json_object_get(req, "uid");
+                if (!json_is_string(nodes) || (spec && !json_is_string(spec)) || (end && !json_is_integer(end)) ||
+                    (owner && (!json_is_integer(owner) || json_integer_value(owner) < 0)))
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST,
+                                            "acquire: needs \"nodes\" (string), optional \"spec\" (string), "
+                                            "\"end\" (integer), \"uid\" (integer >= 0)");
+                struct vc_acquire_req q = {.job = job, .nodes = json_string_value(nodes),
+                                           .spec = json_string_value(spec),
+                                           .end = end ? json_integer_value(end) : 0,
+                                           .uid = owner ? json_integer_value(owner) : (int64_t)uid};
+                return vc_alloc_acquire(a, &q);
+        }
+        if (streq(op, "show")) {
+                if (get_job(req, &job) < 0)
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "show: \"job\" must be a positive integer");
+                if (role == ROLE_USER) {
+                        /* Same answer for "not yours" and "does not exist": no probing other users' jobs. */
+                        int64_t owner = vc_alloc_job_owner(a, job);
+                        if (owner != (int64_t)uid)
+                                return vc_rpc_error(VC_ERR_NOT_FOUND, "job %lld: no such job of uid %u",
+                                                    (long long)job, (unsigned)uid);
+                }
+                return vc_alloc_show(a, job);
+        }
+        bool admin_op = streq(op, "list") || streq(op, "ranges") || streq(op, "check") || streq(op, "drain") ||
+                        streq(op, "undrain");
+        if (!admin_op)
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "unknown op '%s'", op);
+        if (role == ROLE_USER)
+                return denied(op, uid, "root, SlurmUser and AdminGroup members");
+        if (streq(op, "list"))
+                return vc_alloc_list(a);
+        if (streq(op, "ranges"))
+                return vc_alloc_ranges(a);
+        if (streq(op, "check"))
+                return vc_alloc_check(a);
+        if (get_site_vlan(req, &site, &vlan) < 0)
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: needs \"site\" (string) and \"vlan\" (1..4094)", op);
+        if (streq(op, "drain")) {
+                const char *reason = json_string_value(json_object_get(req, "reason"));
+                log_notice("uid %u drains site %s VLAN %d: %s", (unsigned)uid, site, vlan, reason ? reason : "");
+                return vc_alloc_drain(a, site, vlan, reason);
+        }
+        log_notice("uid %u undrains site %s VLAN %d", (unsigned)uid, site, vlan);
+        return vc_alloc_undrain(a, site, vlan);
+}
+
+struct conn {
+        struct vc_alloc *a;
+        int fd;
+        char peer[NI_MAXHOST + NI_MAXSERV + 2];
+};
+
+static void describe_peer(int fd, char *buf, size_t n) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
+                char host[NI_MAXHOST], port[NI_MAXSERV];
+                if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
+                                NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+                        snprintf(buf, n, "%s:%s", host, port);
+                        return;
+                }
+        }
+        struct ucred uc;
+        len = sizeof(uc);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0)
+                snprintf(buf, n, "local pid %d", (int)uc.pid);
+        else
+                snprintf(buf, n, "unknown peer");
+}
+
+static void reply_and_log(int fd, json_t *reply) {
+        (void)vc_rpc_send_json(fd, reply);
+        json_decref(reply);
+}
+
+static void serve_one(struct conn *cn) {
+        struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
+        (void)setsockopt(cn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void)setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        _cleanup_free_ char *msg = NULL;
+        size_t len = 0;
+        int r = vc_rpc_recv(cn->fd, VC_RPC_MAX_MSG, &msg, &len);
+        if (r == -ENODATA)
+                return;
+        if (r == -EMSGSIZE) {
+                log_warning("%s: refused a message of %zu bytes (limit %u)", cn->peer, len, VC_RPC_MAX_MSG);
+                return reply_and_log(cn->fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "message of %zu bytes exceeds the limit of %u bytes",
+                                                          len, VC_RPC_MAX_MSG));
+        }
+        if (r < 0) {
+                log_warning("%s: %s", cn->peer, r == -EPROTO ? "connection closed in the middle of a message"
+                                                 : r == -EAGAIN ? "timed out waiting for the request"
+                                                                : strerror(-r));
+                return;
+        }
+        _cleanup_free_ char *err = NULL;
+        _cleanup_(json_decrefp) json_t *env = NULL;
+        const char *cred, *text;
+        if (vc_rpc_unwrap(msg, len, &env, &cred, &text, &err) < 0) {
+                log_warning("%s: %s", cn->peer, err);
+                return reply_and_log(cn->fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err));
+        }
+        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(cn->a);
+        uid_t uid;
+        gid_t gid;
+        r = vc_auth_verify(c->munge_socket, cred, text, &uid, &gid, &err);
+        if (r < 0) {
+                log_warning("%s: %s", cn->peer, err);
+                return reply_and_log(cn->fd, vc_rpc_error(r == -ECONNREFUSED ? VC_ERR_INTERNAL : VC_ERR_AUTH, "%s", err));
+        }
+        json_error_t je;
+        _cleanup_(json_decrefp) json_t *req = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(req)) {
+                log_warning("%s uid %u: malformed request: %s", cn->peer, (unsigned)uid, je.text);
+                return reply_and_log(cn->fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
+                                                          req ? "not a JSON object" : je.text));
+        }
+        log_debug("%s uid %u: %s", cn->peer, (unsigned)uid, text);
+        reply_and_log(cn->fd, vc_server_handle(cn->a, req, uid, gid));
+}
+
+static void *conn_thread(void *arg) {
+        struct conn *cn = arg;
+        serve_one(cn);
+        close(cn->fd);
+        free(cn);
+        pthread_mutex_lock(&conn_lock);
+        n_conn--;
+        pthread_cond_broadcast(&conn_cond);
+        pthread_mutex_unlock(&conn_lock);
+        return NULL;
+}
+
+static void accept_one(struct vc_alloc *a, int lfd) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        struct conn *cn = xcalloc(1, sizeof(*cn));
+        cn->a = a;
+        cn->fd = fd;
+        describe_peer(fd, cn->peer, sizeof(cn->peer));
+        pthread_mutex_lock(&conn_lock);
+        bool full = n_conn >= MAX_CONNECTIONS;
+        if (!full)
+                n_conn++;
+        pthread_mutex_unlock(&conn_lock);
+        if (full) {
+                log_warning("%s: refused, %d requests already in progress", cn->peer, MAX_CONNECTIONS);
+                reply_and_log(fd, vc_rpc_error(VC_ERR_INTERNAL, "server busy: %d requests in progress", MAX_CONNECTIONS));
+                close(fd);
+                free(cn);
+                return;
+        }
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_t t;
+        if (pthread_create(&t, &attr, conn_thread, cn) != 0) {
+                log_error("cannot start a thread for %s", cn->peer);
+                close(fd);
+                free(cn);
+                pthread_mutex_lock(&conn_lock);
+                n_conn--;
+                pthread_mutex_unlock(&conn_lock);
+        }
+        pthread_attr_destroy(&attr);
+}
+
+static int listen_unix(const char *path, char **err) {
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path)) {
+                *err = xasprintf("%s: socket path too long", path);
+                return -ENAMETOOLONG;
+        }
+        strcpy(sa.sun_path, path);
+        /* A socket that still answers belongs to a running daemon: never steal it. */
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+                *err = xasprintf("%s: another vlanallocd is running", path);
+                return -EADDRINUSE;
+        }
+        close(fd);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        (void)unlink(path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 || listen(fd, 128) < 0) {
+                int r = -errno;
+                *err = xasprintf("%s: %s", path, strerror(-r));
+                return r;
+        }
+        return TAKE_FD(fd);
+}
+
+static int listen_tcp(const char *host, const char *port, char **err) {
+        struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
+        int g = getaddrinfo(host, port, &hints, &ai);
+        if (g != 0) {
+                *err = xasprintf("ControllerAddr %s:%s: %s", host, port, gai_strerror(g));
+                return -EADDRNOTAVAIL;
+        }
+        int r = -EADDRNOTAVAIL;
+        for (struct addrinfo *p = ai; p; p = p->ai_next) {
+                int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
+                if (fd < 0)
+                        continue;
+                int one = 1;
+                (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+                if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 128) == 0) {
+                        freeaddrinfo(ai);
+                        return fd;
+                }
+                r = -errno;
+                close(fd);
+        }
+        freeaddrinfo(ai);
+        *err = xasprintf("ControllerAddr %s:%s: %s", host, port, strerror(-r));
+        return r;
+}
+
+int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err) {
+        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        _cleanup_free_ char *path = vc_socket_path(c);
+        int u = listen_unix(path, err);
+        if (u < 0)
+                return u;
+        int t = listen_tcp(c->controller_host, c->controller_port, err);
+        if (t < 0) {
+                close(u);
+                (void)unlink(path);
+                return t;
+        }
+        *unix_fd = u;
+        *tcp_fd = t;
+        return 0;
+}
+
+static void reload(struct vc_alloc *a, const char *path) {
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        if (vc_conf_load(path, &c, &err) < 0) {
+                log_error("reload refused, keeping the running configuration: %s", err);
+                return;
+        }
+        vc_alloc_set_conf(a, c);
+        log_notice("reloaded %s", path);
+}
+
+int vc_server_serve(struct vc_alloc *a, int unix_fd, int tcp_fd, int sigfd, const char *conf_path) {
+        struct pollfd pfd[3] = {{.fd = unix_fd, .events = POLLIN}, {.fd = tcp_fd, .events = POLLIN},
+                                {.fd = sigfd, .events = POLLIN}};
+        for (;;) {
+                if (poll(pfd, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        log_error("poll: %m");
+                        return -errno;
+                }
+                if (pfd[2].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+                                if (si.ssi_signo == SIGHUP)
+                                        reload(a, conf_path);
+                                else {
+                                        log_notice("signal %u: shutting down", si.ssi_signo);
+                                        break;
+                                }
+                        }
+                }
+                for (int i = 0; i < 2; i++)
+                        if (pfd[i].revents & POLLIN)
+                                accept_one(a, pfd[i].fd);
+        }
+        /* Let requests in flight finish: a half-done acquire is rolled back at
+         * the next start anyway, but finishing it is kinder. */
+        pthread_mutex_lock(&conn_lock);
+        while (n_conn > 0)
+                pthread_cond_wait(&conn_cond, &conn_lock);
+        pthread_mutex_unlock(&conn_lock);
+        return 0;
+}

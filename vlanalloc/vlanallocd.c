@@ -1,0 +1,121 @@
+/* vlanallocd — the transactional VLAN allocator, one per Slurm cluster. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include "alloc.h"
+#include "client.h"
+#include "conf.h"
+#include "failpoint.h"
+#include "log.h"
+#include "reaper.h"
+#include "server.h"
+#include "state.h"
+#include "util.h"
+
+static void usage(FILE *f) {
+        fprintf(f, "usage: vlanallocd [-c FILE] [-f] [-v]\n"
+                   "  -c FILE  configuration (default $VCLUSTER_CONF or " VC_CONF_DEFAULT ")\n"
+                   "  -f       stay in the foreground and log to stderr\n"
+                   "  -v       log debug messages\n");
+}
+
+int main(int argc, char **argv) {
+        const char *conf_path = vc_conf_path();
+        bool foreground = false, verbose = false;
+        int opt;
+        while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
+                switch (opt) {
+                case 'c':
+                        conf_path = optarg;
+                        break;
+                case 'f':
+                        foreground = true;
+                        break;
+                case 'v':
+                        verbose = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 1;
+                }
+        }
+        if (optind != argc) {
+                fprintf(stderr, "vlanallocd: unexpected argument '%s'\n", argv[optind]);
+                usage(stderr);
+                return 1;
+        }
+        vc_log_open("vlanallocd", true);
+        if (verbose)
+                vc_log_set_level(LOG_DEBUG);
+        _cleanup_free_ char *err = NULL;
+        if (vc_failpoint_setup(getenv("VCLUSTER_FAILPOINTS"), &err) < 0) {
+                log_error("%s", err);
+                return 1;
+        }
+        struct vc_conf *c = NULL;
+        if (vc_conf_load(conf_path, &c, &err) < 0) {
+                log_error("%s", err);
+                return 1;
+        }
+        struct vc_state *st = NULL;
+        if (vc_state_open(c->state_dir, &st, &err) < 0) {
+                log_error("%s", err);
+                vc_conf_unref(c);
+                return 1;
+        }
+        struct vc_alloc a;
+        vc_alloc_init(&a, st, c);
+        int ufd, tfd;
+        if (vc_server_listen(&a, &ufd, &tfd, &err) < 0) {
+                log_error("%s", err);
+                vc_alloc_done(&a);
+                vc_state_close(st);
+                return 1;
+        }
+        if (!foreground) {
+                if (daemon(0, 0) < 0) {
+                        log_error("daemon: %m");
+                        return 1;
+                }
+                vc_log_open("vlanallocd", false);
+        }
+        /* Signals arrive through a signalfd in the main loop; no thread sees them. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        pthread_sigmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        if (sfd < 0) {
+                log_error("signalfd: %m");
+                return 1;
+        }
+        if (vc_alloc_recover(&a) < 0)
+                log_warning("recovery left work for the reaper");
+        if (vc_reaper_start(&a) < 0) {
+                log_error("cannot start the reaper");
+                return 1;
+        }
+        log_notice("ready: %s, ControllerAddr %s:%s", c->state_dir, c->controller_host, c->controller_port);
+        int r = vc_server_serve(&a, ufd, tfd, sfd, conf_path);
+        vc_reaper_stop();
+        close(ufd);
+        close(tfd);
+        close(sfd);
+        {
+                struct vc_conf *cur = vc_alloc_conf(&a);
+                _cleanup_free_ char *path = vc_socket_path(cur);
+                (void)unlink(path);
+                vc_conf_unref(cur);
+        }
+        vc_alloc_done(&a);
+        vc_state_close(st);
+        return r < 0 ? 1 : 0;
+}
