@@ -10,6 +10,7 @@
 #include "client.h"
 #include "conf.h"
 #include "failpoint.h"
+#include "hostlist.h"
 #include "log.h"
 #include "rpc.h"
 #include "table.h"
@@ -60,7 +61,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
         optind = 1;
         opterr = 0;
         int c;
-        while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
                 if (c == '?' || !strchr(allowed, c)) {
                         return usage_error("%s: option '%s' is not valid here", argv[0],
                                            optind > 1 ? argv[optind - 1] : "?");
@@ -156,12 +157,7 @@ static void print_sites(json_t *o) {
                 size_t k;
                 json_t *n;
                 json_array_foreach(json_object_get(s, "nodes"), k, n) strv_push(&v, json_string_value(n));
-                nodes = v ? xstrdup(v[0]) : xstrdup("");
-                for (size_t m = 1; v && v[m]; m++) {
-                        char *x = xasprintf("%s,%s", nodes, v[m]);
-                        free(nodes);
-                        nodes = x;
-                }
+                nodes = v ? vc_hostlist_compress(v) : xstrdup("");
                 strv_free(v);
                 const char *row[] = {job, uid, state, mode, vni, lease, json_string_value(json_object_get(s, "name")),
                                      vlan, nodes};

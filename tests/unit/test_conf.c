@@ -65,15 +65,14 @@ static void refused(const char *name, const char *text, const char *where, const
 static void test_full(void **state) {
         _cleanup_free_ char *secret = put("secret", "s3cret\n", 0600);
         _cleanup_free_ char *spaced = put("my secret", "x\n", 0400);
-        _cleanup_free_ char *b = put("sub/b.conf",
-                                     "sitename=b siteid=2 VlanIds=100-110 Nodes=login1 # b\n", 0644);
-        _cleanup_free_ char *sites = put(
+        free(put("sub/b.conf", "sitename=b siteid=2 VlanIds=100-110 Nodes=login1 # b\n", 0644));
+        free(put(
                 "sub/sites.conf",
                 "# sites\n"
                 "SiteName=a SiteId=1 VlanIds=300-349,100-199,400,200-210 Nodes=tk[001-003],n[1-2] "
                 "Gateway=n1 L2Domain=campus\n"
                 "Include b.conf\n",
-                0644);
+                0644));
         _cleanup_free_ char *path = put(
                 "main.conf",
                 "# vcluster test\n"
@@ -231,7 +230,7 @@ static void test_secret_file_mode(void **state) {
         _cleanup_free_ char *open_secret = put("open-secret", "x\n", 0644);
         refused("sec1.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=open-secret\n",
                 "sec1.conf:3", "is readable by group or others (must be mode 0600 or stricter)");
-        _cleanup_free_ char *gw = put("gw-secret", "x\n", 0620);
+        free(put("gw-secret", "x\n", 0620));
         refused("sec2.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=gw-secret\n",
                 "sec2.conf:3", "writable or executable by group or others");
         refused("sec3.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=/nonexistent/x\n",
@@ -250,7 +249,7 @@ static void test_secret_file_mode(void **state) {
 
 static void test_include_errors(void **state) {
         _cleanup_free_ char *l1 = put("loop1.conf", CTL "Include loop2.conf\n", 0644);
-        _cleanup_free_ char *l2 = put("loop2.conf", "# second\nInclude loop1.conf\n", 0644);
+        free(put("loop2.conf", "# second\nInclude loop1.conf\n", 0644));
         _cleanup_free_ char *want = xasprintf("%s/loop2.conf:2: Include '%s/loop1.conf' loops back to '%s'",
                                               dir, dir, l1);
         struct vc_conf *c = NULL;

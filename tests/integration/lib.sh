@@ -1,0 +1,155 @@
+# lib.sh — sourced by every integration test. Starts the real daemons with
+# private paths under one temp root, stops exactly what it started (by pid)
+# on exit, and checks that the test left nothing behind.
+#
+# Usage in a test:  . "$(dirname "$0")/lib.sh"; vc_setup; start_munged;
+#                   write_conf; start_daemon; … ; pass
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VC_BUILD=${VC_BUILD:-build}
+BIN=$ROOT/$VC_BUILD/bin
+TOOLS=$ROOT/$VC_BUILD/tools
+TEST_NAME=$(basename "$0" .sh)
+T=""
+MUNGED_PID=""
+DAEMON_PID=""
+VC_PORT=""
+
+say() { printf '  %s\n' "$*"; }
+fail() {
+        printf 'FAIL %s: %s\n' "$TEST_NAME" "$*" >&2
+        [ -n "$T" ] && [ -f "$T/daemon.log" ] && { echo "--- daemon log (tail):" >&2; tail -n 30 "$T/daemon.log" >&2; }
+        exit 1
+}
+pass() {
+        vc_leak_check
+        printf 'PASS %s\n' "$TEST_NAME"
+}
+
+# A free TCP port on loopback, different for each test run.
+free_port() {
+        local p
+        for _ in $(seq 50); do
+                p=$((20000 + RANDOM % 20000))
+                ss -Htln "sport = :$p" | grep -q . || { echo "$p"; return; }
+        done
+        fail "no free port"
+}
+
+vc_cleanup() {
+        local rc=$?
+        stop_daemon || true
+        if [ -n "$MUNGED_PID" ]; then
+                kill "$MUNGED_PID" 2>/dev/null || true
+                wait "$MUNGED_PID" 2>/dev/null || true
+        fi
+        if [ -n "$T" ]; then
+                if [ $rc -ne 0 ] && [ -n "${VC_KEEP:-}" ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+        fi
+        exit $rc
+}
+
+vc_setup() {
+        T=$(mktemp -d /tmp/vc-"$TEST_NAME".XXXXXX)
+        chmod 0711 "$T" # munged insists every directory above its socket is searchable
+        trap vc_cleanup EXIT
+        trap 'exit 130' INT TERM
+        VC_PORT=$(free_port)
+}
+
+start_munged() {
+        mkdir -p "$T/munge/run" "$T/munge/lib" "$T/munge/log"
+        chmod 0711 "$T/munge" "$T/munge/run"
+        mungekey -c -k "$T/munge/munge.key"
+        munged -F --key-file="$T/munge/munge.key" --socket="$T/munge/run/munge.socket.2" \
+                --pid-file="$T/munge/run/munged.pid" --log-file="$T/munge/log/munged.log" \
+                --seed-file="$T/munge/lib/seed" --num-threads=8 >"$T/munge/log/stdout" 2>&1 &
+        MUNGED_PID=$!
+        MUNGE_SOCKET=$T/munge/run/munge.socket.2
+        for _ in $(seq 100); do
+                [ -S "$MUNGE_SOCKET" ] && return 0
+                sleep 0.05
+        done
+        fail "munged did not start: $(cat "$T/munge/log/stdout")"
+}
+
+# write_conf [EXTRA_LINES…]: a two-site config; site a has fragmented ranges.
+write_conf() {
+        CONF=$T/vcluster.conf
+        cat >"$CONF" <<EOC
+# written by $TEST_NAME
+ControllerAddr=127.0.0.1:$VC_PORT StateDir=$T/state SlurmUser=root AdminGroup=adm
+LeaseGrace=${LEASE_GRACE:-300} ReapInterval=${REAP_INTERVAL:-30} MungeSocket=$MUNGE_SOCKET
+SiteName=a SiteId=1 VlanIds=${VLANS_A:-100-199,300-349} Nodes=a[001-016] L2Domain=campus
+SiteName=b SiteId=2 VlanIds=${VLANS_B:-100-149,400-499} Nodes=b[001-016] L2Domain=campus
+SiteName=c SiteId=3 VlanIds=${VLANS_C:-2000-2099} Nodes=c[001-008]
+SwitchName=swa Site=a Driver=none
+SwitchName=swb Site=b Driver=none
+SwitchName=swc Site=c Driver=none
+EOC
+        for l in "$@"; do echo "$l" >>"$CONF"; done
+        export VCLUSTER_CONF=$CONF
+}
+
+start_daemon() {
+        : >>"$T/daemon.log"
+        "$BIN/vlanallocd" -f -c "$CONF" >>"$T/daemon.log" 2>&1 &
+        DAEMON_PID=$!
+        for _ in $(seq 200); do
+                if "$BIN/vlanalloc" -c "$CONF" ranges >/dev/null 2>&1; then return 0; fi
+                kill -0 "$DAEMON_PID" 2>/dev/null || { wait "$DAEMON_PID" || true; DAEMON_PID=""; return 1; }
+                sleep 0.05
+        done
+        fail "vlanallocd did not answer"
+}
+
+stop_daemon() {
+        [ -n "$DAEMON_PID" ] || return 0
+        kill -TERM "$DAEMON_PID" 2>/dev/null || true
+        wait "$DAEMON_PID" 2>/dev/null || true
+        DAEMON_PID=""
+}
+
+# wait_daemon_exit: the daemon is expected to die on its own (a crash failpoint).
+wait_daemon_exit() {
+        local rc=0
+        wait "$DAEMON_PID" || rc=$?
+        DAEMON_PID=""
+        echo "$rc"
+}
+
+va() { "$BIN/vlanalloc" -c "$CONF" "$@"; }
+
+# expect_exit CODE CMD…: run CMD, require its exit status, keep its stderr in $ERR.
+expect_exit() {
+        local want=$1 rc=0
+        shift
+        ERR=$("$@" 2>&1 >/dev/null) || rc=$?
+        [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want: $ERR"
+}
+
+expect_in() {
+        case "$2" in *"$1"*) ;; *) fail "expected '$1' in: $2" ;; esac
+}
+
+# vc_leak_check: nothing of this test is left — every VLAN id free (unless the
+# test drained it and undrained it), no job mid-transaction, state consistent,
+# and no process of ours alive besides the daemons we still track.
+vc_leak_check() {
+        if [ -n "$DAEMON_PID" ]; then
+                local held
+                held=$(va list --json | jq '[.vlans[] | select(.job != null)] | length')
+                [ "$held" = 0 ] || fail "leak: $held VLAN(s) still held: $(va list)"
+                local drained
+                drained=$(va list --json | jq '[.vlans[]] | length')
+                [ "$drained" = 0 ] || fail "leak: $drained VLAN(s) still drained: $(va list)"
+                va check >/dev/null || fail "leak: check reports drift: $(va check)"
+                stop_daemon
+        fi
+        # No process started from this test's temp root may outlive it.
+        local left
+        left=$(pgrep -f -- "$T/" | grep -v "^$MUNGED_PID\$" | grep -v "^$$\$" || true)
+        [ -z "$left" ] || fail "leak: processes still running: $(ps -o pid,cmd -p $(echo $left | tr ' ' ,))"
+        [ ! -S "$T/state/vlanallocd.sock" ] || fail "leak: the daemon's socket was not removed"
+}
