@@ -1,0 +1,140 @@
+/* tests for vlanalloc/plan.c: grouping by site, the L2 mode, the plan and its steps. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "conf.h"
+#include "hostlist.h"
+#include "plan.h"
+#include "util.h"
+
+static struct vc_conf *conf;
+static char conf_dir[] = "/tmp/vc-plan.XXXXXX";
+static char *conf_path;
+
+static int setup(void **state) {
+        if (!mkdtemp(conf_dir))
+                return -1;
+        conf_path = xasprintf("%s/vcluster.conf", conf_dir);
+        FILE *f = fopen(conf_path, "w");
+        fprintf(f, "ControllerAddr=127.0.0.1:7000 StateDir=%s SlurmUser=root\n"
+                   "SiteName=a SiteId=1 VlanIds=100-199 Nodes=a[1-4] L2Domain=x\n"
+                   "SiteName=b SiteId=2 VlanIds=100-199 Nodes=b[1-4] L2Domain=x\n"
+                   "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4]\n"
+                   "SwitchName=sa1 Site=a Driver=none\n"
+                   "SwitchName=sa2 Site=a Driver=none Address=10.0.0.2\n"
+                   "SwitchName=sc Site=c Driver=none\n",
+                conf_dir);
+        fclose(f);
+        char *err = NULL;
+        int r = vc_conf_load(conf_path, &conf, &err);
+        if (r < 0)
+                fprintf(stderr, "%s\n", err);
+        free(err);
+        return r;
+}
+
+static int teardown(void **state) {
+        vc_conf_unref(conf);
+        unlink(conf_path);
+        rmdir(conf_dir);
+        free(conf_path);
+        return 0;
+}
+
+static int group(const char *hosts, struct vc_plan *p, char **err) {
+        _cleanup_strv_ char **v = NULL;
+        assert_int_equal(vc_hostlist_expand(hosts, &v, err), 0);
+        return vc_plan_group(conf, v, p, err);
+}
+
+static void test_group_in_job_order(void **state) {
+        struct vc_plan p;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(group("c2,a3,c1,a1", &p, &err), 0);
+        assert_int_equal(p.n, 2);
+        assert_string_equal(p.sites[0].site->name, "c");
+        assert_string_equal(p.sites[0].nodes[0], "c2"); /* the site's first node is its gateway */
+        assert_string_equal(p.sites[0].nodes[1], "c1");
+        assert_string_equal(p.sites[1].site->name, "a");
+        assert_null(p.sites[1].nodes[2]);
+        vc_plan_clear(&p);
+}
+
+static void test_group_errors(void **state) {
+        struct vc_plan p;
+        char *err = NULL;
+        assert_int_equal(group("a1,z9", &p, &err), -EINVAL);
+        assert_non_null(strstr(err, "'z9' is in no site"));
+        free(err);
+        err = NULL;
+        assert_int_equal(group("a1,a2,a1", &p, &err), -EINVAL);
+        assert_non_null(strstr(err, "'a1' is listed twice"));
+        free(err);
+}
+
+static void test_modes(void **state) {
+        struct vc_plan p;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(group("a1,b1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(p.mode, VC_L2_SHARED); /* same L2Domain */
+        assert_int_equal(vc_plan_mode(&p, VC_L2_STITCHED, &err), 0);
+        assert_int_equal(p.mode, VC_L2_STITCHED); /* asked for, and possible */
+        vc_plan_clear(&p);
+        assert_int_equal(group("a1,c1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(p.mode, VC_L2_STITCHED);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_SHARED, &err), -EINVAL);
+        assert_non_null(strstr(err, "do not share an L2Domain"));
+        vc_plan_clear(&p);
+        assert_int_equal(group("c1,c2", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_STITCHED, &err), 0);
+        assert_int_equal(p.mode, VC_L2_SHARED); /* one site: nothing to stitch */
+        vc_plan_clear(&p);
+}
+
+static void test_json_and_steps(void **state) {
+        struct vc_plan p;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(group("a1,a2,c1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        p.sites[0].vlan = 120;
+        p.sites[1].vlan = 301;
+        p.vni = 5007;
+        json_t *j = vc_plan_json(&p, 42, "vms=1", 1000, 1700000000);
+        assert_int_equal(json_integer_value(json_object_get(j, "job")), 42);
+        assert_string_equal(json_string_value(json_object_get(j, "mode")), "stitched");
+        assert_int_equal(json_integer_value(json_object_get(j, "vni")), 5007);
+        json_t *s0 = json_array_get(json_object_get(j, "sites"), 0);
+        assert_string_equal(json_string_value(json_object_get(s0, "gateway")), "a1");
+        assert_int_equal(json_integer_value(json_object_get(s0, "vlan")), 120);
+        assert_int_equal(json_integer_value(json_object_get(s0, "id")), 1);
+        json_decref(j);
+        /* one step per switch of each site of the job: sa1, sa2 (site a), sc (site c) */
+        json_t *steps = vc_plan_steps(conf, &p, 42);
+        assert_int_equal(json_array_size(steps), 3);
+        json_t *a2 = json_object_get(json_array_get(steps, 1), "args");
+        assert_string_equal(json_string_value(json_object_get(a2, "switch")), "sa2");
+        assert_string_equal(json_string_value(json_object_get(a2, "address")), "10.0.0.2");
+        assert_int_equal(json_integer_value(json_object_get(a2, "vlan")), 120);
+        assert_string_equal(json_string_value(json_object_get(a2, "name")), "vcluster-42");
+        json_t *c = json_object_get(json_array_get(steps, 2), "args");
+        assert_int_equal(json_integer_value(json_object_get(c, "vlan")), 301);
+        json_decref(steps);
+        vc_plan_clear(&p);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_group_in_job_order),
+                cmocka_unit_test(test_group_errors),
+                cmocka_unit_test(test_modes),
+                cmocka_unit_test(test_json_and_steps),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
