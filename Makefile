@@ -109,7 +109,7 @@ check: deps
 	$(MAKE) integration
 
 bench: all $(BENCHES)
-	@set -e; for b in $(BENCHES); do $$b $(BUILD); done
+	bench/run $(BUILD)
 
 demo: deps all
 	scripts/demo $(BUILD)

@@ -6,7 +6,7 @@
 #                   write_conf; start_daemon; … ; pass
 set -eu
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 VC_BUILD=${VC_BUILD:-build}
 BIN=$ROOT/$VC_BUILD/bin
 TOOLS=$ROOT/$VC_BUILD/tools
