@@ -39,7 +39,10 @@ free_port() {
 
 vc_cleanup() {
         local rc=$?
-        stop_daemon || true
+        if [ -n "$DAEMON_PID" ]; then
+                kill -TERM "$DAEMON_PID" 2>/dev/null || true
+                wait "$DAEMON_PID" 2>/dev/null || true
+        fi
         if [ -n "$MUNGED_PID" ]; then
                 kill "$MUNGED_PID" 2>/dev/null || true
                 wait "$MUNGED_PID" 2>/dev/null || true
@@ -104,11 +107,24 @@ start_daemon() {
         fail "vlanallocd did not answer"
 }
 
+# stop_daemon: SIGTERM, then require a clean exit and no sanitizer report.
 stop_daemon() {
         [ -n "$DAEMON_PID" ] || return 0
+        local rc=0
         kill -TERM "$DAEMON_PID" 2>/dev/null || true
-        wait "$DAEMON_PID" 2>/dev/null || true
+        wait "$DAEMON_PID" 2>/dev/null || rc=$?
         DAEMON_PID=""
+        sanitizer_check
+        [ "$rc" = 0 ] || fail "vlanallocd exited $rc on SIGTERM"
+}
+
+# sanitizer_check: ASan/UBSan/LSan reports anywhere in the daemon's log fail the test.
+sanitizer_check() {
+        if [ -f "$T/daemon.log" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/daemon.log"; then
+                local log=$T/daemon.log
+                grep -A25 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log" | head -60 >&2
+                fail "sanitizer report in the daemon log"
+        fi
 }
 
 # wait_daemon_exit: the daemon is expected to die on its own (a crash failpoint).
