@@ -259,6 +259,65 @@ static json_t *acquire_again(const struct vc_job *j, const char *nodes) {
         return plan_reply(j);
 }
 
+/* Run the job's recorded steps, then commit it as held. On failure *err says
+ * why; *journal_said tells whether the journal already rolled its steps back
+ * and said so in *err. */
+static int run_and_hold(struct vc_alloc *a, int64_t job, char **err, bool *journal_said) {
+        struct vc_journal j = {.kinds = controller_kinds};
+        vc_state_lock(a->st);
+        int r = vc_state_journal(a->st, job, &j);
+        vc_state_unlock(a->st);
+        if (r == 0) {
+                r = vc_journal_run(&j, err);
+                *journal_said = r < 0;
+        } else
+                *err = xstrdup("cannot load the journal just written");
+        vc_state_journal_release(&j);
+        if (r < 0)
+                return r;
+        const char *point = "acquire.done.before";
+        vc_state_lock(a->st);
+        r = vc_state_begin(a->st);
+        if (r == 0)
+                r = FAILPOINT("acquire.done.before");
+        if (r == 0)
+                r = vc_state_job_set(a->st, job, JS_HELD, NULL);
+        if (r == 0)
+                r = vc_state_commit(a->st);
+        if (r < 0)
+                vc_state_rollback(a->st);
+        else {
+                point = "acquire.done.after";
+                r = FAILPOINT(point);
+        }
+        vc_state_unlock(a->st);
+        if (r < 0)
+                *err = r == -EIO && vc_failpoints_armed ? xasprintf("injected failure (%s)", point)
+                                                        : xasprintf("cannot record the job as held: %s", strerror(-r));
+        return r;
+}
+
+/* After a failed acquire: undo whatever may have acted, free the ids, and
+ * say exactly how far the rollback got. */
+static json_t *acquire_failed(struct vc_alloc *a, int64_t job, const char *err, bool journal_said) {
+        _cleanup_free_ char *uerr = NULL;
+        int ur = undo_and_free(a, job, JS_FAILED, "acquire-failed", NULL, NULL, &uerr);
+        _cleanup_free_ char *msg = journal_said ? xstrdup(err)
+                                   : ur < 0     ? xasprintf("%s; rollback incomplete: %s", err, uerr)
+                                                : xasprintf("%s; rolled back", err);
+        /* The journal's own message already covers a rollback it could not finish. */
+        if (journal_said && ur < 0 && !strstr(msg, "rollback incomplete")) {
+                char *m = xasprintf("%s; rollback incomplete: %s", msg, uerr);
+                free(msg);
+                msg = m;
+        }
+        log_error("job %lld: acquire failed: %s", (long long)job, msg);
+        vc_state_lock(a->st);
+        (void)vc_state_job_set(a->st, job, ur < 0 ? JS_RELEASING : JS_FAILED, msg);
+        vc_state_unlock(a->st);
+        return vc_rpc_error(VC_ERR_STEP_FAILED, "job %lld: %s", (long long)job, msg);
+}
+
 json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
         _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
         _cleanup_free_ char *err = NULL;
@@ -314,34 +373,11 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
         inflight_set(a, q->job, true);
         vc_state_unlock(a->st);
 
-        if (r == 0) {
-                struct vc_journal j = {.kinds = controller_kinds};
-                vc_state_lock(a->st);
-                r = vc_state_journal(a->st, q->job, &j);
-                vc_state_unlock(a->st);
-                if (r == 0)
-                        r = vc_journal_run(&j, &err);
-                vc_state_journal_release(&j);
-        } else {
-                err = xasprintf("injected failure after recording the allocation");
-        }
-        if (r == 0) {
-                vc_state_lock(a->st);
-                r = vc_state_begin(a->st);
-                if (r == 0)
-                        r = FAILPOINT("acquire.done.before");
-                if (r == 0)
-                        r = vc_state_job_set(a->st, q->job, JS_HELD, NULL);
-                if (r == 0)
-                        r = vc_state_commit(a->st);
-                if (r < 0)
-                        vc_state_rollback(a->st);
-                else
-                        r = FAILPOINT("acquire.done.after");
-                vc_state_unlock(a->st);
-                if (r < 0 && !err)
-                        err = xasprintf("cannot record the job as held: %s", strerror(-r));
-        }
+        bool journal_said = false;
+        if (r < 0)
+                err = xstrdup("injected failure (acquire.commit.after)");
+        else
+                r = run_and_hold(a, q->job, &err, &journal_said);
         json_t *reply;
         if (r == 0) {
                 log_info("job %lld: acquired (%s, %s)", (long long)q->job, vc_l2_name(p.mode), canon_nodes);
@@ -349,14 +385,7 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
                 reply = vc_rpc_ok();
                 json_object_set(reply, "plan", plan);
         } else {
-                log_error("job %lld: acquire failed: %s", (long long)q->job, err);
-                _cleanup_free_ char *uerr = NULL;
-                int ur = undo_and_free(a, q->job, JS_FAILED, "acquire-failed", NULL, NULL, &uerr);
-                reply = vc_rpc_error(VC_ERR_STEP_FAILED, "job %lld: %s%s%s", (long long)q->job, err,
-                                     ur < 0 ? "; rollback incomplete: " : "", ur < 0 ? uerr : "");
-                vc_state_lock(a->st);
-                (void)vc_state_job_set(a->st, q->job, ur < 0 ? JS_RELEASING : JS_FAILED, err);
-                vc_state_unlock(a->st);
+                reply = acquire_failed(a, q->job, err, journal_said);
         }
         vc_state_lock(a->st);
         inflight_set(a, q->job, false);
@@ -407,8 +436,16 @@ json_t *vc_alloc_release(struct vc_alloc *a, int64_t job, const char *reason) {
 
         vc_state_lock(a->st);
         inflight_set(a, job, false);
+        _cleanup_(job_clearp) struct vc_job now = {0};
+        bool done = vc_state_job_get(a->st, job, &now) == 0 && streq(now.state, JS_RELEASED);
+        if (r < 0 && !done)
+                (void)vc_state_job_set(a->st, job, JS_RELEASING, err);
         vc_state_broadcast(a->st);
         vc_state_unlock(a->st);
+        if (r < 0 && done) {
+                log_error("job %lld: released, then: %s", (long long)job, err);
+                return vc_rpc_error(VC_ERR_STEP_FAILED, "job %lld: released, then: %s", (long long)job, err);
+        }
         if (r < 0) {
                 log_error("job %lld: release failed (will retry): %s", (long long)job, err);
                 return vc_rpc_error(VC_ERR_STEP_FAILED, "job %lld: release failed, the reaper retries it: %s",

@@ -71,6 +71,8 @@ int main(int argc, char **argv) {
         struct vc_alloc a;
         vc_alloc_init(&a, st, c);
         int ufd, tfd;
+        /* StateDir may change on reload; the socket to remove is the one bound now. */
+        _cleanup_free_ char *sock_path = vc_socket_path(c);
         if (vc_server_listen(&a, &ufd, &tfd, &err) < 0) {
                 log_error("%s", err);
                 vc_alloc_done(&a);
@@ -109,12 +111,7 @@ int main(int argc, char **argv) {
         close(ufd);
         close(tfd);
         close(sfd);
-        {
-                struct vc_conf *cur = vc_alloc_conf(&a);
-                _cleanup_free_ char *path = vc_socket_path(cur);
-                (void)unlink(path);
-                vc_conf_unref(cur);
-        }
+        (void)unlink(sock_path);
         vc_alloc_done(&a);
         vc_state_close(st);
         return r < 0 ? 1 : 0;

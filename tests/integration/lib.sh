@@ -127,12 +127,13 @@ sanitizer_check() {
         fi
 }
 
-# wait_daemon_exit: the daemon is expected to die on its own (a crash failpoint).
+# wait_daemon_exit: the daemon is expected to die on its own (a crash
+# failpoint); sets DAEMON_RC to its exit status. Not for $(…): a subshell
+# cannot wait for the daemon.
 wait_daemon_exit() {
-        local rc=0
-        wait "$DAEMON_PID" || rc=$?
+        DAEMON_RC=0
+        wait "$DAEMON_PID" || DAEMON_RC=$?
         DAEMON_PID=""
-        echo "$rc"
 }
 
 va() { "$BIN/vlanalloc" -c "$CONF" "$@"; }
