@@ -1,59 +1,19 @@
 #include "client.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "auth.h"
 #include "conf.h"
 #include "rpc.h"
+#include "sock.h"
 #include "util.h"
 
 char *vc_socket_path(const struct vc_conf *c) { return xasprintf("%s/%s", c->state_dir, VC_SOCKET_NAME); }
 
-static int connect_unix(const char *path) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return -errno;
-        return TAKE_FD(fd);
-}
-
-static int connect_tcp(const char *host, const char *port, char **err) {
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
-        int g = getaddrinfo(host, port, &hints, &ai);
-        if (g != 0) {
-                *err = xasprintf("%s:%s: %s", host, port, gai_strerror(g));
-                return -EHOSTUNREACH;
-        }
-        int r = -ECONNREFUSED;
-        for (struct addrinfo *a = ai; a; a = a->ai_next) {
-                int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-                if (fd < 0) {
-                        r = -errno;
-                        continue;
-                }
-                if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-                        freeaddrinfo(ai);
-                        return fd;
-                }
-                r = -errno;
-                close(fd);
-        }
-        freeaddrinfo(ai);
-        *err = xasprintf("cannot reach vlanallocd at %s:%s: %s", host, port, strerror(-r));
-        return r;
-}
-
 static int connect_daemon(const struct vc_conf *c, char **err) {
         _cleanup_free_ char *path = vc_socket_path(c);
-        int fd = connect_unix(path);
+        int fd = vc_unix_connect(path);
         if (fd >= 0)
                 return fd;
         /* Only a missing socket means "not the controller host"; a socket that
@@ -62,7 +22,11 @@ static int connect_daemon(const struct vc_conf *c, char **err) {
                 *err = xasprintf("cannot reach vlanallocd at %s: %s", path, strerror(-fd));
                 return fd;
         }
-        return connect_tcp(c->controller_host, c->controller_port, err);
+        _cleanup_free_ char *why = NULL;
+        fd = vc_tcp_connect(c->controller_host, c->controller_port, &why);
+        if (fd < 0)
+                *err = xasprintf("cannot reach vlanallocd at %s", why);
+        return fd;
 }
 
 int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, json_t **reply,

@@ -47,25 +47,47 @@ static int parse(json_t *args, struct step_args *a, char **err) {
         return 0;
 }
 
+/* One session on the switch, serialized with every other user of it:
+ * open, run ops, close. */
+static int with_session(const struct step_args *a, int (*ops)(const struct step_args *a, void *sess, char **err),
+                        char **err) {
+        void *sess = NULL;
+        vc_switch_lock(a->t.name);
+        int r = a->drv->open(&a->t, &sess, err);
+        if (r == 0) {
+                r = ops(a, sess, err);
+                a->drv->close(sess);
+        }
+        vc_switch_unlock(a->t.name);
+        return r;
+}
+
+static int apply_ops(const struct step_args *a, void *sess, char **err) {
+        int r = a->drv->vlan_create(sess, a->vlan, a->name, err);
+        if (r == 0 && a->tagged[0])
+                r = a->drv->ports_add(sess, a->vlan, a->tagged, VC_PORT_TAGGED, err);
+        if (r == 0 && a->untagged[0])
+                r = a->drv->ports_add(sess, a->vlan, a->untagged, VC_PORT_UNTAGGED, err);
+        return r == 0 ? a->drv->commit(sess, err) : r;
+}
+
+static int remove_ops(const struct step_args *a, void *sess, char **err) {
+        _cleanup_strv_ char **all = NULL;
+        for (char **p = a->tagged; *p; p++)
+                strv_push(&all, *p);
+        for (char **p = a->untagged; *p; p++)
+                strv_push(&all, *p);
+        int r = all ? a->drv->ports_remove(sess, a->vlan, all, err) : 0;
+        if (r == 0)
+                r = a->drv->vlan_delete(sess, a->vlan, err);
+        return r == 0 ? a->drv->commit(sess, err) : r;
+}
+
 int vc_switch_step_do(void *ctx, json_t *args, char **err) {
         _cleanup_(step_args_clear) struct step_args a;
         int r = parse(args, &a, err);
-        if (r < 0)
-                return r;
-        void *sess = NULL;
-        vc_switch_lock(a.t.name);
-        r = a.drv->open(&a.t, &sess, err);
-        if (r == 0) {
-                r = a.drv->vlan_create(sess, a.vlan, a.name, err);
-                if (r == 0 && a.tagged[0])
-                        r = a.drv->ports_add(sess, a.vlan, a.tagged, VC_PORT_TAGGED, err);
-                if (r == 0 && a.untagged[0])
-                        r = a.drv->ports_add(sess, a.vlan, a.untagged, VC_PORT_UNTAGGED, err);
-                if (r == 0)
-                        r = a.drv->commit(sess, err);
-                a.drv->close(sess);
-        }
-        vc_switch_unlock(a.t.name);
+        if (r == 0)
+                r = with_session(&a, apply_ops, err);
         if (r < 0)
                 return r;
         /* Trust nothing a switch says it did: read it back where we can. */
@@ -74,33 +96,21 @@ int vc_switch_step_do(void *ctx, json_t *args, char **err) {
                 *err = xasprintf("switch '%s': VLAN %d is missing after it was created", a.t.name, a.vlan);
                 return -EIO;
         }
-        return r == -EOPNOTSUPP ? 0 : (r < 0 ? r : 0);
+        return r == -EOPNOTSUPP || r > 0 ? 0 : r;
 }
 
 int vc_switch_step_undo(void *ctx, json_t *args, char **err) {
         _cleanup_(step_args_clear) struct step_args a;
         int r = parse(args, &a, err);
-        if (r < 0)
-                return r;
-        void *sess = NULL;
-        vc_switch_lock(a.t.name);
-        r = a.drv->open(&a.t, &sess, err);
-        if (r == 0) {
-                char **all = NULL;
-                for (char **p = a.tagged; *p; p++)
-                        strv_push(&all, *p);
-                for (char **p = a.untagged; *p; p++)
-                        strv_push(&all, *p);
-                if (all)
-                        r = a.drv->ports_remove(sess, a.vlan, all, err);
-                strv_free(all);
-                if (r == 0)
-                        r = a.drv->vlan_delete(sess, a.vlan, err);
-                if (r == 0)
-                        r = a.drv->commit(sess, err);
-                a.drv->close(sess);
-        }
-        vc_switch_unlock(a.t.name);
+        return r < 0 ? r : with_session(&a, remove_ops, err);
+}
+
+static int read_ops(const struct step_args *a, void *sess, char **err) {
+        struct vc_vlan_state st = {0};
+        int r = a->drv->vlan_read(sess, a->vlan, &st, err);
+        if (r == 0)
+                r = st.exists;
+        vc_vlan_state_clear(&st);
         return r;
 }
 
@@ -111,18 +121,5 @@ int vc_switch_step_check(json_t *args, char **err) {
                 return r;
         if (!a.drv->can_read)
                 return -EOPNOTSUPP;
-        void *sess = NULL;
-        struct vc_vlan_state st = {0};
-        vc_switch_lock(a.t.name);
-        r = a.drv->open(&a.t, &sess, err);
-        if (r == 0) {
-                r = a.drv->vlan_read(sess, a.vlan, &st, err);
-                a.drv->close(sess);
-        }
-        vc_switch_unlock(a.t.name);
-        if (r < 0)
-                return r;
-        r = st.exists;
-        vc_vlan_state_clear(&st);
-        return r;
+        return with_session(&a, read_ops, err);
 }

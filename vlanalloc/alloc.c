@@ -458,35 +458,32 @@ json_t *vc_alloc_release(struct vc_alloc *a, int64_t job, const char *reason) {
 }
 
 int vc_alloc_recover(struct vc_alloc *a) {
-        vc_state_lock(a->st);
-        json_t *acq = vc_state_jobs_in(a->st, JS_ACQUIRING);
-        json_t *rel = vc_state_jobs_in(a->st, JS_RELEASING);
-        vc_state_unlock(a->st);
+        /* A job left acquiring is rolled back; one left releasing is finished. */
+        static const struct {
+                const char *from, *to, *event, *what;
+        } left[] = {
+                {JS_ACQUIRING, JS_FAILED, "rolled-back-at-restart", "acquired, rolling back"},
+                {JS_RELEASING, JS_RELEASED, "released-at-restart", "released, finishing"},
+        };
         int first = 0;
-        size_t i;
-        json_t *v;
-        json_array_foreach(acq, i, v) {
-                int64_t job = json_integer_value(v);
-                _cleanup_free_ char *err = NULL;
-                log_notice("job %lld: was being acquired when the daemon stopped; rolling back", (long long)job);
-                int r = undo_and_free(a, job, JS_FAILED, "rolled-back-at-restart", NULL, NULL, &err);
-                if (r < 0) {
-                        log_error("job %lld: rollback failed (will retry): %s", (long long)job, err);
-                        first = first ? first : r;
+        for (size_t k = 0; k < ARRAY_SIZE(left); k++) {
+                vc_state_lock(a->st);
+                json_t *jobs = vc_state_jobs_in(a->st, left[k].from);
+                vc_state_unlock(a->st);
+                size_t i;
+                json_t *v;
+                json_array_foreach(jobs, i, v) {
+                        int64_t job = json_integer_value(v);
+                        _cleanup_free_ char *err = NULL;
+                        log_notice("job %lld: the daemon stopped while it was being %s", (long long)job, left[k].what);
+                        int r = undo_and_free(a, job, left[k].to, left[k].event, NULL, NULL, &err);
+                        if (r < 0) {
+                                log_error("job %lld: %s (the reaper retries)", (long long)job, err);
+                                first = first ? first : r;
+                        }
                 }
+                json_decref(jobs);
         }
-        json_array_foreach(rel, i, v) {
-                int64_t job = json_integer_value(v);
-                _cleanup_free_ char *err = NULL;
-                log_notice("job %lld: was being released when the daemon stopped; finishing", (long long)job);
-                int r = undo_and_free(a, job, JS_RELEASED, "released-at-restart", NULL, NULL, &err);
-                if (r < 0) {
-                        log_error("job %lld: release failed (will retry): %s", (long long)job, err);
-                        first = first ? first : r;
-                }
-        }
-        json_decref(acq);
-        json_decref(rel);
         return first;
 }
 

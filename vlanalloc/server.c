@@ -9,8 +9,6 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include "alloc.h"
 #include "auth.h"
@@ -19,6 +17,7 @@
 #include "log.h"
 #include "reaper.h"
 #include "rpc.h"
+#include "sock.h"
 #include "util.h"
 
 #define MAX_CONNECTIONS 256
@@ -270,64 +269,16 @@ static void accept_one(struct vc_alloc *a, int lfd) {
         pthread_attr_destroy(&attr);
 }
 
-static int listen_unix(const char *path, char **err) {
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(sa.sun_path)) {
-                *err = xasprintf("%s: socket path too long", path);
-                return -ENAMETOOLONG;
-        }
-        strcpy(sa.sun_path, path);
-        /* A socket that still answers belongs to a running daemon: never steal it. */
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-                *err = xasprintf("%s: another vlanallocd is running", path);
-                return -EADDRINUSE;
-        }
-        close(fd);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        (void)unlink(path);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 || listen(fd, 128) < 0) {
-                int r = -errno;
-                *err = xasprintf("%s: %s", path, strerror(-r));
-                return r;
-        }
-        return TAKE_FD(fd);
-}
-
-static int listen_tcp(const char *host, const char *port, char **err) {
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai = NULL;
-        int g = getaddrinfo(host, port, &hints, &ai);
-        if (g != 0) {
-                *err = xasprintf("ControllerAddr %s:%s: %s", host, port, gai_strerror(g));
-                return -EADDRNOTAVAIL;
-        }
-        int r = -EADDRNOTAVAIL;
-        for (struct addrinfo *p = ai; p; p = p->ai_next) {
-                int fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
-                if (fd < 0)
-                        continue;
-                int one = 1;
-                (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-                if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, 128) == 0) {
-                        freeaddrinfo(ai);
-                        return fd;
-                }
-                r = -errno;
-                close(fd);
-        }
-        freeaddrinfo(ai);
-        *err = xasprintf("ControllerAddr %s:%s: %s", host, port, strerror(-r));
-        return r;
-}
-
 int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err) {
         _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
         _cleanup_free_ char *path = vc_socket_path(c);
-        int u = listen_unix(path, err);
+        int u = vc_unix_listen(path, err);
         if (u < 0)
                 return u;
-        int t = listen_tcp(c->controller_host, c->controller_port, err);
+        _cleanup_free_ char *why = NULL;
+        int t = vc_tcp_listen(c->controller_host, c->controller_port, &why);
         if (t < 0) {
+                *err = xasprintf("ControllerAddr %s", why);
                 close(u);
                 (void)unlink(path);
                 return t;
