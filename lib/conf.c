@@ -19,11 +19,9 @@ const char *vc_conf_path(void) {
 int conf_fail_at(struct conf_parser *p, const char *file, unsigned line, const char *fmt, ...) {
         if (p->err)
                 return -EINVAL;
-        _cleanup_free_ char *why = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&why, fmt, ap) < 0)
-                abort();
+        _cleanup_free_ char *why = xvasprintf(fmt, ap);
         va_end(ap);
         p->err = line ? xasprintf("%s:%u: %s", file, line, why) : xasprintf("%s: %s", file, why);
         return -EINVAL;

@@ -18,11 +18,9 @@ static int hl_fail(char **err, const char *expr, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
 static int hl_fail(char **err, const char *expr, const char *fmt, ...) {
-        _cleanup_free_ char *why = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&why, fmt, ap) < 0)
-                abort();
+        _cleanup_free_ char *why = xvasprintf(fmt, ap);
         va_end(ap);
         if (err)
                 *err = xasprintf("hostlist '%s': %s", expr, why);

@@ -98,9 +98,7 @@ json_t *vc_rpc_ok(void) { return json_pack("{s:b}", "ok", 1); }
 json_t *vc_rpc_error(const char *code, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        _cleanup_free_ char *msg = NULL;
-        if (vasprintf(&msg, fmt, ap) < 0)
-                abort();
+        _cleanup_free_ char *msg = xvasprintf(fmt, ap);
         va_end(ap);
         return json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", msg);
 }

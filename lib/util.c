@@ -33,14 +33,18 @@ char *xstrdup(const char *s) {
         return p;
 }
 
+char *xvasprintf(const char *fmt, va_list ap) {
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0)
+                abort();
+        return s;
+}
+
 char *xasprintf(const char *fmt, ...) {
         va_list ap;
-        char *s = NULL;
         va_start(ap, fmt);
-        int r = vasprintf(&s, fmt, ap);
+        char *s = xvasprintf(fmt, ap);
         va_end(ap);
-        if (r < 0)
-                abort();
         return s;
 }
 

@@ -8,6 +8,7 @@
 #ifndef VC_UTIL_H
 #define VC_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 /* xasprintf: malloc'd formatted string; aborts on failure. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* xvasprintf: the same with a va_list. */
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* strv_free: free a NULL-terminated vector of strings and the vector. */
 void strv_free(char **v);

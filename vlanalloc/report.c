@@ -106,9 +106,7 @@ static void drift(json_t *list, const char *fmt, ...) __attribute__((format(prin
 static void drift(json_t *list, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
-        _cleanup_free_ char *s = NULL;
-        if (vasprintf(&s, fmt, ap) < 0)
-                abort();
+        _cleanup_free_ char *s = xvasprintf(fmt, ap);
         va_end(ap);
         json_array_append_new(list, json_string(s));
 }
