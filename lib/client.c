@@ -45,14 +45,16 @@ int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, js
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         _cleanup_free_ char *msg = vc_rpc_envelope(cred, text);
-        r = vc_rpc_send(fd, msg, strlen(msg));
-        if (r < 0) {
-                *err = xasprintf("sending to vlanallocd: %s", strerror(-r));
-                return r;
-        }
+        int sr = vc_rpc_send(fd, msg, strlen(msg));
+        /* Even when sending failed, the daemon may have said why before it
+         * closed (e.g. "server busy"): that reply beats "Broken pipe". */
         _cleanup_free_ char *buf = NULL;
         size_t len;
         r = vc_rpc_recv(fd, VC_RPC_MAX_MSG * 16, &buf, &len);
+        if (r < 0 && sr < 0) {
+                *err = xasprintf("sending to vlanallocd: %s", strerror(-sr));
+                return sr;
+        }
         if (r < 0) {
                 *err = xasprintf("no reply from vlanallocd: %s",
                                  r == -EAGAIN ? "timed out" : r == -ENODATA || r == -EPROTO

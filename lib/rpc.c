@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
+#include "sock.h"
 #include "util.h"
 
 int vc_rpc_send(int fd, const char *buf, size_t len) {
@@ -13,8 +15,8 @@ int vc_rpc_send(int fd, const char *buf, size_t len) {
         uint32_t be = htonl((uint32_t)len);
         char hdr[4];
         memcpy(hdr, &be, 4);
-        int r = write_all(fd, hdr, 4);
-        return r < 0 ? r : write_all(fd, buf, len);
+        int r = vc_send_all(fd, hdr, 4);
+        return r < 0 ? r : vc_send_all(fd, buf, len);
 }
 
 /* read_full: n bytes, or -EPROTO on EOF after got > 0 bytes of the message. */
@@ -78,14 +80,14 @@ int vc_rpc_unwrap(const char *msg, size_t len, json_t **root, const char **cred,
                 *err = xasprintf("malformed message: %s at byte %d", je.text, je.position);
                 return -EBADMSG;
         }
-        int v = 0;
-        if (json_unpack_ex(j, &je, JSON_STRICT, "{s:i, s:s, s:s}", "v", &v, "cred", cred, "req", req) < 0) {
+        json_int_t v = 0; /* read whole: an int would wrap 2^32+1 to 1 */
+        if (json_unpack_ex(j, &je, JSON_STRICT, "{s:I, s:s, s:s}", "v", &v, "cred", cred, "req", req) < 0) {
                 *err = xasprintf("malformed envelope: %s", je.text);
                 json_decref(j);
                 return -EBADMSG;
         }
         if (v != VC_RPC_VERSION) {
-                *err = xasprintf("unsupported protocol version %d (this server speaks %d)", v, VC_RPC_VERSION);
+                *err = xasprintf("unsupported protocol version %lld (this server speaks %d)", (long long)v, VC_RPC_VERSION);
                 json_decref(j);
                 return -EBADMSG;
         }

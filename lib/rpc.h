@@ -26,7 +26,7 @@
 #define VC_ERR_STEP_FAILED "step-failed"
 #define VC_ERR_INTERNAL "internal"
 
-/* vc_rpc_send: write one framed message; 0 or -errno. */
+/* vc_rpc_send: send one framed message on a socket; 0 or -errno (-EPIPE, never SIGPIPE). */
 int vc_rpc_send(int fd, const char *buf, size_t len);
 /* vc_rpc_recv: read one framed message (NUL-terminated, malloc'd); 0, or
  * -EMSGSIZE (announced length > max, stored in *len), -EPROTO (connection

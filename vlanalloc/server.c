@@ -20,12 +20,53 @@
 #include "sock.h"
 #include "util.h"
 
-#define MAX_CONNECTIONS 256
+#define MAX_CONNECTIONS 1024
+/* One local uid or one remote address may hold this many at once, so an idle
+ * flood from one peer cannot lock the others (node prologs, slurmctld) out.
+ * Root and SlurmUser on the Unix socket (kernel-verified) are exempt. */
+#define MAX_PER_PEER 32
 #define IO_TIMEOUT_S 10
 
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t conn_cond = PTHREAD_COND_INITIALIZER;
 static unsigned n_conn;
+
+struct peer_count {
+        char key[NI_MAXHOST + 8];
+        unsigned n;
+};
+static struct peer_count *peers; /* under conn_lock; entries with n == 0 are free */
+static size_t n_peers;
+
+/* peer_take: count one more connection of key; false when over its share. */
+static bool peer_take(const char *key) {
+        struct peer_count *slot = NULL;
+        for (size_t i = 0; i < n_peers; i++) {
+                if (peers[i].n && streq(peers[i].key, key)) {
+                        if (peers[i].n >= MAX_PER_PEER)
+                                return false;
+                        peers[i].n++;
+                        return true;
+                }
+                if (!peers[i].n && !slot)
+                        slot = &peers[i];
+        }
+        if (!slot) {
+                peers = xrealloc(peers, (n_peers + 1) * sizeof(*peers));
+                slot = &peers[n_peers++];
+        }
+        snprintf(slot->key, sizeof(slot->key), "%s", key);
+        slot->n = 1;
+        return true;
+}
+
+static void peer_put(const char *key) {
+        for (size_t i = 0; i < n_peers; i++)
+                if (peers[i].n && streq(peers[i].key, key)) {
+                        peers[i].n--;
+                        return;
+                }
+}
 
 static void conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
 
@@ -63,7 +104,8 @@ static json_t *denied(const char *op, uid_t uid, const char *who) {
 
 static int get_job(const json_t *req, int64_t *job) {
         json_t *j = json_object_get(req, "job");
-        if (!json_is_integer(j) || json_integer_value(j) <= 0)
+        /* Slurm job ids are 32-bit and never 0. */
+        if (!json_is_integer(j) || json_integer_value(j) <= 0 || json_integer_value(j) > UINT32_MAX)
                 return -EINVAL;
         *job = json_integer_value(j);
         return 0;
@@ -93,18 +135,23 @@ json_t *vc_server_handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t
                 if (role != ROLE_OPERATOR)
                         return denied(op, uid, "root and SlurmUser");
                 if (get_job(req, &job) < 0)
-                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"job\" must be a positive integer", op);
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"job\" must be a Slurm job id (1..4294967295)", op);
+                json_t *why = json_object_get(req, "reason");
+                if (why && !json_is_string(why))
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"reason\" must be a string", op);
                 if (streq(op, "release")) {
-                        const char *reason = json_string_value(json_object_get(req, "reason"));
+                        const char *reason = json_string_value(why);
                         return vc_alloc_release(a, job, reason ? reason : "release requested");
                 }
                 json_t *nodes = json_object_get(req, "nodes"), *spec = json_object_get(req, "spec"),
                        *end = json_object_get(req, "end"), *owner = json_object_get(req, "uid");
-                if (!json_is_string(nodes) || (spec && !json_is_string(spec)) || (end && !json_is_integer(end)) ||
-                    (owner && (!json_is_integer(owner) || json_integer_value(owner) < 0)))
+                if (!json_is_string(nodes) || (spec && !json_is_string(spec)) ||
+                    (end && (!json_is_integer(end) || json_integer_value(end) < 0)) ||
+                    (owner && (!json_is_integer(owner) || json_integer_value(owner) < 0 ||
+                               json_integer_value(owner) >= UINT32_MAX)))
                         return vc_rpc_error(VC_ERR_BAD_REQUEST,
                                             "acquire: needs \"nodes\" (string), optional \"spec\" (string), "
-                                            "\"end\" (integer), \"uid\" (integer >= 0)");
+                                            "\"end\" (epoch seconds >= 0), \"uid\" (0..4294967294)");
                 struct vc_acquire_req q = {.job = job, .nodes = json_string_value(nodes),
                                            .spec = json_string_value(spec),
                                            .end = end ? json_integer_value(end) : 0,
@@ -113,7 +160,7 @@ json_t *vc_server_handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t
         }
         if (streq(op, "show")) {
                 if (get_job(req, &job) < 0)
-                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "show: \"job\" must be a positive integer");
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "show: \"job\" must be a Slurm job id (1..4294967295)");
                 if (role == ROLE_USER) {
                         /* Same answer for "not yours" and "does not exist": no probing other users' jobs. */
                         int64_t owner = vc_alloc_job_owner(a, job);
@@ -137,8 +184,11 @@ json_t *vc_server_handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t
                 return vc_alloc_check(a);
         if (get_site_vlan(req, &site, &vlan) < 0)
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: needs \"site\" (string) and \"vlan\" (1..4094)", op);
+        json_t *why = json_object_get(req, "reason");
+        if (why && !json_is_string(why))
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"reason\" must be a string", op);
         if (streq(op, "drain")) {
-                const char *reason = json_string_value(json_object_get(req, "reason"));
+                const char *reason = json_string_value(why);
                 log_notice("uid %u drains site %s VLAN %d: %s", (unsigned)uid, site, vlan, reason ? reason : "");
                 return vc_alloc_drain(a, site, vlan, reason);
         }
@@ -149,26 +199,32 @@ json_t *vc_server_handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t
 struct conn {
         struct vc_alloc *a;
         int fd;
-        char peer[NI_MAXHOST + NI_MAXSERV + 2];
+        char peer[NI_MAXHOST + NI_MAXSERV + 2]; /* for logs */
+        char key[NI_MAXHOST + 8];               /* for limits: "uid:N" or the address; "" = exempt */
 };
 
-static void describe_peer(int fd, char *buf, size_t n) {
+static void describe_peer(struct conn *cn, const struct vc_conf *c) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof(ss);
-        if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
+        if (getpeername(cn->fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
                 char host[NI_MAXHOST], port[NI_MAXSERV];
                 if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
                                 NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-                        snprintf(buf, n, "%s:%s", host, port);
+                        snprintf(cn->peer, sizeof(cn->peer), "%s:%s", host, port);
+                        snprintf(cn->key, sizeof(cn->key), "%s", host);
                         return;
                 }
         }
         struct ucred uc;
         len = sizeof(uc);
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0)
-                snprintf(buf, n, "local pid %d", (int)uc.pid);
-        else
-                snprintf(buf, n, "unknown peer");
+        if (getsockopt(cn->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0) {
+                snprintf(cn->peer, sizeof(cn->peer), "local pid %d", (int)uc.pid);
+                if (uc.uid != 0 && uc.uid != c->slurm_uid)
+                        snprintf(cn->key, sizeof(cn->key), "uid:%u", (unsigned)uc.uid);
+        } else {
+                snprintf(cn->peer, sizeof(cn->peer), "unknown peer");
+                snprintf(cn->key, sizeof(cn->key), "unknown");
+        }
 }
 
 static void reply_and_log(int fd, json_t *reply) {
@@ -226,11 +282,13 @@ static void *conn_thread(void *arg) {
         struct conn *cn = arg;
         serve_one(cn);
         close(cn->fd);
-        free(cn);
         pthread_mutex_lock(&conn_lock);
         n_conn--;
+        if (cn->key[0])
+                peer_put(cn->key);
         pthread_cond_broadcast(&conn_cond);
         pthread_mutex_unlock(&conn_lock);
+        free(cn);
         return NULL;
 }
 
@@ -241,15 +299,22 @@ static void accept_one(struct vc_alloc *a, int lfd) {
         struct conn *cn = xcalloc(1, sizeof(*cn));
         cn->a = a;
         cn->fd = fd;
-        describe_peer(fd, cn->peer, sizeof(cn->peer));
+        {
+                struct vc_conf *c = vc_alloc_conf(a);
+                describe_peer(cn, c);
+                vc_conf_unref(c);
+        }
         pthread_mutex_lock(&conn_lock);
-        bool full = n_conn >= MAX_CONNECTIONS;
+        const char *full = n_conn >= MAX_CONNECTIONS ? "requests in progress"
+                           : cn->key[0] && !peer_take(cn->key) ? "requests in progress from this peer"
+                                                               : NULL;
         if (!full)
                 n_conn++;
         pthread_mutex_unlock(&conn_lock);
         if (full) {
-                log_warning("%s: refused, %d requests already in progress", cn->peer, MAX_CONNECTIONS);
-                reply_and_log(fd, vc_rpc_error(VC_ERR_INTERNAL, "server busy: %d requests in progress", MAX_CONNECTIONS));
+                unsigned limit = n_conn >= MAX_CONNECTIONS ? MAX_CONNECTIONS : MAX_PER_PEER;
+                log_warning("%s: refused, %u %s already", cn->peer, limit, full);
+                reply_and_log(fd, vc_rpc_error(VC_ERR_INTERNAL, "server busy: %u %s", limit, full));
                 close(fd);
                 free(cn);
                 return;
@@ -261,10 +326,12 @@ static void accept_one(struct vc_alloc *a, int lfd) {
         if (pthread_create(&t, &attr, conn_thread, cn) != 0) {
                 log_error("cannot start a thread for %s", cn->peer);
                 close(fd);
-                free(cn);
                 pthread_mutex_lock(&conn_lock);
                 n_conn--;
+                if (cn->key[0])
+                        peer_put(cn->key);
                 pthread_mutex_unlock(&conn_lock);
+                free(cn);
         }
         pthread_attr_destroy(&attr);
 }
