@@ -62,6 +62,14 @@ expect_exit 1 va acquire 20 --nodes a005 --bogus;   expect_in "not valid here" "
 expect_exit 1 va show 999;                          expect_in "not known" "$ERR"
 [ "$before" = "$(va list --json)" ] || fail "bad input changed the state"
 
+say "a host without the daemon's socket (a compute node) reaches it over TCP at ControllerAddr"
+sed "s|StateDir=$T/state|StateDir=$T/node-state|" "$CONF" >"$T/node.conf"
+[ ! -e "$T/node-state" ] || fail "node state dir should not exist"
+"$BIN/vlanalloc" -c "$T/node.conf" show 11 --json | jq -e '.state == "held"' >/dev/null || fail "show over TCP"
+sed -i "s|ControllerAddr=127.0.0.1:$VC_PORT|ControllerAddr=127.0.0.1:$(free_port)|" "$T/node.conf"
+expect_exit 2 "$BIN/vlanalloc" -c "$T/node.conf" ranges
+expect_in "cannot reach vlanallocd at 127.0.0.1:" "$ERR"
+
 say "release is idempotent and keeps history"
 for j in 11 12 15; do va release $j >/dev/null; done
 [ "$(va release 11)" = "job 11 holds nothing" ] || fail "second release"
