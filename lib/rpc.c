@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "sock.h"
 #include "util.h"
 
 int vc_rpc_send(int fd, const char *buf, size_t len) {

@@ -87,18 +87,3 @@ static int tcp_open(const char *host, const char *port, bool listening, char **e
 
 int vc_tcp_connect(const char *host, const char *port, char **err) { return tcp_open(host, port, false, err); }
 int vc_tcp_listen(const char *host, const char *port, char **err) { return tcp_open(host, port, true, err); }
-
-int vc_send_all(int fd, const void *buf, size_t n) {
-        const char *p = buf;
-        while (n > 0) {
-                ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}

@@ -4,8 +4,6 @@
 #ifndef VC_SOCK_H
 #define VC_SOCK_H
 
-#include <stddef.h>
-
 /* vc_unix_connect: connected fd, or -errno (-ENOENT: no such socket). */
 int vc_unix_connect(const char *path);
 /* vc_unix_listen: listening fd at path, mode 0666 (munge decides who may do
@@ -15,8 +13,5 @@ int vc_unix_listen(const char *path, char **err);
 int vc_tcp_connect(const char *host, const char *port, char **err);
 /* vc_tcp_listen: listening fd bound to host:port; -errno with *err. */
 int vc_tcp_listen(const char *host, const char *port, char **err);
-
-/* vc_send_all: send every byte on a socket; 0 or -errno (-EPIPE, never SIGPIPE). */
-int vc_send_all(int fd, const void *buf, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <time.h>
 
 void *xmalloc(size_t n) {
@@ -131,10 +132,10 @@ uint64_t now_ms(void) {
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int write_all(int fd, const void *buf, size_t n) {
+static int out_all(int fd, const void *buf, size_t n, bool sock) {
         const char *p = buf;
         while (n > 0) {
-                ssize_t w = write(fd, p, n);
+                ssize_t w = sock ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
                 if (w < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -145,6 +146,9 @@ int write_all(int fd, const void *buf, size_t n) {
         }
         return 0;
 }
+
+int write_all(int fd, const void *buf, size_t n) { return out_all(fd, buf, n, false); }
+int vc_send_all(int fd, const void *buf, size_t n) { return out_all(fd, buf, n, true); }
 
 int read_file(const char *path, char **out, size_t *len, size_t max) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

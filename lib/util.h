@@ -69,6 +69,8 @@ uint64_t now_ms(void);
 
 /* write_all: write every byte or return -errno. */
 int write_all(int fd, const void *buf, size_t n);
+/* vc_send_all: the same on a socket, where a peer that hung up is -EPIPE, never SIGPIPE. */
+int vc_send_all(int fd, const void *buf, size_t n);
 /* read_file: whole file into a NUL-terminated malloc'd buffer; 0 or -errno. */
 int read_file(const char *path, char **out, size_t *len, size_t max);
 

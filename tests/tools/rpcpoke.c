@@ -29,7 +29,6 @@
 
 #include "auth.h"
 #include "rpc.h"
-#include "sock.h"
 #include "util.h"
 
 #define EXIT_LOCAL 2
