@@ -145,20 +145,11 @@ int vc_journal_undo(struct vc_journal *j, char **err) {
 
 int vc_journal_run(struct vc_journal *j, char **err) {
         for (size_t i = 0; i < j->n; i++) {
-                struct vc_step *st = &j->steps[i];
-                if (st->state != VC_STEP_PLANNED)
+                if (j->steps[i].state != VC_STEP_PLANNED)
                         continue;
-                _cleanup_free_ char *e = NULL;
-                int r = step_do(j, st, &e);
-                if (r == 0)
-                        continue;
-                _cleanup_free_ char *ue = NULL;
-                int ur = vc_journal_undo(j, &ue);
-                if (ur < 0)
-                        *err = xasprintf("%s; rollback incomplete: %s", e, ue);
-                else
-                        *err = xasprintf("%s; rolled back", e);
-                return r;
+                int r = step_do(j, &j->steps[i], err);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

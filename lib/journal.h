@@ -52,9 +52,9 @@ const char *vc_step_state_name(enum vc_step_state s);
 int vc_step_state_parse(const char *s, enum vc_step_state *out);
 /* vc_journal_add: append a planned step (args reference is stolen), durably. */
 int vc_journal_add(struct vc_journal *j, const char *kind, json_t *args);
-/* vc_journal_run: do every planned step in order; on a failure undo every
- * step that may have acted, in reverse, and return the failure (*err says
- * which step and why, and whether the rollback itself failed). */
+/* vc_journal_run: do every planned step in order, stopping at the first
+ * failure (*err names the step and why). It does not roll back: the caller
+ * decides when, with vc_journal_undo, so there is one rollback path. */
 int vc_journal_run(struct vc_journal *j, char **err);
 /* vc_journal_undo: undo, in reverse, every step that is doing, done or undoing;
  * continues past failures so as much as possible is undone; first error returned. */

@@ -259,18 +259,15 @@ static json_t *acquire_again(const struct vc_job *j, const char *nodes) {
         return plan_reply(j);
 }
 
-/* Run the job's recorded steps, then commit it as held. On failure *err says
- * why; *journal_said tells whether the journal already rolled its steps back
- * and said so in *err. */
-static int run_and_hold(struct vc_alloc *a, int64_t job, char **err, bool *journal_said) {
+/* Run the job's recorded steps, then commit it as held; on failure *err says why. */
+static int run_and_hold(struct vc_alloc *a, int64_t job, char **err) {
         struct vc_journal j = {.kinds = controller_kinds};
         vc_state_lock(a->st);
         int r = vc_state_journal(a->st, job, &j);
         vc_state_unlock(a->st);
-        if (r == 0) {
+        if (r == 0)
                 r = vc_journal_run(&j, err);
-                *journal_said = r < 0;
-        } else
+        else
                 *err = xstrdup("cannot load the journal just written");
         vc_state_journal_release(&j);
         if (r < 0)
@@ -299,18 +296,11 @@ static int run_and_hold(struct vc_alloc *a, int64_t job, char **err, bool *journ
 
 /* After a failed acquire: undo whatever may have acted, free the ids, and
  * say exactly how far the rollback got. */
-static json_t *acquire_failed(struct vc_alloc *a, int64_t job, const char *err, bool journal_said) {
+static json_t *acquire_failed(struct vc_alloc *a, int64_t job, const char *err) {
         _cleanup_free_ char *uerr = NULL;
         int ur = undo_and_free(a, job, JS_FAILED, "acquire-failed", NULL, NULL, &uerr);
-        _cleanup_free_ char *msg = journal_said ? xstrdup(err)
-                                   : ur < 0     ? xasprintf("%s; rollback incomplete: %s", err, uerr)
-                                                : xasprintf("%s; rolled back", err);
-        /* The journal's own message already covers a rollback it could not finish. */
-        if (journal_said && ur < 0 && !strstr(msg, "rollback incomplete")) {
-                char *m = xasprintf("%s; rollback incomplete: %s", msg, uerr);
-                free(msg);
-                msg = m;
-        }
+        _cleanup_free_ char *msg = ur < 0 ? xasprintf("%s; rollback incomplete: %s", err, uerr)
+                                          : xasprintf("%s; rolled back", err);
         log_error("job %lld: acquire failed: %s", (long long)job, msg);
         vc_state_lock(a->st);
         (void)vc_state_job_set(a->st, job, ur < 0 ? JS_RELEASING : JS_FAILED, msg);
@@ -373,11 +363,10 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
         inflight_set(a, q->job, true);
         vc_state_unlock(a->st);
 
-        bool journal_said = false;
         if (r < 0)
                 err = xstrdup("injected failure (acquire.commit.after)");
         else
-                r = run_and_hold(a, q->job, &err, &journal_said);
+                r = run_and_hold(a, q->job, &err);
         json_t *reply;
         if (r == 0) {
                 log_info("job %lld: acquired (%s, %s)", (long long)q->job, vc_l2_name(p.mode), canon_nodes);
@@ -385,7 +374,7 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
                 reply = vc_rpc_ok();
                 json_object_set(reply, "plan", plan);
         } else {
-                reply = acquire_failed(a, q->job, err, journal_said);
+                reply = acquire_failed(a, q->job, err);
         }
         vc_state_lock(a->st);
         inflight_set(a, q->job, false);

@@ -1,5 +1,5 @@
 /* tests for lib/journal.c and lib/journal_file.c: order of do and undo,
- * rollback on failure, replay after a crash, torn records. */
+ * rollback after a failure, replay after a crash, torn records. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,6 +22,11 @@ struct world {
         int fail_undo_at; /* the step id whose undo fails */
 };
 
+static void note(struct world *w, char sign, int id) {
+        size_t n = strlen(w->log);
+        snprintf(w->log + n, sizeof(w->log) - n, "%c%d", sign, id);
+}
+
 static int thing_do(void *ctx, json_t *args, char **err) {
         struct world *w = ctx;
         int id = (int)json_integer_value(json_object_get(args, "id"));
@@ -30,7 +35,7 @@ static int thing_do(void *ctx, json_t *args, char **err) {
                 return -EIO;
         }
         w->exists[id] = 1;
-        snprintf(w->log + strlen(w->log), sizeof(w->log) - strlen(w->log), "+%d", id);
+        note(w, '+', id);
         return 0;
 }
 
@@ -43,176 +48,166 @@ static int thing_undo(void *ctx, json_t *args, char **err) {
         }
         /* idempotent: undoing something already gone succeeds */
         w->exists[id] = 0;
-        snprintf(w->log + strlen(w->log), sizeof(w->log) - strlen(w->log), "-%d", id);
+        note(w, '-', id);
         return 0;
 }
 
 static const struct vc_step_kind kinds[] = {{"thing", thing_do, thing_undo}, {NULL, NULL, NULL}};
 
-static char *tmp_journal(void) {
-        char dir[] = "/tmp/vc-journal.XXXXXX";
-        assert_non_null(mkdtemp(dir));
-        return xasprintf("%s/job.journal", dir);
-}
+/* Every test: a world, a journal file in its own temp dir, opened. */
+struct fixture {
+        struct world w;
+        struct vc_journal j;
+        char dir[32];
+        char *path;
+        char *err;
+};
 
-static void remove_journal(char *path) {
-        unlink(path);
-        *strrchr(path, '/') = 0;
-        rmdir(path);
-        free(path);
-}
-
-static void open_journal(struct vc_journal *j, const char *path, struct world *w) {
+static void reopen(struct fixture *f) {
+        f->j = (struct vc_journal){0};
         _cleanup_free_ char *err = NULL;
-        *j = (struct vc_journal){.kinds = kinds, .ctx = w};
-        assert_int_equal(vc_journal_file_open(j, path, &err), 0);
-        j->kinds = kinds;
-        j->ctx = w;
+        assert_int_equal(vc_journal_file_open(&f->j, f->path, &err), 0);
+        f->j.kinds = kinds;
+        f->j.ctx = &f->w;
 }
 
-static void add_things(struct vc_journal *j, int n) {
+static int setup(void **state) {
+        struct fixture *f = xcalloc(1, sizeof(*f));
+        strcpy(f->dir, "/tmp/vc-journal.XXXXXX");
+        if (!mkdtemp(f->dir))
+                return -1;
+        f->path = xasprintf("%s/job.journal", f->dir);
+        reopen(f);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state) {
+        struct fixture *f = *state;
+        vc_journal_file_close(&f->j);
+        unlink(f->path);
+        rmdir(f->dir);
+        free(f->path);
+        free(f->err);
+        free(f);
+        return 0;
+}
+
+static void add_things(struct fixture *f, int n) {
         for (int i = 1; i <= n; i++)
-                assert_int_equal(vc_journal_add(j, "thing", json_pack("{s:i}", "id", i)), 0);
+                assert_int_equal(vc_journal_add(&f->j, "thing", json_pack("{s:i}", "id", i)), 0);
 }
 
 static void test_run_in_order_then_undo_in_reverse(void **state) {
-        struct world w = {0};
-        struct vc_journal j;
-        char *path = tmp_journal();
-        open_journal(&j, path, &w);
-        add_things(&j, 3);
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_journal_run(&j, &err), 0);
-        assert_string_equal(w.log, "+1+2+3");
-        assert_int_equal(vc_journal_pending(&j), 3);
-        assert_int_equal(vc_journal_undo(&j, &err), 0);
-        assert_string_equal(w.log, "+1+2+3-3-2-1");
-        assert_int_equal(vc_journal_pending(&j), 0);
+        struct fixture *f = *state;
+        add_things(f, 3);
+        assert_int_equal(vc_journal_run(&f->j, &f->err), 0);
+        assert_string_equal(f->w.log, "+1+2+3");
+        assert_int_equal(vc_journal_pending(&f->j), 3);
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_string_equal(f->w.log, "+1+2+3-3-2-1");
+        assert_int_equal(vc_journal_pending(&f->j), 0);
         /* a second undo has nothing left to do */
-        assert_int_equal(vc_journal_undo(&j, &err), 0);
-        assert_string_equal(w.log, "+1+2+3-3-2-1");
-        vc_journal_file_close(&j);
-        remove_journal(path);
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_string_equal(f->w.log, "+1+2+3-3-2-1");
 }
 
-static void test_failure_rolls_back_done_steps(void **state) {
-        struct world w = {.fail_do_at = 3};
-        struct vc_journal j;
-        char *path = tmp_journal();
-        open_journal(&j, path, &w);
-        add_things(&j, 4);
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_journal_run(&j, &err), -EIO);
-        assert_non_null(strstr(err, "step 3 (thing): thing 3 refused"));
-        assert_non_null(strstr(err, "rolled back"));
-        /* step 3 was "doing" when it failed: its undo runs too (it may have half-acted) */
-        assert_string_equal(w.log, "+1+2-3-2-1");
-        assert_int_equal(j.steps[3].state, VC_STEP_PLANNED);
+static void test_run_stops_at_failure_and_undo_covers_it(void **state) {
+        struct fixture *f = *state;
+        f->w.fail_do_at = 3;
+        add_things(f, 4);
+        assert_int_equal(vc_journal_run(&f->j, &f->err), -EIO);
+        assert_non_null(strstr(f->err, "step 3 (thing): thing 3 refused"));
+        assert_string_equal(f->w.log, "+1+2"); /* stopped: step 4 never ran, nothing undone yet */
+        assert_int_equal(f->j.steps[2].state, VC_STEP_DOING);
+        assert_int_equal(f->j.steps[3].state, VC_STEP_PLANNED);
+        /* step 3 was "doing" when it failed: it may have half-acted, so it is undone too */
+        assert_int_equal(vc_journal_pending(&f->j), 3);
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_string_equal(f->w.log, "+1+2-3-2-1");
         for (int i = 1; i <= 4; i++)
-                assert_int_equal(w.exists[i], 0);
-        vc_journal_file_close(&j);
-        remove_journal(path);
+                assert_int_equal(f->w.exists[i], 0);
 }
 
 static void test_undo_continues_past_a_failure(void **state) {
-        struct world w = {.fail_undo_at = 2};
-        struct vc_journal j;
-        char *path = tmp_journal();
-        open_journal(&j, path, &w);
-        add_things(&j, 3);
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_journal_run(&j, &err), 0);
-        assert_int_equal(vc_journal_undo(&j, &err), -EBUSY);
-        assert_non_null(strstr(err, "undo of step 2 (thing): thing 2 stuck"));
-        assert_string_equal(w.log, "+1+2+3-3-1");
-        assert_int_equal(vc_journal_pending(&j), 1);
-        vc_journal_file_close(&j);
+        struct fixture *f = *state;
+        f->w.fail_undo_at = 2;
+        add_things(f, 3);
+        assert_int_equal(vc_journal_run(&f->j, &f->err), 0);
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), -EBUSY);
+        assert_non_null(strstr(f->err, "undo of step 2 (thing): thing 2 stuck"));
+        assert_string_equal(f->w.log, "+1+2+3-3-1");
+        assert_int_equal(vc_journal_pending(&f->j), 1);
         /* after a restart the stuck step is still known and undone when possible */
-        w.fail_undo_at = 0;
-        open_journal(&j, path, &w);
-        assert_int_equal(vc_journal_pending(&j), 1);
-        free(err);
-        err = NULL;
-        assert_int_equal(vc_journal_undo(&j, &err), 0);
-        assert_int_equal(w.exists[2], 0);
-        vc_journal_file_close(&j);
-        remove_journal(path);
+        vc_journal_file_close(&f->j);
+        f->w.fail_undo_at = 0;
+        reopen(f);
+        assert_int_equal(vc_journal_pending(&f->j), 1);
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_int_equal(f->w.exists[2], 0);
 }
 
 /* A crash between "doing" and "done": the replayed journal still knows the
  * step may have acted, so recovery undoes it. */
 static void test_replay_after_crash(void **state) {
-        struct world w = {0};
-        struct vc_journal j;
-        char *path = tmp_journal();
-        open_journal(&j, path, &w);
-        add_things(&j, 3);
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_journal_run(&j, &err), 0);
-        vc_journal_file_close(&j);
-        /* simulate: step 3's undo started, then the process died */
-        int fd = open(path, O_WRONLY | O_APPEND);
+        struct fixture *f = *state;
+        add_things(f, 3);
+        assert_int_equal(vc_journal_run(&f->j, &f->err), 0);
+        vc_journal_file_close(&f->j);
+        /* simulate: step 3's undo started, then the process died mid-write */
+        int fd = open(f->path, O_WRONLY | O_APPEND);
         assert_true(fd >= 0);
         const char rec[] = "{\"seq\":3,\"state\":\"undoing\"}\n{\"seq\":2,\"sta"; /* torn tail */
         assert_int_equal(write(fd, rec, sizeof(rec) - 1), (ssize_t)(sizeof(rec) - 1));
         close(fd);
-        open_journal(&j, path, &w);
-        assert_int_equal(j.n, 3);
-        assert_int_equal(j.steps[2].state, VC_STEP_UNDOING);
-        assert_int_equal(j.steps[1].state, VC_STEP_DONE);
-        assert_int_equal(vc_journal_pending(&j), 3);
-        w.log[0] = 0;
-        assert_int_equal(vc_journal_undo(&j, &err), 0);
-        assert_string_equal(w.log, "-3-2-1");
-        vc_journal_file_close(&j);
+        reopen(f);
+        assert_int_equal(f->j.n, 3);
+        assert_int_equal(f->j.steps[2].state, VC_STEP_UNDOING);
+        assert_int_equal(f->j.steps[1].state, VC_STEP_DONE);
+        assert_int_equal(vc_journal_pending(&f->j), 3);
+        f->w.log[0] = 0;
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_string_equal(f->w.log, "-3-2-1");
         /* the torn record was cut off, and the undone states are durable */
-        open_journal(&j, path, &w);
-        assert_int_equal(vc_journal_pending(&j), 0);
-        vc_journal_file_close(&j);
-        remove_journal(path);
+        vc_journal_file_close(&f->j);
+        reopen(f);
+        assert_int_equal(vc_journal_pending(&f->j), 0);
 }
 
 static void test_corrupt_record_refused(void **state) {
-        char *path = tmp_journal();
-        int fd = open(path, O_WRONLY | O_CREAT, 0600);
+        struct fixture *f = *state;
+        vc_journal_file_close(&f->j);
+        int fd = open(f->path, O_WRONLY | O_TRUNC);
         const char rec[] = "{\"seq\":1,\"kind\":\"thing\",\"args\":{\"id\":1}}\n{\"seq\":7,\"state\":\"done\"}\n";
         assert_int_equal(write(fd, rec, sizeof(rec) - 1), (ssize_t)(sizeof(rec) - 1));
         close(fd);
-        struct vc_journal j = {.kinds = kinds};
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_journal_file_open(&j, path, &err), -EBADMSG);
-        assert_non_null(strstr(err, ":2: corrupt journal record"));
-        remove_journal(path);
+        assert_int_equal(vc_journal_file_open(&f->j, f->path, &f->err), -EBADMSG);
+        assert_non_null(strstr(f->err, ":2: corrupt journal record"));
+        assert_int_equal(f->j.n, 0); /* nothing half-loaded */
 }
 
 static void test_unknown_kind(void **state) {
-        struct world w = {0};
-        struct vc_journal j;
-        char *path = tmp_journal();
-        open_journal(&j, path, &w);
-        assert_int_equal(vc_journal_add(&j, "teleport", json_object()), 0);
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_journal_run(&j, &err), -EINVAL);
-        assert_non_null(strstr(err, "unknown kind 'teleport'"));
-        vc_journal_file_close(&j);
-        remove_journal(path);
+        struct fixture *f = *state;
+        assert_int_equal(vc_journal_add(&f->j, "teleport", json_object()), 0);
+        assert_int_equal(vc_journal_run(&f->j, &f->err), -EINVAL);
+        assert_non_null(strstr(f->err, "unknown kind 'teleport'"));
 }
 
-static void test_failpoint_error_in_journal_write(void **state) {
-        struct world w = {0};
-        struct vc_journal j;
-        char *path = tmp_journal();
-        open_journal(&j, path, &w);
-        add_things(&j, 2);
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_failpoint_setup("step.do.after=error", &err), 0);
-        assert_int_equal(vc_journal_run(&j, &err), -EIO);
-        assert_int_equal(vc_failpoint_setup(NULL, &err), 0);
-        /* step 1 acted, then the failpoint fired: it must have been undone */
-        assert_string_equal(w.log, "+1-1");
-        assert_int_equal(vc_journal_pending(&j), 0);
-        vc_journal_file_close(&j);
-        remove_journal(path);
+static void test_failpoint_after_a_step_acted(void **state) {
+        struct fixture *f = *state;
+        add_things(f, 2);
+        _cleanup_free_ char *fperr = NULL;
+        assert_int_equal(vc_failpoint_setup("step.do.after=error", &fperr), 0);
+        assert_int_equal(vc_journal_run(&f->j, &f->err), -EIO);
+        assert_int_equal(vc_failpoint_setup(NULL, &fperr), 0);
+        assert_non_null(strstr(f->err, "injected failure (step.do.after)"));
+        /* step 1 acted before the failure: it is pending until undone */
+        assert_string_equal(f->w.log, "+1");
+        assert_int_equal(vc_journal_pending(&f->j), 1);
+        free(f->err);
+        f->err = NULL;
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_string_equal(f->w.log, "+1-1");
 }
 
 static void test_state_names(void **state) {
@@ -224,15 +219,17 @@ static void test_state_names(void **state) {
         assert_int_equal(vc_step_state_parse("bogus", &s), -EINVAL);
 }
 
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_run_in_order_then_undo_in_reverse),
-                cmocka_unit_test(test_failure_rolls_back_done_steps),
-                cmocka_unit_test(test_undo_continues_past_a_failure),
-                cmocka_unit_test(test_replay_after_crash),
-                cmocka_unit_test(test_corrupt_record_refused),
-                cmocka_unit_test(test_unknown_kind),
-                cmocka_unit_test(test_failpoint_error_in_journal_write),
+                T(test_run_in_order_then_undo_in_reverse),
+                T(test_run_stops_at_failure_and_undo_covers_it),
+                T(test_undo_continues_past_a_failure),
+                T(test_replay_after_crash),
+                T(test_corrupt_record_refused),
+                T(test_unknown_kind),
+                T(test_failpoint_after_a_step_acted),
                 cmocka_unit_test(test_state_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
