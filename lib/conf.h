@@ -87,6 +87,9 @@ int vc_conf_load(const char *path, struct vc_conf **out, char **err);
 struct vc_conf *vc_conf_ref(struct vc_conf *c);
 /* vc_conf_unref: drop a reference; frees at zero; NULL is fine. */
 void vc_conf_unref(struct vc_conf *c);
+/* vc_conf_unrefp: cleanup function for a struct vc_conf * variable. */
+static inline void vc_conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
+#define _cleanup_conf_ __attribute__((cleanup(vc_conf_unrefp)))
 /* vc_conf_site: site by name, or NULL. */
 const struct vc_site *vc_conf_site(const struct vc_conf *c, const char *name);
 /* vc_conf_site_of_node: the site whose Nodes= holds node, or NULL. */

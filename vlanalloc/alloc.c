@@ -20,7 +20,6 @@ static const struct vc_step_kind controller_kinds[] = {
         {NULL, NULL, NULL},
 };
 
-static void conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
 static void job_clearp(struct vc_job *j) { vc_job_clear(j); }
 static void plan_clearp(struct vc_plan *p) { vc_plan_clear(p); }
 
@@ -174,8 +173,7 @@ static json_t *choose(struct vc_alloc *a, const struct vc_conf *c, struct vc_pla
                 if (vc_state_busy(a->st, p->sites[i].site->name, &busy) < 0)
                         return vc_rpc_error(VC_ERR_INTERNAL, "state database error");
                 vc_vlanset_from_site(&free_ids[i], p->sites[i].site);
-                for (size_t w = 0; w < 64; w++)
-                        free_ids[i].w[w] &= ~busy.w[w];
+                vc_vlanset_minus(&free_ids[i], &busy);
         }
         if (p->mode == VC_L2_SHARED) {
                 int id;
@@ -309,7 +307,7 @@ static json_t *acquire_failed(struct vc_alloc *a, int64_t job, const char *err) 
 }
 
 json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         _cleanup_free_ char *err = NULL;
         _cleanup_strv_ char **nodes = NULL;
         if (vc_hostlist_expand(q->nodes, &nodes, &err) < 0)

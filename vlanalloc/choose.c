@@ -25,9 +25,14 @@ void vc_vlanset_from_site(struct vc_vlanset *s, const struct vc_site *site) {
                         vc_vlanset_add(s, id);
 }
 
-void vc_vlanset_and(struct vc_vlanset *a, const struct vc_vlanset *b) {
+static void vlanset_and(struct vc_vlanset *a, const struct vc_vlanset *b) {
         for (size_t i = 0; i < 64; i++)
                 a->w[i] &= b->w[i];
+}
+
+void vc_vlanset_minus(struct vc_vlanset *a, const struct vc_vlanset *b) {
+        for (size_t i = 0; i < 64; i++)
+                a->w[i] &= ~b->w[i];
 }
 
 unsigned vc_vlanset_count(const struct vc_vlanset *s) {
@@ -49,7 +54,7 @@ int vc_pick_shared(const struct vc_vlanset *free, size_t n, int *vlan) {
                 return -EINVAL;
         struct vc_vlanset common = free[0];
         for (size_t i = 1; i < n; i++)
-                vc_vlanset_and(&common, &free[i]);
+                vlanset_and(&common, &free[i]);
         int id = vc_vlanset_first(&common);
         if (id < 0)
                 return -ENOSPC;

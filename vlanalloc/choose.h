@@ -24,8 +24,8 @@ void vc_vlanset_from_site(struct vc_vlanset *s, const struct vc_site *site);
 void vc_vlanset_add(struct vc_vlanset *s, int id);
 void vc_vlanset_del(struct vc_vlanset *s, int id);
 int vc_vlanset_has(const struct vc_vlanset *s, int id);
-/* vc_vlanset_and: a &= b. */
-void vc_vlanset_and(struct vc_vlanset *a, const struct vc_vlanset *b);
+/* vc_vlanset_minus: a &= ~b (take out the ids of b). */
+void vc_vlanset_minus(struct vc_vlanset *a, const struct vc_vlanset *b);
 /* vc_vlanset_count: how many ids are in the set. */
 unsigned vc_vlanset_count(const struct vc_vlanset *s);
 /* vc_vlanset_first: lowest id in the set, or -1. */

@@ -66,7 +66,7 @@ static int slurm_job_gone(int64_t job, char *reason, size_t n) {
         return r;
 }
 
-int vc_reaper_pass(struct vc_alloc *a, int64_t now) {
+static int reaper_pass(struct vc_alloc *a, int64_t now) {
         int released = 0;
         size_t i;
         json_t *v;
@@ -103,9 +103,11 @@ static void *reaper_main(void *arg) {
         struct vc_alloc *a = arg;
         pthread_mutex_lock(&reaper_lock);
         while (!reaper_stop) {
-                struct vc_conf *c = vc_alloc_conf(a);
-                unsigned interval = c->reap_interval ? c->reap_interval : 30;
-                vc_conf_unref(c);
+                unsigned interval;
+                {
+                        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
+                        interval = c->reap_interval;
+                }
                 struct timespec until;
                 clock_gettime(CLOCK_REALTIME, &until);
                 until.tv_sec += interval;
@@ -114,7 +116,7 @@ static void *reaper_main(void *arg) {
                 if (reaper_stop)
                         break;
                 pthread_mutex_unlock(&reaper_lock);
-                vc_reaper_pass(a, (int64_t)time(NULL));
+                reaper_pass(a, (int64_t)time(NULL));
                 pthread_mutex_lock(&reaper_lock);
         }
         pthread_mutex_unlock(&reaper_lock);

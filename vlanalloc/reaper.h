@@ -6,15 +6,11 @@
 #ifndef VC_REAPER_H
 #define VC_REAPER_H
 
-#include <stdint.h>
-
 struct vc_alloc;
 
 /* vc_reaper_start: run the reaper in its own thread; 0 or -errno. */
 int vc_reaper_start(struct vc_alloc *a);
 /* vc_reaper_stop: wake it and wait for it to finish its current pass. */
 void vc_reaper_stop(void);
-/* vc_reaper_pass: one pass now (what the thread does each interval); returns jobs released. */
-int vc_reaper_pass(struct vc_alloc *a, int64_t now);
 
 #endif

@@ -11,9 +11,8 @@
 #include "switch.h"
 #include "util.h"
 
-static void conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
 
-static json_t *job_json(struct vc_state *st, const struct vc_job *j) {
+static json_t *job_json(const struct vc_job *j) {
         json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "job", (json_int_t)j->job, "uid",
                               (json_int_t)j->uid, "state", j->state, "mode", j->mode, "spec", j->spec, "nodes",
                               j->nodes, "since", (json_int_t)j->since, "updated", (json_int_t)j->updated);
@@ -36,7 +35,7 @@ json_t *vc_alloc_show(struct vc_alloc *a, int64_t job) {
                 return r == -ENOENT ? vc_rpc_error(VC_ERR_NOT_FOUND, "job %lld is not known to vlanallocd", (long long)job)
                                     : vc_rpc_error(VC_ERR_INTERNAL, "state database error");
         }
-        json_t *o = job_json(a->st, &j);
+        json_t *o = job_json(&j);
         struct vc_journal jr = {0};
         json_t *steps = json_array();
         if (vc_state_journal(a->st, job, &jr) == 0)
@@ -65,7 +64,7 @@ json_t *vc_alloc_list(struct vc_alloc *a) {
 }
 
 json_t *vc_alloc_ranges(struct vc_alloc *a) {
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         vc_state_lock(a->st);
         json_t *holds = vc_state_holds(a->st);
         vc_state_unlock(a->st);
@@ -150,7 +149,7 @@ static void check_job(struct vc_alloc *a, const struct vc_job *j, json_t *proble
 }
 
 json_t *vc_alloc_check(struct vc_alloc *a) {
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         json_t *problems = json_array(), *notes = json_array();
         vc_state_lock(a->st);
         json_t *holds = vc_state_holds(a->st);
@@ -226,7 +225,7 @@ static json_t *site_vlan_check(const struct vc_conf *c, const char *site, int vl
 }
 
 json_t *vc_alloc_drain(struct vc_alloc *a, const char *site, int vlan, const char *reason) {
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         json_t *bad = site_vlan_check(c, site, vlan);
         if (bad)
                 return bad;
@@ -237,7 +236,7 @@ json_t *vc_alloc_drain(struct vc_alloc *a, const char *site, int vlan, const cha
 }
 
 json_t *vc_alloc_undrain(struct vc_alloc *a, const char *site, int vlan) {
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         /* An id left outside the ranges may still be undrained: that is how it goes away. */
         if (!vc_conf_site(c, site))
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "unknown site '%s'", site);

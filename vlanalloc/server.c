@@ -68,7 +68,6 @@ static void peer_put(const char *key) {
                 }
 }
 
-static void conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
 
 static bool in_group(uid_t uid, gid_t gid, gid_t want) {
         if (gid == want)
@@ -120,8 +119,9 @@ static int get_site_vlan(const json_t *req, const char **site, int *vlan) {
         return 0;
 }
 
-json_t *vc_server_handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gid) {
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+/* handle: answer one authenticated request as uid/gid. */
+static json_t *handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gid) {
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         const char *op = json_string_value(json_object_get(req, "op"));
         if (!op)
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "request has no \"op\"");
@@ -259,7 +259,7 @@ static void serve_one(struct conn *cn) {
                 log_warning("%s: %s", cn->peer, err);
                 return reply_and_log(cn->fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err));
         }
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(cn->a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(cn->a);
         uid_t uid;
         gid_t gid;
         r = vc_auth_verify(c->munge_socket, cred, text, &uid, &gid, &err);
@@ -275,7 +275,7 @@ static void serve_one(struct conn *cn) {
                                                           req ? "not a JSON object" : je.text));
         }
         log_debug("%s uid %u: %s", cn->peer, (unsigned)uid, text);
-        reply_and_log(cn->fd, vc_server_handle(cn->a, req, uid, gid));
+        reply_and_log(cn->fd, handle(cn->a, req, uid, gid));
 }
 
 static void *conn_thread(void *arg) {
@@ -337,7 +337,7 @@ static void accept_one(struct vc_alloc *a, int lfd) {
 }
 
 int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err) {
-        _cleanup_(conf_unrefp) struct vc_conf *c = vc_alloc_conf(a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         _cleanup_free_ char *path = vc_socket_path(c);
         int u = vc_unix_listen(path, err);
         if (u < 0)

@@ -10,9 +10,6 @@
 #ifndef VC_SERVER_H
 #define VC_SERVER_H
 
-#include <jansson.h>
-#include <sys/types.h>
-
 struct vc_alloc;
 
 /* vc_server_listen: bind both sockets; 0 or -errno with *err. */
@@ -20,7 +17,5 @@ int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err);
 /* vc_server_serve: accept until *stop becomes nonzero (checked after each
  * wake-up of sigfd), then wait for in-flight requests; reload on SIGHUP. */
 int vc_server_serve(struct vc_alloc *a, int unix_fd, int tcp_fd, int sigfd, const char *conf_path);
-/* vc_server_handle: answer one authenticated request as uid/gid (exposed for tests). */
-json_t *vc_server_handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gid);
 
 #endif

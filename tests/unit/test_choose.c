@@ -31,6 +31,13 @@ static void test_set_basics(void **state) {
         assert_false(vc_vlanset_has(&s, 4095));
         vc_vlanset_del(&s, 1);
         assert_int_equal(vc_vlanset_first(&s), 4094);
+        struct vc_vlanset busy = {{0}};
+        vc_vlanset_add(&s, 7);
+        vc_vlanset_add(&busy, 7);
+        vc_vlanset_add(&busy, 9); /* not in s: no effect */
+        vc_vlanset_minus(&s, &busy);
+        assert_int_equal(vc_vlanset_count(&s), 1);
+        assert_false(vc_vlanset_has(&s, 7));
 }
 
 /* Three sites, fragmented ranges: the only ids in all three are 140-149
