@@ -11,33 +11,61 @@ void vc_plan_clear(struct vc_plan *p) {
         *p = (struct vc_plan){0};
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* first_duplicate: a name listed twice, or NULL; sorted copy, so a 60 000-node
+ * job costs n log n, not n². */
+static const char *first_duplicate(char *const *nodes, size_t n) {
+        _cleanup_free_ const char **sorted = xmalloc(n * sizeof(char *));
+        memcpy(sorted, nodes, n * sizeof(char *));
+        qsort(sorted, n, sizeof(char *), cmp_str);
+        for (size_t i = 1; i < n; i++)
+                if (streq(sorted[i - 1], sorted[i]))
+                        return sorted[i];
+        return NULL;
+}
+
 int vc_plan_group(const struct vc_conf *c, char *const *nodes, struct vc_plan *p, char **err) {
         *p = (struct vc_plan){.vni = -1};
-        if (!nodes || !nodes[0]) {
+        size_t n = strv_len(nodes);
+        if (n == 0) {
                 *err = xstrdup("nodes: empty node list");
                 return -EINVAL;
         }
-        for (size_t k = 0; nodes[k]; k++) {
+        const char *dup = first_duplicate(nodes, n);
+        if (dup) {
+                *err = xasprintf("nodes: '%s' is listed twice", dup);
+                return -EINVAL;
+        }
+        /* Two passes — which site, then fill exact-size lists — keep this linear. */
+        _cleanup_free_ size_t *site_of = xmalloc(n * sizeof(size_t));
+        _cleanup_free_ size_t *count = NULL;
+        for (size_t k = 0; k < n; k++) {
                 const struct vc_site *s = vc_conf_site_of_node(c, nodes[k]);
                 if (!s) {
                         *err = xasprintf("nodes: '%s' is in no site of %s", nodes[k], c->path);
                         vc_plan_clear(p);
                         return -EINVAL;
                 }
-                for (size_t prev = 0; prev < k; prev++)
-                        if (streq(nodes[prev], nodes[k])) {
-                                *err = xasprintf("nodes: '%s' is listed twice", nodes[k]);
-                                vc_plan_clear(p);
-                                return -EINVAL;
-                        }
                 size_t i = 0;
                 while (i < p->n && p->sites[i].site != s)
                         i++;
                 if (i == p->n) {
                         p->sites = xrealloc(p->sites, (p->n + 1) * sizeof(*p->sites));
                         p->sites[p->n++] = (struct vc_plan_site){.site = s, .vlan = -1};
+                        count = xrealloc(count, p->n * sizeof(size_t));
+                        count[i] = 0;
                 }
-                strv_push(&p->sites[i].nodes, nodes[k]);
+                site_of[k] = i;
+                count[i]++;
+        }
+        for (size_t i = 0; i < p->n; i++) {
+                p->sites[i].nodes = xcalloc(count[i] + 1, sizeof(char *));
+                count[i] = 0;
+        }
+        for (size_t k = 0; k < n; k++) {
+                struct vc_plan_site *ps = &p->sites[site_of[k]];
+                ps->nodes[count[site_of[k]]++] = xstrdup(nodes[k]);
         }
         return 0;
 }

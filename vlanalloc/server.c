@@ -146,12 +146,14 @@ static json_t *handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gi
                 json_t *nodes = json_object_get(req, "nodes"), *spec = json_object_get(req, "spec"),
                        *end = json_object_get(req, "end"), *owner = json_object_get(req, "uid");
                 if (!json_is_string(nodes) || (spec && !json_is_string(spec)) ||
-                    (end && (!json_is_integer(end) || json_integer_value(end) < 0)) ||
+                    (end && (!json_is_integer(end) || json_integer_value(end) < 0 ||
+                             json_integer_value(end) > VC_END_MAX)) ||
                     (owner && (!json_is_integer(owner) || json_integer_value(owner) < 0 ||
                                json_integer_value(owner) >= UINT32_MAX)))
                         return vc_rpc_error(VC_ERR_BAD_REQUEST,
                                             "acquire: needs \"nodes\" (string), optional \"spec\" (string), "
-                                            "\"end\" (epoch seconds >= 0), \"uid\" (0..4294967294)");
+                                            "\"end\" (epoch seconds, 0..%lld), \"uid\" (0..4294967294)",
+                                            (long long)VC_END_MAX);
                 struct vc_acquire_req q = {.job = job, .nodes = json_string_value(nodes),
                                            .spec = json_string_value(spec),
                                            .end = end ? json_integer_value(end) : 0,

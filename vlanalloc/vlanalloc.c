@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "client.h"
 #include "conf.h"
 #include "failpoint.h"
@@ -74,8 +75,9 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
                 case 'r': o->reason = optarg; break;
                 case 'j': o->json = true; break;
                 case 'e':
-                        if (parse_uint(optarg, 0, INT64_MAX, &v) < 0)
-                                return usage_error("--end %s: not an epoch time in seconds", optarg);
+                        if (parse_uint(optarg, 0, VC_END_MAX, &v) < 0)
+                                return usage_error("--end %s: not an epoch time in seconds (0..%lld)", optarg,
+                                                   VC_END_MAX);
                         o->end = (long long)v;
                         o->has_end = true;
                         break;
@@ -269,7 +271,9 @@ int main(int argc, char **argv) {
         vc_log_open("vlanalloc", true);
         int i = 1;
         while (i < argc && argv[i][0] == '-') {
-                if (streq(argv[i], "-c") && i + 1 < argc) {
+                if (streq(argv[i], "-c")) {
+                        if (i + 1 >= argc)
+                                return usage_error("-c needs a FILE");
                         conf_path = argv[i + 1];
                         i += 2;
                 } else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 vc_setup
 start_munged
-VLANS_C=2000-2001 write_conf
+VLANS_C=2000-2001 write_conf "SiteName=big SiteId=9 VlanIds=10-20 Nodes=x[00001-60000]"
 start_daemon
 
 say "shared: one id free at both sites (a and b share L2Domain=campus)"
@@ -60,6 +60,8 @@ expect_exit 1 va acquire 20;                        expect_in "--nodes HOSTLIST 
 expect_exit 1 va frobnicate;                        expect_in "unknown command" "$ERR"
 expect_exit 1 va acquire 20 --nodes a005 --bogus;   expect_in "not valid here" "$ERR"
 expect_exit 1 va show 999;                          expect_in "not known" "$ERR"
+expect_exit 1 va acquire 20 --nodes a005 --end 9223372036854775807; expect_in "0..253402300799" "$ERR"
+expect_exit 1 "$BIN/vlanalloc" -c;                  expect_in "-c needs a FILE" "$ERR"
 [ "$before" = "$(va list --json)" ] || fail "bad input changed the state"
 
 say "a host without the daemon's socket (a compute node) reaches it over TCP at ControllerAddr"
@@ -69,6 +71,15 @@ sed "s|StateDir=$T/state|StateDir=$T/node-state|" "$CONF" >"$T/node.conf"
 sed -i "s|ControllerAddr=127.0.0.1:$VC_PORT|ControllerAddr=127.0.0.1:$(free_port)|" "$T/node.conf"
 expect_exit 2 "$BIN/vlanalloc" -c "$T/node.conf" ranges
 expect_in "cannot reach vlanallocd at 127.0.0.1:" "$ERR"
+
+say "a 60 000-node job is planned in linear time (the guard catches a hang, not slowness)"
+timeout 60 "$BIN/vlanalloc" -c "$CONF" acquire 21 --nodes 'x[00001-60000]' --json >"$T/big.json" ||
+        fail "60 000-node acquire did not finish"
+[ "$(jq '.sites[0].nodes | length' "$T/big.json")" = 60000 ] || fail "big plan lost nodes"
+[ "$(jq -r '.sites[0].nodes[59999]' "$T/big.json")" = x60000 ] || fail "big plan order"
+expect_exit 1 timeout 60 "$BIN/vlanalloc" -c "$CONF" acquire 22 --nodes 'x[00001-60000],x00007'
+expect_in "'x00007' is listed twice" "$ERR"
+va release 21 >/dev/null
 
 say "release is idempotent and keeps history"
 for j in 11 12 15; do va release $j >/dev/null; done

@@ -162,6 +162,10 @@ for j in 4294967296 4294967297; do
         [ "$(jq -r .code <<<"$out")" = bad-request ] || fail "job $j: $out"
 done
 
+say "an end time past year 9999 is refused (end + LeaseGrace must not overflow)"
+out=$(poke send '{"op":"acquire","job":61,"nodes":"a001","end":9223372036854775807}') || fail "rpcpoke failed"
+[ "$(jq -r .code <<<"$out")" = bad-request ] || fail "huge end accepted: $out"
+
 say "a flood of idle connections from one user takes only that user's share"
 as_user() { setpriv --reuid=12345 --regid=12345 --clear-groups "$@"; }
 as_user "$POKE" -s "$SOCK" hold 64 3 >"$T/hold.out" &
