@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -88,16 +89,24 @@ static const char *open_error(int r) {
 }
 
 static int open_regular(const char *path, FILE **out, struct stat *st) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        if (!f)
+        /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+         * writer forever, before fstat could refuse it. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0)
                 return -errno;
-        if (fstat(fileno(f), st) < 0)
+        if (fstat(fd, st) < 0)
                 return -errno;
         if (S_ISDIR(st->st_mode))
                 return -EISDIR;
         if (!S_ISREG(st->st_mode))
                 return -EINVAL;
-        *out = TAKE_PTR(f);
+        if (fcntl(fd, F_SETFL, 0) < 0)
+                return -errno;
+        FILE *f = fdopen(fd, "r");
+        if (!f)
+                return -errno;
+        TAKE_FD(fd);
+        *out = f;
         return 0;
 }
 
@@ -211,10 +220,6 @@ static int cmp_range(const void *a, const void *b) {
         return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
-static char *fmt_range(const struct vc_range *r) {
-        return r->lo == r->hi ? xasprintf("%d", r->lo) : xasprintf("%d-%d", r->lo, r->hi);
-}
-
 static int parse_vlans(struct conf_parser *p, const char *val, const char *site,
                        struct vc_site *s) {
         size_t n = 1;
@@ -235,8 +240,8 @@ static int parse_vlans(struct conf_parser *p, const char *val, const char *site,
          * range is always the one reaching furthest. */
         for (size_t i = 1; i < n; i++) {
                 if (s->ranges[i].lo <= s->ranges[i - 1].hi) {
-                        _cleanup_free_ char *a = fmt_range(&s->ranges[i]);
-                        _cleanup_free_ char *b = fmt_range(&s->ranges[i - 1]);
+                        _cleanup_free_ char *a = vc_ranges_format(&s->ranges[i], 1);
+                        _cleanup_free_ char *b = vc_ranges_format(&s->ranges[i - 1], 1);
                         return fail(p, "VlanIds: %s overlaps %s in site '%s'", a, b, site);
                 }
         }
@@ -370,10 +375,11 @@ static int parse_switch(struct conf_parser *p, char *const *w) {
 static int parse_secs(struct conf_parser *p, const char *key, const char *val, unsigned min,
                       unsigned *out) {
         unsigned long long v;
-        if (parse_duration(val, &v) < 0)
+        int r = parse_duration(val, &v);
+        if (r == -EINVAL)
                 return fail(p, "%s=%s: not a duration (seconds, or a number with s, m, h or d)",
                             key, val);
-        if (v < min || v > UINT_MAX)
+        if (r < 0 || v < min || v > UINT_MAX)
                 return fail(p, "%s=%s outside %us..%us", key, val, min, UINT_MAX);
         *out = (unsigned)v;
         return 0;
@@ -394,7 +400,9 @@ static int parse_hostport(struct conf_parser *p, const char *val) {
                 return fail(p, "ControllerAddr=%s is not HOST:PORT", val);
         const char *host = val;
         size_t hlen = (size_t)(colon - val);
-        if (host[0] == '[' && host[hlen - 1] == ']' && hlen > 2) {
+        if (host[0] == '[' || host[hlen - 1] == ']') {
+                if (host[0] != '[' || host[hlen - 1] != ']' || hlen <= 2)
+                        return fail(p, "ControllerAddr=%s is not HOST:PORT (write IPv6 as [ADDR]:PORT)", val);
                 host++;
                 hlen -= 2;
         } else if (memchr(host, ':', hlen)) {
@@ -514,6 +522,8 @@ static int parse_singletons(struct conf_parser *p, char *const *w, const struct 
         return 0;
 }
 
+#define CONF_LINE_MAX (1 << 20)
+
 static int parse_stream(struct conf_parser *p, FILE *f);
 
 static int include(struct conf_parser *p, const char *arg) {
@@ -574,6 +584,9 @@ static int parse_stream(struct conf_parser *p, FILE *f) {
         p->line = 0;
         while ((len = getline(&line, &cap, f)) >= 0) {
                 p->line++;
+                /* A config line is words, not data: refuse before parsing megabytes. */
+                if (len > CONF_LINE_MAX)
+                        return fail(p, "line longer than %d bytes", CONF_LINE_MAX);
                 if (strlen(line) != (size_t)len)
                         return fail(p, "NUL byte in line");
                 int r = parse_line(p, line);

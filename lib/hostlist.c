@@ -115,6 +115,10 @@ static int check_syntax(const char *expr, size_t *count, char **err) {
                                 int r = check_bracket(&s, expr, &k, err);
                                 if (r < 0)
                                         return r;
+                                /* compare before multiplying: n * k may not fit */
+                                if (k > HOSTLIST_MAX / n)
+                                        return hl_fail(err, expr, "expands to more than %d hosts",
+                                                       HOSTLIST_MAX);
                                 n *= k;
                                 if (n > HOSTLIST_MAX)
                                         return hl_fail(err, expr, "expands to more than %d hosts",

@@ -61,7 +61,7 @@ int parse_uint(const char *s, unsigned long long min, unsigned long long max,
                unsigned long long *out);
 /* parse_size: "512", "512K", "4G", "1T" (powers of 1024) to bytes; 0, -EINVAL or -ERANGE. */
 int parse_size(const char *s, uint64_t *out);
-/* parse_duration: seconds with optional s/m/h/d suffix; 0 or -EINVAL. */
+/* parse_duration: seconds with optional s/m/h/d suffix; 0, -EINVAL or -ERANGE. */
 int parse_duration(const char *s, unsigned long long *out);
 
 /* now_ms: monotonic milliseconds. */

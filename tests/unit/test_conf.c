@@ -261,6 +261,22 @@ static void test_include_errors(void **state) {
         refused("inc-missing.conf", CTL "Include nope.conf\n", "inc-missing.conf:2",
                 "nope.conf': No such file or directory");
         refused("inc-dir.conf", CTL "Include sub\n", "inc-dir.conf:2", "Is a directory");
+        /* a FIFO is refused at once: opening it must not wait for a writer */
+        _cleanup_free_ char *fifo = xasprintf("%s/fifo.conf", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        refused("inc-fifo.conf", CTL "Include fifo.conf\n", "inc-fifo.conf:2", "not a regular file");
+        struct vc_conf *cf = NULL;
+        _cleanup_free_ char *ferr = NULL;
+        assert_int_equal(vc_conf_load(fifo, &cf, &ferr), -EINVAL);
+        assert_non_null(strstr(ferr, "not a regular file"));
+        unlink(fifo);
+        /* a line of megabytes is refused before it is parsed */
+        char *huge = xmalloc((2u << 20) + 2);
+        memset(huge, 'x', 2u << 20);
+        strcpy(huge + (2u << 20), "\n");
+        _cleanup_free_ char *long_line = xasprintf(CTL "%s", huge);
+        free(huge);
+        refused("huge-line.conf", long_line, "huge-line.conf:2", "line longer than 1048576 bytes");
         refused("inc-args.conf", CTL "Include a b\n", "inc-args.conf:2",
                 "Include takes exactly one file");
 
@@ -353,6 +369,8 @@ static void test_errors(void **state) {
                 {"ControllerAddr=ctl:65536\n", "1", "port '65536' is not a number in 1..65535"},
                 {"ControllerAddr=ctl:http\n", "1", "port 'http'"},
                 {"ControllerAddr=::1:80\n", "1", "write IPv6 as [ADDR]:PORT"},
+                {"ControllerAddr=[]:80\n", "1", "write IPv6 as [ADDR]:PORT"},
+                {"ControllerAddr=[:80\n", "1", "write IPv6 as [ADDR]:PORT"},
                 {CTL "ControllerAddr=other:1\n", "2", "ControllerAddr already set at "},
                 {CTL "StateDir=relative\n", "2", "StateDir=relative: not an absolute path"},
                 {CTL "MungeSocket=sock\n", "2", "MungeSocket=sock: not an absolute path"},
@@ -362,6 +380,7 @@ static void test_errors(void **state) {
                 {CTL "LeaseGrace=-1\n", "2", "LeaseGrace=-1: not a duration"},
                 {CTL "ReapInterval=0\n", "2", "ReapInterval=0 outside 1s.."},
                 {CTL "ReapInterval=99999999999d\n", "2", "ReapInterval=99999999999d"},
+                {CTL "LeaseGrace=99999999999999999999999\n", "2", "LeaseGrace=99999999999999999999999 outside 0s.."},
                 {CTL "VniRange=0-5\n", "2", "VniRange=0-5: VNI 0 outside 1..16777215"},
                 {CTL "VniRange=5-16777216\n", "2", "VNI 16777216 outside 1..16777215"},
                 {CTL "VniRange=9-5\n", "2", "VniRange=9-5: range start 9 is above its end 5"},
