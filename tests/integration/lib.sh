@@ -61,20 +61,46 @@ vc_setup() {
         VC_PORT=$(free_port)
 }
 
-start_munged() {
-        mkdir -p "$T/munge/run" "$T/munge/lib" "$T/munge/log"
-        chmod 0711 "$T/munge" "$T/munge/run"
-        mungekey -c -k "$T/munge/munge.key"
-        munged -F --key-file="$T/munge/munge.key" --socket="$T/munge/run/munge.socket.2" \
-                --pid-file="$T/munge/run/munged.pid" --log-file="$T/munge/log/munged.log" \
-                --seed-file="$T/munge/lib/seed" --num-threads=8 >"$T/munge/log/stdout" 2>&1 &
-        MUNGED_PID=$!
-        MUNGE_SOCKET=$T/munge/run/munge.socket.2
+# spawn_munged DIR: a munged with its own key under DIR; sets SPAWNED_PID and
+# SPAWNED_SOCKET. Two of them with different keys make a forged credential.
+spawn_munged() {
+        local d=$1
+        mkdir -p "$d/run" "$d/lib" "$d/log"
+        chmod 0711 "$d" "$d/run"
+        mungekey -c -k "$d/munge.key"
+        munged -F --key-file="$d/munge.key" --socket="$d/run/munge.socket.2" \
+                --pid-file="$d/run/munged.pid" --log-file="$d/log/munged.log" \
+                --seed-file="$d/lib/seed" --num-threads=8 >"$d/log/stdout" 2>&1 &
+        SPAWNED_PID=$!
+        SPAWNED_SOCKET=$d/run/munge.socket.2
         for _ in $(seq 100); do
-                [ -S "$MUNGE_SOCKET" ] && return 0
+                [ -S "$SPAWNED_SOCKET" ] && return 0
                 sleep 0.05
         done
-        fail "munged did not start: $(cat "$T/munge/log/stdout")"
+        fail "munged in $d did not start: $(cat "$d/log/stdout")"
+}
+
+start_munged() {
+        spawn_munged "$T/munge"
+        MUNGED_PID=$SPAWNED_PID
+        MUNGE_SOCKET=$SPAWNED_SOCKET
+}
+
+# as_uid UID GID CMD…: run CMD as another (possibly passwd-less) user.
+as_uid() {
+        local u=$1 g=$2
+        shift 2
+        setpriv --reuid="$u" --regid="$g" --clear-groups "$@"
+}
+
+# wait_log TEXT [FROM_LINE]: until the daemon log (after FROM_LINE) holds TEXT, max 5 s.
+wait_log() {
+        local from=${2:-0}
+        for _ in $(seq 50); do
+                tail -n +$((from + 1)) "$T/daemon.log" | grep -qF -- "$1" && return 0
+                sleep 0.1
+        done
+        fail "daemon log never said '$1'"
 }
 
 # write_conf [EXTRA_LINES…]: a two-site config; site a has fragmented ranges.
@@ -95,6 +121,8 @@ EOC
         export VCLUSTER_CONF=$CONF
 }
 
+# start_daemon: vlanallocd in the foreground, answering; 1 if it died at start.
+# VCLUSTER_FAILPOINTS in the caller's environment reaches it.
 start_daemon() {
         : >>"$T/daemon.log"
         "$BIN/vlanallocd" -f -c "$CONF" >>"$T/daemon.log" 2>&1 &

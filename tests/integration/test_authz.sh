@@ -17,7 +17,7 @@ command -v setpriv >/dev/null || fail "setpriv (util-linux) is needed"
 as() {
         local u=$1 g=$2
         shift 2
-        setpriv --reuid="$u" --regid="$g" --clear-groups "$BIN/vlanalloc" -c "$CONF" "$@"
+        as_uid "$u" "$g" "$BIN/vlanalloc" -c "$CONF" "$@"
 }
 snapshot() { { va list --json; va ranges --json; va show 31 --json; } | jq -S -c .; }
 

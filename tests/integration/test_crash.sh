@@ -18,17 +18,10 @@ n_fps=$(wc -w <<<"$FPS")
 [ "$n_fps" -ge 10 ] || fail "vlanalloc failpoints lists only $n_fps names: $FPS"
 say "$n_fps failpoints: $(tr "\n" " " <<<"$FPS")"
 
-# start_daemon_fp SPEC: like lib.sh's start_daemon, with VCLUSTER_FAILPOINTS=SPEC.
+# start_daemon_fp SPEC: start_daemon with VCLUSTER_FAILPOINTS=SPEC.
 start_daemon_fp() {
         echo "=== vlanallocd VCLUSTER_FAILPOINTS=$1" >>"$T/daemon.log"
-        VCLUSTER_FAILPOINTS="$1" "$BIN/vlanallocd" -f -c "$CONF" >>"$T/daemon.log" 2>&1 &
-        DAEMON_PID=$!
-        for _ in $(seq 200); do
-                if "$BIN/vlanalloc" -c "$CONF" ranges >/dev/null 2>&1; then return 0; fi
-                kill -0 "$DAEMON_PID" 2>/dev/null || { wait "$DAEMON_PID" || true; DAEMON_PID=""; fail "vlanallocd ($1) died at start"; }
-                sleep 0.05
-        done
-        fail "vlanallocd ($1) did not answer"
+        VCLUSTER_FAILPOINTS="$1" start_daemon || fail "vlanallocd ($1) died at start"
 }
 start_clean() {
         echo "=== vlanallocd (no failpoints)" >>"$T/daemon.log"
@@ -50,10 +43,8 @@ expect_crashed() {
                 sleep 0.05
         done
         kill -0 "$DAEMON_PID" 2>/dev/null && fail "$1: client exit 2 but the daemon is still running"
-        local st=0
-        wait "$DAEMON_PID" || st=$? # not $(wait_daemon_exit): a subshell cannot wait for our child
-        DAEMON_PID=""
-        [ "$st" = 137 ] || fail "$1: daemon exited $st, expected 137 (crash failpoint)"
+        wait_daemon_exit
+        [ "$DAEMON_RC" = 137 ] || fail "$1: daemon exited $DAEMON_RC, expected 137 (crash failpoint)"
         CRASHES=$((CRASHES + 1))
 }
 
@@ -270,19 +261,29 @@ for fp in $FPS; do
         start_clean # recovery finishes what the failpoint left
         consistent $job "$fp/error after restart"
         printf '  %-24s error    %s; %s; after restart %s\n' "$fp" "$aout" "$rout" "$JSTATE"
+        SEEN["error:$aout"]=1
+        case $rout in "release failed"*) SEEN["error:release failed"]=1 ;; esac
         release_all $job "$fp/error"
         stop_daemon
 done
 
+# the loop must have hit each kind of failure, or it proved nothing
+for o in "error:step failed, rolled back" "error:refused, nothing recorded" "error:release failed"; do
+        [ -n "${SEEN[$o]:-}" ] || fail "the error loop never produced '${o#error:}'"
+done
+
 say "delay: a second acquire of a job in flight waits and returns the same plan"
-start_daemon_fp "step.do.before=delay:300"
+start_daemon_fp "step.do.before=delay:1500"
 va acquire 4001 --nodes "$NODES" --json >"$T/p1" 2>"$T/e1" &
 p1=$!
-sleep 0.15
+# wait for the state, not a guess at timing: then ~3 s of steps remain
+for _ in $(seq 100); do
+        [ "$(va show 4001 --json 2>/dev/null | jq -r .state)" = acquiring ] && break
+        sleep 0.05
+done
+[ "$(va show 4001 --json | jq -r .state)" = acquiring ] || fail "job 4001 never seen acquiring while its steps are delayed"
 va acquire 4001 --nodes "$NODES" --json >"$T/p2" 2>"$T/e2" &
 p2=$!
-sleep 0.1
-[ "$(va show 4001 --json | jq -r .state)" = acquiring ] || fail "job 4001 not acquiring while its steps are delayed"
 rc=0; wait $p1 || rc=$?; [ $rc = 0 ] || fail "first acquire exited $rc: $(cat "$T/e1")"
 rc=0; wait $p2 || rc=$?; [ $rc = 0 ] || fail "second acquire exited $rc: $(cat "$T/e2")"
 [ "$(jq -r .state "$T/p1")" = held ] || fail "first plan: $(cat "$T/p1")"

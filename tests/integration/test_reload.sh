@@ -9,14 +9,6 @@ write_conf # site c: 2000-2099
 start_daemon
 
 # wait_log TEXT [SINCE-LINE]: poll the daemon log (max 5 s) for TEXT after line SINCE.
-wait_log() {
-        local from=${2:-0}
-        for _ in $(seq 50); do
-                tail -n +$((from + 1)) "$T/daemon.log" | grep -qF -- "$1" && return 0
-                sleep 0.1
-        done
-        fail "daemon log never said '$1'"
-}
 log_lines() { wc -l <"$T/daemon.log"; }
 c_ranges() { va ranges --json | jq -c '.sites[] | select(.site == "c")'; }
 
@@ -72,7 +64,7 @@ for j in 62 $(seq 100 148); do va release $j >/dev/null; done
 say "a broken configuration is refused and the running one kept"
 cp "$CONF" "$T/good.conf"
 echo "SiteName=x" >>"$CONF"
-expect_exit 1 "$BIN/vlanalloc" -c "$CONF" list # really broken
+expect_exit 1 va list # really broken
 mark=$(log_lines)
 kill -HUP "$DAEMON_PID"
 wait_log "reload refused" "$mark"
