@@ -258,8 +258,9 @@ int vc_run(const char *const argv[], const char *input, int timeout_ms,
                         return start_failed(res, argv[0], errno);
                 in_r = p[0];
                 in_w = p[1];
-                if (set_nonblock(in_w) < 0)
-                        return start_failed(res, argv[0], errno);
+                int r = set_nonblock(in_w);
+                if (r < 0)
+                        return start_failed(res, argv[0], -r);
         } else {
                 in_r = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 if (in_r < 0)
@@ -277,8 +278,11 @@ int vc_run(const char *const argv[], const char *input, int timeout_ms,
                 return start_failed(res, argv[0], errno);
         exec_r = p[0];
         exec_w = p[1];
-        if (set_nonblock(out_r) < 0 || set_nonblock(err_r) < 0)
-                return start_failed(res, argv[0], errno);
+        int nb = set_nonblock(out_r);
+        if (nb == 0)
+                nb = set_nonblock(err_r);
+        if (nb < 0)
+                return start_failed(res, argv[0], -nb);
 
         uint64_t deadline = timeout_ms > 0 ? now_ms() + (uint64_t)timeout_ms : 0;
 

@@ -319,28 +319,26 @@ char *vc_spec_format(const struct vc_spec *s) {
 
 int vc_spec_check(const struct vc_spec *s, const struct vc_conf *c, char **err) {
         *err = NULL;
-        if (!c)
-                return 0;
+        /* Every limit is set: vc_conf_load fills defaults and refuses 0. */
         const struct vc_limits *l = &c->limits;
-        /* A zero limit means unlimited: a Limits line may set only some keys. */
-        if (l->max_vms_per_node && s->vms > l->max_vms_per_node) {
+        if (s->vms > l->max_vms_per_node) {
                 *err = xasprintf("vms=%u: above this site's limit MaxVmsPerNode=%u", s->vms,
                                  l->max_vms_per_node);
                 return -EINVAL;
         }
-        if (l->max_cpus && s->cpus > l->max_cpus) {
+        if (s->cpus > l->max_cpus) {
                 *err = xasprintf("cpus=%u: above this site's limit MaxCpus=%u", s->cpus,
                                  l->max_cpus);
                 return -EINVAL;
         }
         char v[32], lim[32];
-        if (l->max_mem && s->mem > l->max_mem) {
+        if (s->mem > l->max_mem) {
                 format_size(s->mem, v, sizeof(v));
                 format_size(l->max_mem, lim, sizeof(lim));
                 *err = xasprintf("mem=%s: above this site's limit MaxMem=%s", v, lim);
                 return -EINVAL;
         }
-        if (l->max_disk && s->disk > l->max_disk) {
+        if (s->disk > l->max_disk) {
                 format_size(s->disk, v, sizeof(v));
                 format_size(l->max_disk, lim, sizeof(lim));
                 *err = xasprintf("disk=%s: above this site's limit MaxDisk=%s", v, lim);

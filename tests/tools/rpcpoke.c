@@ -25,10 +25,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 
 #include "auth.h"
 #include "rpc.h"
+#include "sock.h"
 #include "util.h"
 
 #define EXIT_LOCAL 2
@@ -60,19 +60,13 @@ static int usage(void) {
 
 /* connect_daemon: a connected Unix socket with send/receive time-outs, or -errno. */
 static int connect_daemon(void) {
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = vc_unix_connect(sock_path);
         if (fd < 0)
-                return -errno;
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(sock_path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, sock_path);
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return -errno;
+                return fd;
         struct timeval tv = {.tv_sec = timeout_s};
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        return TAKE_FD(fd);
+        return fd;
 }
 
 static int send_header(int fd, uint32_t n) {
@@ -108,11 +102,7 @@ static int exchange(const char *msg, size_t len) {
         _cleanup_close_ int fd = connect_daemon();
         if (fd < 0)
                 return die("%s: %s", sock_path, strerror(-fd));
-        if (len > UINT32_MAX)
-                return die("message too long");
-        int r = send_header(fd, (uint32_t)len);
-        if (r == 0)
-                r = vc_send_all(fd, msg, len);
+        int r = vc_rpc_send(fd, msg, len);
         /* A daemon that refused early may have closed already; its reply is still queued. */
         if (r < 0 && r != -EPIPE && r != -ECONNRESET)
                 return die("sending: %s", strerror(-r));
