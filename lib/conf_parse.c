@@ -69,6 +69,9 @@ static char *join(const char *const *v, size_t n) {
 
 /* Names end up in guest names, paths and JSON, so keep them plain. */
 static int check_name(struct conf_parser *p, const char *key, const char *val) {
+        /* "..", "-x": a path component or an option, never a name */
+        if (!isalnum((unsigned char)val[0]))
+                return fail(p, "%s=%s: must start with a letter or digit", key, val);
         for (const char *s = val; *s; s++)
                 if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
                         return fail(p, "%s=%s: only letters, digits, '.', '_' and '-' are allowed",

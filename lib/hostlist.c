@@ -108,6 +108,9 @@ static int check_syntax(const char *expr, size_t *count, char **err) {
                 /* One comma-separated element: name parts and brackets. */
                 unsigned long n = 1;
                 bool any = false, saw_bracket = false, ends_bracket = false;
+                /* "-oProxy", ".": an option or a path, never a host */
+                if (*s && *s != ',' && *s != '[' && !isalnum((unsigned char)*s))
+                        return hl_fail(err, expr, "host names must start with a letter or digit");
                 while (*s && *s != ',') {
                         if (*s == '[') {
                                 unsigned long k = 0;

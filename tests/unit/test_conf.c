@@ -370,6 +370,7 @@ static void test_errors(void **state) {
                 {"ControllerAddr=ctl:http\n", "1", "port 'http'"},
                 {"ControllerAddr=::1:80\n", "1", "write IPv6 as [ADDR]:PORT"},
                 {"ControllerAddr=[]:80\n", "1", "write IPv6 as [ADDR]:PORT"},
+                {CTL "SiteName=.. SiteId=1 VlanIds=1 Nodes=n1\n", "2", "SiteName=..: must start with a letter or digit"},
                 {"ControllerAddr=[:80\n", "1", "write IPv6 as [ADDR]:PORT"},
                 {CTL "ControllerAddr=other:1\n", "2", "ControllerAddr already set at "},
                 {CTL "StateDir=relative\n", "2", "StateDir=relative: not an absolute path"},

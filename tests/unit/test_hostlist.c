@@ -68,6 +68,8 @@ static void test_malformed(void **state) {
         static const struct {
                 const char *expr, *msg;
         } cases[] = {
+                {"-oProxy", "host names must start with a letter or digit"},
+                {"n1,.", "host names must start with a letter or digit"},
                 {"a[1-", "hostlist 'a[1-': unclosed '['"},
                 {"a[1-2", "unclosed '['"},
                 {"a[1[2]]", "nested '['"},
