@@ -63,15 +63,6 @@ void conf_site_clear(struct vc_site *s) {
         memset(s, 0, sizeof(*s));
 }
 
-void conf_switch_clear(struct vc_switch *s) {
-        free(s->name);
-        free(s->site);
-        free(s->driver);
-        free(s->address);
-        free(s->secret_file);
-        memset(s, 0, sizeof(*s));
-}
-
 static void conf_free(struct vc_conf *c) {
         if (!c)
                 return;
@@ -81,7 +72,11 @@ static void conf_free(struct vc_conf *c) {
                 conf_switch_clear(&c->switches[i]);
         free(c->sites);
         free(c->switches);
+        for (size_t i = 0; i < c->n_images; i++)
+                conf_image_clear(&c->images[i]);
+        free(c->images);
         free(c->node_index);
+        free(c->port_index);
         free(c->path);
         free(c->controller_host);
         free(c->controller_port);
@@ -99,6 +94,7 @@ static void parser_done(struct conf_parser *p) {
         strv_free(p->files);
         free(p->site_loc);
         free(p->switch_loc);
+        free(p->image_loc);
 }
 
 static void set_defaults(struct vc_conf *c) {
@@ -114,16 +110,6 @@ static void set_defaults(struct vc_conf *c) {
                 .max_mem = 256ULL << 30,
                 .max_disk = 16ULL << 40,
         };
-}
-
-static int check_switch_sites(struct conf_parser *p) {
-        struct vc_conf *c = p->c;
-        for (size_t i = 0; i < c->n_switches; i++)
-                if (!vc_conf_site(c, c->switches[i].site))
-                        return conf_fail_at(p, p->switch_loc[i].file, p->switch_loc[i].line,
-                                            "switch '%s': unknown site '%s'", c->switches[i].name,
-                                            c->switches[i].site);
-        return 0;
 }
 
 static int cmp_index(const void *a, const void *b) {
@@ -168,10 +154,11 @@ static int finish(struct conf_parser *p, const char *path) {
         struct vc_conf *c = p->c;
         if (!c->controller_host)
                 return conf_fail_at(p, path, 0, "missing ControllerAddr");
-        int r = check_switch_sites(p);
+        /* switches refer to sites by name and to their nodes */
+        int r = build_node_index(p);
         if (r < 0)
                 return r;
-        r = build_node_index(p);
+        r = conf_check_switches(p);
         if (r < 0)
                 return r;
         if (!c->slurm_user) {

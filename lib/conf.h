@@ -8,7 +8,12 @@
  *                 ReapInterval=DURATION VniRange=LO-HI
  *   SiteName=NAME SiteId=N VlanIds=RANGES Nodes=HOSTLIST [Gateway=NODE]
  *                 [L2Domain=NAME]
- *   SwitchName=NAME Site=SITE Driver=none [Address=…] [SecretFile=PATH]
+ *   SwitchName=NAME Site=SITE Driver=none|snmp|ovs|exec [NodePorts=HOSTLIST:PORTS]
+ *                 [Uplinks=PORTS] [NodePortMode=trunk|access] [SecretFile=PATH]
+ *                 driver keys — snmp: Host= [Port=] [Version=2c|3] [Timeout=] [Retries=]
+ *                 ovs: Db=unix:PATH|tcp:HOST:PORT Bridge= [Timeout=]
+ *                 exec: Program=PATH [Timeout=]
+ *   ImageName=NAME (Kernel=PATH [Initrd=PATH] [Cmdline=TEXT] | Disk=PATH)
  *   Limits [MaxNodes=N] [MaxVmsPerNode=N] [MaxCpus=N] [MaxMem=SIZE] [MaxDisk=SIZE]
  * A file with any error is refused as a whole; the error reads
  * "FILE:LINE: what is wrong". The parsed object is immutable and may be
@@ -45,8 +50,20 @@ struct vc_switch {
         char *name;
         char *site;               /* name of an existing site */
         char *driver;             /* a driver known to switchcfg */
-        char *address;            /* may be NULL */
-        char *secret_file;        /* root-only file; may be NULL */
+        char **opts;              /* the driver's own keys as "Key=Value", NULL-terminated */
+        char *secret_file;        /* Key=Value credentials file; may be NULL. Its mode is
+                                   * checked where switches are configured, not here. */
+        char **nodes, **ports;    /* NodePorts: nodes[i] is cabled to ports[i]; NULL-terminated */
+        char **uplinks;           /* ports carrying every cluster VLAN of the site */
+        bool access;              /* NodePortMode=access: node ports untagged */
+};
+
+/* An image guests boot: a kernel (direct boot) or a disk (read-only backing
+ * file under a per-guest overlay). Paths are on the compute nodes. */
+struct vc_image {
+        char *name;
+        char *kernel, *initrd, *cmdline; /* kernel set, or NULL */
+        char *disk;                      /* or disk set */
 };
 
 struct vc_limits {
@@ -73,10 +90,14 @@ struct vc_conf {
         size_t n_sites;
         struct vc_switch *switches;
         size_t n_switches;
+        struct vc_image *images;
+        size_t n_images;
         struct vc_limits limits;
         int refs;                  /* internal */
         struct vc_node_index *node_index; /* internal: sorted node → site */
         size_t n_node_index;
+        struct vc_port_index *port_index; /* internal: sorted node → switch port */
+        size_t n_port_index;
 };
 
 /* vc_conf_path: $VCLUSTER_CONF, else VC_CONF_DEFAULT. */
@@ -92,6 +113,13 @@ static inline void vc_conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
 #define _cleanup_conf_ __attribute__((cleanup(vc_conf_unrefp)))
 /* vc_conf_site: site by name, or NULL. */
 const struct vc_site *vc_conf_site(const struct vc_conf *c, const char *name);
+/* vc_conf_image: image by name, or NULL. */
+const struct vc_image *vc_conf_image(const struct vc_conf *c, const char *name);
+/* vc_conf_switch_of_node: the switch whose NodePorts cable node (and *port), or NULL. */
+const struct vc_switch *vc_conf_switch_of_node(const struct vc_conf *c, const char *node,
+                                               const char **port);
+/* vc_switch_opt: the value of a driver key of the switch ("Host"), or NULL. */
+const char *vc_switch_opt(const struct vc_switch *s, const char *key);
 /* vc_conf_site_of_node: the site whose Nodes= holds node, or NULL. */
 const struct vc_site *vc_conf_site_of_node(const struct vc_conf *c, const char *node);
 /* vc_site_has_vlan: whether id lies in one of the site's ranges. */

@@ -15,6 +15,11 @@ struct vc_node_index {
         size_t site;
 };
 
+struct vc_port_index {
+        const char *node; /* borrowed from the switch's nodes vector */
+        size_t sw, port;  /* switch index, index into its nodes/ports */
+};
+
 /* Where an object or key came from, for errors that are only found later. */
 struct conf_loc {
         const char *file; /* borrowed from conf_parser.files */
@@ -43,6 +48,7 @@ struct conf_parser {
         unsigned line;
         struct conf_loc *site_loc;         /* parallel to c->sites */
         struct conf_loc *switch_loc;       /* parallel to c->switches */
+        struct conf_loc *image_loc;        /* parallel to c->images */
         struct conf_loc global_loc[G_COUNT];
         struct conf_loc limits_loc[L_COUNT];
         struct {
@@ -52,6 +58,16 @@ struct conf_parser {
         } stack[CONF_MAX_INCLUDE_DEPTH + 1]; /* open includes, for loop detection */
         int depth;
 };
+
+/* The keys one kind of line accepts. */
+struct keyset {
+        const char *what; /* names the line kind in "unknown key" errors */
+        const char *const *names;
+        size_t n;
+};
+
+/* conf_fail: conf_fail_at the parser's current position. */
+#define conf_fail(p, ...) conf_fail_at((p), (p)->file, (p)->line, __VA_ARGS__)
 
 /* conf_parse_top: read path and everything it includes into p->c; 0, or
  * -errno for an unreadable top file, -EINVAL for content (p->err set). */
@@ -63,6 +79,31 @@ int conf_fail_at(struct conf_parser *p, const char *file, unsigned line, const c
 /* conf_lookup_id: uid (group false) or gid (group true) of a name; 0,
  * -ENOENT when there is no such name, or -errno. */
 int conf_lookup_id(const char *name, bool group, unsigned *id);
+/* conf_collect: match each Key=Value word of w against ks (case-insensitive
+ * keys); vals[i] points into w; unknown, duplicate and empty keys refused. */
+int conf_collect(struct conf_parser *p, char *const *w, const struct keyset *ks,
+                 const char **vals);
+/* conf_check_name: a plain name (guest names, paths, JSON): [A-Za-z0-9][A-Za-z0-9._-]*. */
+int conf_check_name(struct conf_parser *p, const char *key, const char *val);
+/* conf_resolve: rel taken relative to the directory of base, as Include does (malloc'd). */
+char *conf_resolve(const char *base, const char *rel);
+/* conf_parse_number: an integer in min..max, or an error naming key. */
+int conf_parse_number(struct conf_parser *p, const char *key, const char *val,
+                      unsigned long long min, unsigned long long max, unsigned long long *out);
+/* conf_parse_secs: a duration in seconds, at least min. */
+int conf_parse_secs(struct conf_parser *p, const char *key, const char *val, unsigned min,
+                    unsigned *out);
+/* conf_append_loc: record the current position as (*locs)[n]. */
+void conf_append_loc(struct conf_parser *p, struct conf_loc **locs, size_t n);
+/* conf_parse_switch: one SwitchName= line (conf_switch.c). */
+int conf_parse_switch(struct conf_parser *p, char *const *w);
+/* conf_check_switches: whole-file switch checks: sites exist, NodePorts nodes
+ * belong to the switch's site and sit on one switch only. */
+int conf_check_switches(struct conf_parser *p);
+/* conf_parse_image: one ImageName= line (conf_image.c). */
+int conf_parse_image(struct conf_parser *p, char *const *w);
+/* conf_image_clear: free an image's members (cleanup-attribute compatible). */
+void conf_image_clear(struct vc_image *im);
 /* conf_site_clear: free a site's members (cleanup-attribute compatible). */
 void conf_site_clear(struct vc_site *s);
 /* conf_switch_clear: free a switch's members (cleanup-attribute compatible). */

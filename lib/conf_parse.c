@@ -15,23 +15,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define fail(p, ...) conf_fail_at((p), (p)->file, (p)->line, __VA_ARGS__)
-
-struct keyset {
-        const char *what; /* names the line kind in "unknown key" errors */
-        const char *const *names;
-        size_t n;
-};
 
 enum { S_NAME, S_ID, S_VLANS, S_NODES, S_GATEWAY, S_L2DOMAIN, S_COUNT };
 static const char *const site_keys[S_COUNT] = {"SiteName", "SiteId",  "VlanIds",
                                                "Nodes",    "Gateway", "L2Domain"};
 static const struct keyset site_set = {"SiteName line", site_keys, S_COUNT};
-
-enum { W_NAME, W_SITE, W_DRIVER, W_ADDRESS, W_SECRET, W_COUNT };
-static const char *const switch_keys[W_COUNT] = {"SwitchName", "Site", "Driver", "Address",
-                                                 "SecretFile"};
-static const struct keyset switch_set = {"SwitchName line", switch_keys, W_COUNT};
 
 static const char *const global_keys[G_COUNT] = {
         "ControllerAddr", "StateDir",    "SlurmUser",    "AdminGroup",
@@ -42,10 +30,6 @@ static const char *const limits_keys[L_COUNT] = {"MaxNodes", "MaxVmsPerNode", "M
                                                  "MaxMem", "MaxDisk"};
 static const struct keyset limits_set = {"Limits line", limits_keys, L_COUNT};
 
-/* lib/ may not depend on switchcfg, so the drivers switchcfg implements are
- * mirrored here; switchcfg adds its drivers to this list as it gains them. */
-static const char *const known_drivers[] = {"none"};
-
 struct range_kind {
         const char *key, *unit;
         unsigned long long min, max;
@@ -53,34 +37,20 @@ struct range_kind {
 static const struct range_kind vlan_kind = {"VlanIds", "VLAN id", VC_VLAN_MIN, VC_VLAN_MAX};
 static const struct range_kind vni_kind = {"VniRange", "VNI", 1, 16777215};
 
-static char *join(const char *const *v, size_t n) {
-        size_t len = 1;
-        for (size_t i = 0; i < n; i++)
-                len += strlen(v[i]) + 2;
-        char *s = xmalloc(len);
-        *s = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (i)
-                        strcat(s, ", ");
-                strcat(s, v[i]);
-        }
-        return s;
-}
-
 /* Names end up in guest names, paths and JSON, so keep them plain. */
-static int check_name(struct conf_parser *p, const char *key, const char *val) {
+int conf_check_name(struct conf_parser *p, const char *key, const char *val) {
         /* "..", "-x": a path component or an option, never a name */
         if (!isalnum((unsigned char)val[0]))
-                return fail(p, "%s=%s: must start with a letter or digit", key, val);
+                return conf_fail(p, "%s=%s: must start with a letter or digit", key, val);
         for (const char *s = val; *s; s++)
                 if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
-                        return fail(p, "%s=%s: only letters, digits, '.', '_' and '-' are allowed",
+                        return conf_fail(p, "%s=%s: only letters, digits, '.', '_' and '-' are allowed",
                                     key, val);
         return 0;
 }
 
 /* resolve: rel taken relative to the directory of base, as Include does. */
-static char *resolve(const char *base, const char *rel) {
+char *conf_resolve(const char *base, const char *rel) {
         const char *slash = strrchr(base, '/');
         if (rel[0] == '/' || !slash)
                 return xstrdup(rel);
@@ -134,7 +104,7 @@ static int split_words(struct conf_parser *p, const char *line, char ***out) {
                         buf[n++] = *s;
                 }
                 if (quoted)
-                        return fail(p, "unterminated '\"'");
+                        return conf_fail(p, "unterminated '\"'");
                 buf[n] = 0;
                 strv_push(&w, buf);
         }
@@ -143,39 +113,39 @@ static int split_words(struct conf_parser *p, const char *line, char ***out) {
 }
 
 /* collect: match each Key=Value word against ks; vals[i] points into w. */
-static int collect(struct conf_parser *p, char *const *w, const struct keyset *ks,
-                   const char **vals) {
+int conf_collect(struct conf_parser *p, char *const *w, const struct keyset *ks,
+                 const char **vals) {
         for (; *w; w++) {
                 const char *eq = strchr(*w, '=');
                 if (!eq)
-                        return fail(p, "'%s' is not Key=Value", *w);
+                        return conf_fail(p, "'%s' is not Key=Value", *w);
                 size_t klen = (size_t)(eq - *w), i;
                 for (i = 0; i < ks->n; i++)
                         if (strlen(ks->names[i]) == klen &&
                             strncasecmp(*w, ks->names[i], klen) == 0)
                                 break;
                 if (i == ks->n) {
-                        _cleanup_free_ char *known = join(ks->names, ks->n);
-                        return fail(p, "unknown key '%.*s' in %s (known: %s)", (int)klen, *w,
+                        _cleanup_free_ char *known = strv_join_n(ks->names, ks->n, ", ");
+                        return conf_fail(p, "unknown key '%.*s' in %s (known: %s)", (int)klen, *w,
                                     ks->what, known);
                 }
                 if (vals[i])
-                        return fail(p, "duplicate key %s on one line", ks->names[i]);
+                        return conf_fail(p, "duplicate key %s on one line", ks->names[i]);
                 if (!eq[1])
-                        return fail(p, "%s: empty value", ks->names[i]);
+                        return conf_fail(p, "%s: empty value", ks->names[i]);
                 vals[i] = eq + 1;
         }
         return 0;
 }
 
-static int parse_number(struct conf_parser *p, const char *key, const char *val,
-                        unsigned long long min, unsigned long long max, unsigned long long *out) {
+int conf_parse_number(struct conf_parser *p, const char *key, const char *val,
+                      unsigned long long min, unsigned long long max, unsigned long long *out) {
         unsigned long long v;
         int r = parse_uint(val, 0, ULLONG_MAX, &v);
         if (r == -EINVAL)
-                return fail(p, "%s=%s: not a number", key, val);
+                return conf_fail(p, "%s=%s: not a number", key, val);
         if (r < 0 || v < min || v > max)
-                return fail(p, "%s=%s outside %llu..%llu", key, val, min, max);
+                return conf_fail(p, "%s=%s outside %llu..%llu", key, val, min, max);
         *out = v;
         return 0;
 }
@@ -186,9 +156,9 @@ static int parse_bound(struct conf_parser *p, const struct range_kind *k, const 
         unsigned long long v;
         int r = parse_uint(s, 0, ULLONG_MAX, &v);
         if (r == -EINVAL)
-                return fail(p, "%s=%s: '%s' is not a number", k->key, whole, s);
+                return conf_fail(p, "%s=%s: '%s' is not a number", k->key, whole, s);
         if (r < 0 || v < k->min || v > k->max)
-                return fail(p, "%s=%s: %s %s outside %llu..%llu", k->key, whole, k->unit, s,
+                return conf_fail(p, "%s=%s: %s %s outside %llu..%llu", k->key, whole, k->unit, s,
                             k->min, k->max);
         *out = v;
         return 0;
@@ -198,7 +168,7 @@ static int parse_bound(struct conf_parser *p, const struct range_kind *k, const 
 static int parse_range(struct conf_parser *p, const struct range_kind *k, const char *whole,
                        const char *elem, size_t len, struct vc_range *out) {
         if (len == 0)
-                return fail(p, "%s=%s: empty element", k->key, whole);
+                return conf_fail(p, "%s=%s: empty element", k->key, whole);
         const char *dash = memchr(elem, '-', len);
         unsigned long long lo, hi;
         int r = parse_bound(p, k, whole, elem, dash ? (size_t)(dash - elem) : len, &lo);
@@ -211,7 +181,7 @@ static int parse_range(struct conf_parser *p, const struct range_kind *k, const 
                         return r;
         }
         if (lo > hi)
-                return fail(p, "%s=%s: range start %llu is above its end %llu", k->key, whole,
+                return conf_fail(p, "%s=%s: range start %llu is above its end %llu", k->key, whole,
                             lo, hi);
         out->lo = (int)lo;
         out->hi = (int)hi;
@@ -245,13 +215,13 @@ static int parse_vlans(struct conf_parser *p, const char *val, const char *site,
                 if (s->ranges[i].lo <= s->ranges[i - 1].hi) {
                         _cleanup_free_ char *a = vc_ranges_format(&s->ranges[i], 1);
                         _cleanup_free_ char *b = vc_ranges_format(&s->ranges[i - 1], 1);
-                        return fail(p, "VlanIds: %s overlaps %s in site '%s'", a, b, site);
+                        return conf_fail(p, "VlanIds: %s overlaps %s in site '%s'", a, b, site);
                 }
         }
         return 0;
 }
 
-static void append_loc(struct conf_parser *p, struct conf_loc **locs, size_t n) {
+void conf_append_loc(struct conf_parser *p, struct conf_loc **locs, size_t n) {
         *locs = xrealloc(*locs, (n + 1) * sizeof(**locs));
         (*locs)[n] = (struct conf_loc){p->file, p->line};
 }
@@ -259,32 +229,32 @@ static void append_loc(struct conf_parser *p, struct conf_loc **locs, size_t n) 
 static int parse_site(struct conf_parser *p, char *const *w) {
         struct vc_conf *c = p->c;
         const char *v[S_COUNT] = {0};
-        int r = collect(p, w, &site_set, v);
+        int r = conf_collect(p, w, &site_set, v);
         if (r < 0)
                 return r;
         const char *name = v[S_NAME];
-        r = check_name(p, "SiteName", name);
+        r = conf_check_name(p, "SiteName", name);
         if (r < 0)
                 return r;
         static const int required[] = {S_ID, S_VLANS, S_NODES};
         for (size_t i = 0; i < ARRAY_SIZE(required); i++)
                 if (!v[required[i]])
-                        return fail(p, "site '%s': missing %s", name, site_keys[required[i]]);
+                        return conf_fail(p, "site '%s': missing %s", name, site_keys[required[i]]);
         for (size_t i = 0; i < c->n_sites; i++)
                 if (streq(c->sites[i].name, name))
-                        return fail(p, "duplicate site name '%s' (first at %s:%u)", name,
+                        return conf_fail(p, "duplicate site name '%s' (first at %s:%u)", name,
                                     p->site_loc[i].file, p->site_loc[i].line);
 
         _cleanup_(conf_site_clear) struct vc_site s = {0};
         s.name = xstrdup(name);
         unsigned long long id;
-        r = parse_number(p, "SiteId", v[S_ID], 1, 255, &id);
+        r = conf_parse_number(p, "SiteId", v[S_ID], 1, 255, &id);
         if (r < 0)
                 return r;
         s.id = (int)id;
         for (size_t i = 0; i < c->n_sites; i++)
                 if (c->sites[i].id == s.id)
-                        return fail(p, "SiteId %d already used by site '%s' (%s:%u)", s.id,
+                        return conf_fail(p, "SiteId %d already used by site '%s' (%s:%u)", s.id,
                                     c->sites[i].name, p->site_loc[i].file, p->site_loc[i].line);
         r = parse_vlans(p, v[S_VLANS], name, &s);
         if (r < 0)
@@ -292,105 +262,47 @@ static int parse_site(struct conf_parser *p, char *const *w) {
         _cleanup_free_ char *herr = NULL;
         r = vc_hostlist_expand(v[S_NODES], &s.nodes, &herr);
         if (r < 0)
-                return fail(p, "Nodes=%s: %s", v[S_NODES], herr);
+                return conf_fail(p, "Nodes=%s: %s", v[S_NODES], herr);
         s.n_nodes = strv_len(s.nodes);
         if (v[S_GATEWAY]) {
                 size_t i = 0;
                 while (i < s.n_nodes && !streq(s.nodes[i], v[S_GATEWAY]))
                         i++;
                 if (i == s.n_nodes)
-                        return fail(p, "Gateway=%s is not one of the nodes of site '%s'",
+                        return conf_fail(p, "Gateway=%s is not one of the nodes of site '%s'",
                                     v[S_GATEWAY], name);
         }
         s.gateway = xstrdup(v[S_GATEWAY] ? v[S_GATEWAY] : s.nodes[0]);
         if (v[S_L2DOMAIN]) {
-                r = check_name(p, "L2Domain", v[S_L2DOMAIN]);
+                r = conf_check_name(p, "L2Domain", v[S_L2DOMAIN]);
                 if (r < 0)
                         return r;
                 s.l2domain = xstrdup(v[S_L2DOMAIN]);
         }
 
-        append_loc(p, &p->site_loc, c->n_sites);
+        conf_append_loc(p, &p->site_loc, c->n_sites);
         c->sites = xrealloc(c->sites, (c->n_sites + 1) * sizeof(*c->sites));
         c->sites[c->n_sites++] = s;
         memset(&s, 0, sizeof(s));
         return 0;
 }
 
-static int check_secret(struct conf_parser *p, const char *path) {
-        struct stat st;
-        if (stat(path, &st) < 0)
-                return fail(p, "SecretFile '%s': %s", path, strerror(errno));
-        if (!S_ISREG(st.st_mode))
-                return fail(p, "SecretFile '%s' is not a regular file", path);
-        if (st.st_mode & 0077)
-                return fail(p, "SecretFile '%s' is %s by group or others "
-                               "(must be mode 0600 or stricter)",
-                            path, st.st_mode & 0044 ? "readable" : "writable or executable");
-        return 0;
-}
-
-static int parse_switch(struct conf_parser *p, char *const *w) {
-        struct vc_conf *c = p->c;
-        const char *v[W_COUNT] = {0};
-        int r = collect(p, w, &switch_set, v);
-        if (r < 0)
-                return r;
-        const char *name = v[W_NAME];
-        r = check_name(p, "SwitchName", name);
-        if (r < 0)
-                return r;
-        static const int required[] = {W_SITE, W_DRIVER};
-        for (size_t i = 0; i < ARRAY_SIZE(required); i++)
-                if (!v[required[i]])
-                        return fail(p, "switch '%s': missing %s", name, switch_keys[required[i]]);
-        for (size_t i = 0; i < c->n_switches; i++)
-                if (streq(c->switches[i].name, name))
-                        return fail(p, "duplicate switch name '%s' (first at %s:%u)", name,
-                                    p->switch_loc[i].file, p->switch_loc[i].line);
-        size_t d = 0;
-        while (d < ARRAY_SIZE(known_drivers) && !streq(known_drivers[d], v[W_DRIVER]))
-                d++;
-        if (d == ARRAY_SIZE(known_drivers)) {
-                _cleanup_free_ char *known = join(known_drivers, ARRAY_SIZE(known_drivers));
-                return fail(p, "Driver=%s: unknown driver (known: %s)", v[W_DRIVER], known);
-        }
-
-        _cleanup_(conf_switch_clear) struct vc_switch s = {0};
-        if (v[W_SECRET]) {
-                s.secret_file = resolve(p->file, v[W_SECRET]);
-                r = check_secret(p, s.secret_file);
-                if (r < 0)
-                        return r;
-        }
-        s.name = xstrdup(name);
-        s.site = xstrdup(v[W_SITE]);
-        s.driver = xstrdup(v[W_DRIVER]);
-        s.address = v[W_ADDRESS] ? xstrdup(v[W_ADDRESS]) : NULL;
-
-        append_loc(p, &p->switch_loc, c->n_switches);
-        c->switches = xrealloc(c->switches, (c->n_switches + 1) * sizeof(*c->switches));
-        c->switches[c->n_switches++] = s;
-        memset(&s, 0, sizeof(s));
-        return 0;
-}
-
-static int parse_secs(struct conf_parser *p, const char *key, const char *val, unsigned min,
-                      unsigned *out) {
+int conf_parse_secs(struct conf_parser *p, const char *key, const char *val, unsigned min,
+                    unsigned *out) {
         unsigned long long v;
         int r = parse_duration(val, &v);
         if (r == -EINVAL)
-                return fail(p, "%s=%s: not a duration (seconds, or a number with s, m, h or d)",
+                return conf_fail(p, "%s=%s: not a duration (seconds, or a number with s, m, h or d)",
                             key, val);
         if (r < 0 || v < min || v > UINT_MAX)
-                return fail(p, "%s=%s outside %us..%us", key, val, min, UINT_MAX);
+                return conf_fail(p, "%s=%s outside %us..%us", key, val, min, UINT_MAX);
         *out = (unsigned)v;
         return 0;
 }
 
 static int parse_abs_path(struct conf_parser *p, const char *key, const char *val, char **out) {
         if (val[0] != '/')
-                return fail(p, "%s=%s: not an absolute path", key, val);
+                return conf_fail(p, "%s=%s: not an absolute path", key, val);
         free(*out);
         *out = xstrdup(val);
         return 0;
@@ -400,21 +312,21 @@ static int parse_hostport(struct conf_parser *p, const char *val) {
         struct vc_conf *c = p->c;
         const char *colon = strrchr(val, ':');
         if (!colon || colon == val || !colon[1])
-                return fail(p, "ControllerAddr=%s is not HOST:PORT", val);
+                return conf_fail(p, "ControllerAddr=%s is not HOST:PORT", val);
         const char *host = val;
         size_t hlen = (size_t)(colon - val);
         if (host[0] == '[' || host[hlen - 1] == ']') {
                 if (host[0] != '[' || host[hlen - 1] != ']' || hlen <= 2)
-                        return fail(p, "ControllerAddr=%s is not HOST:PORT (write IPv6 as [ADDR]:PORT)", val);
+                        return conf_fail(p, "ControllerAddr=%s is not HOST:PORT (write IPv6 as [ADDR]:PORT)", val);
                 host++;
                 hlen -= 2;
         } else if (memchr(host, ':', hlen)) {
-                return fail(p, "ControllerAddr=%s is not HOST:PORT (write IPv6 as [ADDR]:PORT)",
+                return conf_fail(p, "ControllerAddr=%s is not HOST:PORT (write IPv6 as [ADDR]:PORT)",
                             val);
         }
         unsigned long long port;
         if (parse_uint(colon + 1, 1, 65535, &port) < 0)
-                return fail(p, "ControllerAddr=%s: port '%s' is not a number in 1..65535", val,
+                return conf_fail(p, "ControllerAddr=%s: port '%s' is not a number in 1..65535", val,
                             colon + 1);
         c->controller_host = xasprintf("%.*s", (int)hlen, host);
         c->controller_port = xstrdup(colon + 1);
@@ -436,9 +348,9 @@ static int set_global(struct conf_parser *p, int k, const char *val) {
         case G_ADMIN_GROUP:
                 r = conf_lookup_id(val, k == G_ADMIN_GROUP, &id);
                 if (r == -ENOENT)
-                        return fail(p, "unknown %s '%s'", global_keys[k], val);
+                        return conf_fail(p, "unknown %s '%s'", global_keys[k], val);
                 if (r < 0)
-                        return fail(p, "%s '%s': %s", global_keys[k], val, strerror(-r));
+                        return conf_fail(p, "%s '%s': %s", global_keys[k], val, strerror(-r));
                 if (k == G_SLURM_USER) {
                         c->slurm_user = xstrdup(val);
                         c->slurm_uid = id;
@@ -448,10 +360,10 @@ static int set_global(struct conf_parser *p, int k, const char *val) {
                 }
                 return 0;
         case G_LEASE_GRACE:
-                return parse_secs(p, "LeaseGrace", val, 0, &c->lease_grace);
+                return conf_parse_secs(p, "LeaseGrace", val, 0, &c->lease_grace);
         case G_REAP_INTERVAL:
                 /* 0 would make the reaper spin. */
-                return parse_secs(p, "ReapInterval", val, 1, &c->reap_interval);
+                return conf_parse_secs(p, "ReapInterval", val, 1, &c->reap_interval);
         case G_VNI_RANGE: {
                 struct vc_range rg;
                 r = parse_range(p, &vni_kind, val, val, strlen(val), &rg);
@@ -469,12 +381,12 @@ static int parse_size_key(struct conf_parser *p, const char *key, const char *va
                           uint64_t *out) {
         int r = parse_size(val, out);
         if (r == -ERANGE)
-                return fail(p, "%s=%s: too large", key, val);
+                return conf_fail(p, "%s=%s: too large", key, val);
         if (r < 0)
-                return fail(p, "%s=%s: not a size (bytes, or a number with K, M, G or T)", key,
+                return conf_fail(p, "%s=%s: not a size (bytes, or a number with K, M, G or T)", key,
                             val);
         if (*out == 0)
-                return fail(p, "%s=%s: must be above 0", key, val);
+                return conf_fail(p, "%s=%s: must be above 0", key, val);
         return 0;
 }
 
@@ -487,7 +399,7 @@ static int set_limit(struct conf_parser *p, int k, const char *val) {
         case L_MAX_VMS_PER_NODE:
         case L_MAX_CPUS:
                 /* Only MaxNodes has an "unlimited" meaning for 0. */
-                r = parse_number(p, limits_keys[k], val, k == L_MAX_NODES ? 0 : 1, UINT_MAX, &v);
+                r = conf_parse_number(p, limits_keys[k], val, k == L_MAX_NODES ? 0 : 1, UINT_MAX, &v);
                 if (r < 0)
                         return r;
                 *(k == L_MAX_NODES ? &l->max_nodes
@@ -508,14 +420,14 @@ typedef int (*setter_fn)(struct conf_parser *p, int key, const char *val);
 static int parse_singletons(struct conf_parser *p, char *const *w, const struct keyset *ks,
                             struct conf_loc *locs, setter_fn set) {
         const char *v[(int)G_COUNT > (int)L_COUNT ? (int)G_COUNT : (int)L_COUNT] = {0};
-        int r = collect(p, w, ks, v);
+        int r = conf_collect(p, w, ks, v);
         if (r < 0)
                 return r;
         for (size_t k = 0; k < ks->n; k++) {
                 if (!v[k])
                         continue;
                 if (locs[k].file)
-                        return fail(p, "%s already set at %s:%u", ks->names[k], locs[k].file,
+                        return conf_fail(p, "%s already set at %s:%u", ks->names[k], locs[k].file,
                                     locs[k].line);
                 locs[k] = (struct conf_loc){p->file, p->line};
                 r = set(p, (int)k, v[k]);
@@ -531,17 +443,17 @@ static int parse_stream(struct conf_parser *p, FILE *f);
 
 static int include(struct conf_parser *p, const char *arg) {
         if (p->depth >= CONF_MAX_INCLUDE_DEPTH)
-                return fail(p, "Include '%s': includes nested deeper than %d", arg,
+                return conf_fail(p, "Include '%s': includes nested deeper than %d", arg,
                             CONF_MAX_INCLUDE_DEPTH);
-        _cleanup_free_ char *path = resolve(p->file, arg);
+        _cleanup_free_ char *path = conf_resolve(p->file, arg);
         _cleanup_fclose_ FILE *f = NULL;
         struct stat st;
         int r = open_regular(path, &f, &st);
         if (r < 0)
-                return fail(p, "Include '%s': %s", path, open_error(r));
+                return conf_fail(p, "Include '%s': %s", path, open_error(r));
         for (int i = 0; i <= p->depth; i++)
                 if (p->stack[i].dev == st.st_dev && p->stack[i].ino == st.st_ino)
-                        return fail(p, "Include '%s' loops back to '%s'", path, p->stack[i].file);
+                        return conf_fail(p, "Include '%s' loops back to '%s'", path, p->stack[i].file);
 
         const char *saved_file = p->file;
         unsigned saved_line = p->line;
@@ -566,17 +478,19 @@ static int parse_line(struct conf_parser *p, const char *line) {
         if (!strchr(w[0], '=')) {
                 if (strcasecmp(w[0], "Include") == 0) {
                         if (strv_len(w) != 2)
-                                return fail(p, "Include takes exactly one file");
+                                return conf_fail(p, "Include takes exactly one file");
                         return include(p, w[1]);
                 }
                 if (strcasecmp(w[0], "Limits") == 0)
                         return parse_singletons(p, w + 1, &limits_set, p->limits_loc, set_limit);
-                return fail(p, "'%s' is not Key=Value (nor Include or Limits)", w[0]);
+                return conf_fail(p, "'%s' is not Key=Value (nor Include or Limits)", w[0]);
         }
         if (strncasecmp(w[0], "SiteName=", 9) == 0)
                 return parse_site(p, w);
         if (strncasecmp(w[0], "SwitchName=", 11) == 0)
-                return parse_switch(p, w);
+                return conf_parse_switch(p, w);
+        if (strncasecmp(w[0], "ImageName=", 10) == 0)
+                return conf_parse_image(p, w);
         return parse_singletons(p, w, &global_set, p->global_loc, set_global);
 }
 
@@ -589,9 +503,9 @@ static int parse_stream(struct conf_parser *p, FILE *f) {
                 p->line++;
                 /* A config line is words, not data: refuse before parsing megabytes. */
                 if (len > CONF_LINE_MAX)
-                        return fail(p, "line longer than %d bytes", CONF_LINE_MAX);
+                        return conf_fail(p, "line longer than %d bytes", CONF_LINE_MAX);
                 if (strlen(line) != (size_t)len)
-                        return fail(p, "NUL byte in line");
+                        return conf_fail(p, "NUL byte in line");
                 int r = parse_line(p, line);
                 if (r < 0)
                         return r;

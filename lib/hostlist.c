@@ -27,8 +27,10 @@ static int hl_fail(char **err, const char *expr, const char *fmt, ...) {
         return -EINVAL;
 }
 
-static bool host_char(char ch) {
-        return isalnum((unsigned char)ch) || ch == '.' || ch == '_' || ch == '-';
+/* Switch port names ("ge-0/0/7", "Gi1/0/1", "eth1:3") also take '/' and ':'. */
+static bool name_char(char ch, bool port) {
+        return isalnum((unsigned char)ch) || ch == '.' || ch == '_' || ch == '-' ||
+               (port && (ch == '/' || ch == ':'));
 }
 
 /* parse_num: digits at *p → value; advances *p. */
@@ -99,7 +101,7 @@ static int check_bracket(const char **p, const char *expr, unsigned long *count,
 
 /* check_syntax: the whole grammar libslurm accepts, minus its silent
  * repairs; returns the number of hosts the expression names. */
-static int check_syntax(const char *expr, size_t *count, char **err) {
+static int check_syntax(const char *expr, bool port, size_t *count, char **err) {
         if (!*expr)
                 return hl_fail(err, expr, "empty expression");
         size_t total = 0;
@@ -129,12 +131,13 @@ static int check_syntax(const char *expr, size_t *count, char **err) {
                                 saw_bracket = ends_bracket = true;
                         } else if (*s == ']') {
                                 return hl_fail(err, expr, "unmatched ']'");
-                        } else if (host_char(*s)) {
+                        } else if (name_char(*s, port)) {
                                 ends_bracket = false;
                                 s++;
                         } else {
                                 return hl_fail(err, expr,
-                                               "character '%c' not allowed in a host name", *s);
+                                               "character '%c' not allowed in a %s name", *s,
+                                               port ? "port" : "host");
                         }
                         any = true;
                 }
@@ -156,9 +159,9 @@ static int check_syntax(const char *expr, size_t *count, char **err) {
         return 0;
 }
 
-int vc_hostlist_expand(const char *expr, char ***out, char **err) {
+static int expand(const char *expr, bool port, char ***out, char **err) {
         size_t count = 0;
-        int r = check_syntax(expr, &count, err);
+        int r = check_syntax(expr, port, &count, err);
         if (r < 0)
                 return r;
 
@@ -180,6 +183,14 @@ int vc_hostlist_expand(const char *expr, char ***out, char **err) {
         slurm_hostlist_destroy(hl);
         *out = TAKE_PTR(v);
         return 0;
+}
+
+int vc_hostlist_expand(const char *expr, char ***out, char **err) {
+        return expand(expr, false, out, err);
+}
+
+int vc_portlist_expand(const char *expr, char ***out, char **err) {
+        return expand(expr, true, out, err);
 }
 
 char *vc_hostlist_compress(char *const *hosts) {

@@ -1,6 +1,7 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <pthread.h>
 
 #include "failpoint.h"
 #include "log.h"
@@ -70,18 +71,9 @@ size_t vc_journal_pending(const struct vc_journal *j) {
         return n;
 }
 
-static int step_do(struct vc_journal *j, struct vc_step *st, char **err) {
-        const struct vc_step_kind *k = kind_find(j, st->kind);
-        if (!k) {
-                *err = xasprintf("step %d: unknown kind '%s'", st->seq, st->kind);
-                return -EINVAL;
-        }
-        int r = mark(j, st, VC_STEP_DOING);
-        if (r < 0) {
-                *err = xasprintf("step %d (%s): journal write failed: %s", st->seq, st->kind, strerror(-r));
-                return r;
-        }
-        r = FAILPOINT("step.do.before");
+/* step_act: the step's action between "doing" and "done", failpoints included. */
+static int step_act(struct vc_journal *j, const struct vc_step_kind *k, struct vc_step *st, char **err) {
+        int r = FAILPOINT("step.do.before");
         if (r == 0)
                 r = k->do_(j->ctx, st->args, err);
         else
@@ -94,11 +86,79 @@ static int step_do(struct vc_journal *j, struct vc_step *st, char **err) {
         if (r < 0) {
                 _cleanup_free_ char *why = TAKE_PTR(*err);
                 *err = xasprintf("step %d (%s): %s", st->seq, st->kind, why ? why : strerror(-r));
-                return r;
         }
-        r = mark(j, st, VC_STEP_DONE);
+        return r;
+}
+
+static int step_begin(struct vc_journal *j, struct vc_step *st, const struct vc_step_kind **k, char **err) {
+        *k = kind_find(j, st->kind);
+        if (!*k) {
+                *err = xasprintf("step %d: unknown kind '%s'", st->seq, st->kind);
+                return -EINVAL;
+        }
+        int r = mark(j, st, VC_STEP_DOING);
         if (r < 0)
                 *err = xasprintf("step %d (%s): journal write failed: %s", st->seq, st->kind, strerror(-r));
+        return r;
+}
+
+static int step_end(struct vc_journal *j, struct vc_step *st, char **err) {
+        int r = mark(j, st, VC_STEP_DONE);
+        if (r < 0)
+                *err = xasprintf("step %d (%s): journal write failed: %s", st->seq, st->kind, strerror(-r));
+        return r;
+}
+
+struct batch_item {
+        struct vc_journal *j;
+        const struct vc_step_kind *k;
+        struct vc_step *st;
+        int r;
+        char *err;
+        pthread_t thread;
+        bool threaded, ran;
+};
+
+static void *batch_thread(void *arg) {
+        struct batch_item *it = arg;
+        it->r = step_act(it->j, it->k, it->st, &it->err);
+        it->ran = true;
+        return NULL;
+}
+
+/* run_batch: steps [from, to) concurrently. Every step is marked doing before
+ * any action starts and done after its own action, from this thread only, so
+ * the store never sees concurrent writes. */
+static int run_batch(struct vc_journal *j, size_t from, size_t to, char **err) {
+        size_t n = to - from;
+        _cleanup_free_ struct batch_item *items = xcalloc(n, sizeof(*items));
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                items[i] = (struct batch_item){.j = j, .st = &j->steps[from + i]};
+                r = step_begin(j, items[i].st, &items[i].k, err);
+        }
+        for (size_t i = 0; i < n && r == 0; i++) {
+                /* the last one runs here: a batch of one costs no thread */
+                if (i + 1 < n && pthread_create(&items[i].thread, NULL, batch_thread, &items[i]) == 0)
+                        items[i].threaded = true;
+                else
+                        batch_thread(&items[i]);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (items[i].threaded)
+                        pthread_join(items[i].thread, NULL);
+        /* successes are recorded even after a failure, so the journal says
+         * exactly what happened; the first failure is the one reported */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *e = TAKE_PTR(items[i].err);
+                if (!items[i].ran)
+                        continue; /* never begun, or begun but not acted on: undo covers "doing" */
+                int q = items[i].r < 0 ? items[i].r : step_end(j, items[i].st, &e);
+                if (q < 0 && r == 0) {
+                        r = q;
+                        *err = TAKE_PTR(e);
+                }
+        }
         return r;
 }
 
@@ -144,12 +204,20 @@ int vc_journal_undo(struct vc_journal *j, char **err) {
 }
 
 int vc_journal_run(struct vc_journal *j, char **err) {
-        for (size_t i = 0; i < j->n; i++) {
-                if (j->steps[i].state != VC_STEP_PLANNED)
+        for (size_t i = 0; i < j->n;) {
+                if (j->steps[i].state != VC_STEP_PLANNED) {
+                        i++;
                         continue;
-                int r = step_do(j, &j->steps[i], err);
+                }
+                const struct vc_step_kind *k = kind_find(j, j->steps[i].kind);
+                size_t end = i + 1;
+                while (k && k->parallel && end < j->n && j->steps[end].state == VC_STEP_PLANNED &&
+                       streq(j->steps[end].kind, k->name))
+                        end++;
+                int r = run_batch(j, i, end, err);
                 if (r < 0)
                         return r;
+                i = end;
         }
         return 0;
 }

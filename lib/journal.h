@@ -13,6 +13,7 @@
 #define VC_JOURNAL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum vc_step_state { VC_STEP_PLANNED, VC_STEP_DOING, VC_STEP_DONE, VC_STEP_UNDOING, VC_STEP_UNDONE };
@@ -24,11 +25,14 @@ struct vc_step {
         enum vc_step_state state;
 };
 
-/* A kind of step. do_ and undo return 0 or -errno and set *err (malloc'd) on failure. */
+/* A kind of step. do_ and undo return 0 or -errno and set *err (malloc'd) on failure.
+ * parallel: consecutive planned steps of this kind may run concurrently (each
+ * touches a different device, e.g. one switch each); do_ must be thread-safe. */
 struct vc_step_kind {
         const char *name;
         int (*do_)(void *ctx, json_t *args, char **err);
         int (*undo)(void *ctx, json_t *args, char **err);
+        bool parallel;
 };
 
 /* Durable storage behind a journal. Each call returns only once the record is durable. */
@@ -52,8 +56,9 @@ const char *vc_step_state_name(enum vc_step_state s);
 int vc_step_state_parse(const char *s, enum vc_step_state *out);
 /* vc_journal_add: append a planned step (args reference is stolen), durably. */
 int vc_journal_add(struct vc_journal *j, const char *kind, json_t *args);
-/* vc_journal_run: do every planned step in order, stopping at the first
- * failure (*err names the step and why). It does not roll back: the caller
+/* vc_journal_run: do every planned step in order (a run of consecutive
+ * parallel-kind steps concurrently), stopping after the first failure (*err
+ * names the step and why; a failed step stays "doing" so undo covers it). It does not roll back: the caller
  * decides when, with vc_journal_undo, so there is one rollback path. */
 int vc_journal_run(struct vc_journal *j, char **err);
 /* vc_journal_undo: undo, in reverse, every step that is doing, done or undoing;

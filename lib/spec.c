@@ -321,6 +321,16 @@ int vc_spec_check(const struct vc_spec *s, const struct vc_conf *c, char **err) 
         *err = NULL;
         /* Every limit is set: vc_conf_load fills defaults and refuses 0. */
         const struct vc_limits *l = &c->limits;
+        if (s->image[0] && !vc_conf_image(c, s->image)) {
+                _cleanup_free_ const char **names = xcalloc(c->n_images + 1, sizeof(char *));
+                for (size_t i = 0; i < c->n_images; i++)
+                        names[i] = c->images[i].name;
+                _cleanup_free_ char *known = c->n_images ? strv_join_n(names, c->n_images, ", ") : NULL;
+                *err = known ? xasprintf("image=%s: no such image (known: %s)", s->image, known)
+                             : xasprintf("image=%s: no such image (this site's vcluster.conf declares no "
+                                         "ImageName=)", s->image);
+                return -EINVAL;
+        }
         if (s->vms > l->max_vms_per_node) {
                 *err = xasprintf("vms=%u: above this site's limit MaxVmsPerNode=%u", s->vms,
                                  l->max_vms_per_node);

@@ -154,6 +154,10 @@ int read_file(const char *path, char **out, size_t *len, size_t max) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
+        return read_fd(fd, max, out, len);
+}
+
+int read_fd(int fd, size_t max, char **out, size_t *len) {
         size_t cap = max < 4096 ? max : 4096, n = 0;
         _cleanup_free_ char *buf = xmalloc(cap + 1);
         for (;;) {
@@ -189,4 +193,19 @@ int read_file(const char *path, char **out, size_t *len, size_t max) {
                 *len = n;
         *out = TAKE_PTR(buf);
         return 0;
+}
+
+char *strv_join_n(const char *const *v, size_t n, const char *sep) {
+        size_t len = 1, slen = strlen(sep);
+        for (size_t i = 0; i < n; i++)
+                len += strlen(v[i]) + slen;
+        char *s = xmalloc(len), *e = s;
+        *e = 0;
+        for (size_t i = 0; i < n; i++)
+                e = stpcpy(stpcpy(e, i ? sep : ""), v[i]);
+        return s;
+}
+
+char *strv_join(char *const *v, const char *sep) {
+        return strv_join_n((const char *const *)v, strv_len(v), sep);
 }

@@ -53,6 +53,10 @@ char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0
 void strv_free(char **v);
 /* strv_len: number of strings before the terminating NULL. */
 size_t strv_len(char *const *v);
+/* strv_join_n: the first n strings of v joined by sep (malloc'd; "" for n = 0). */
+char *strv_join_n(const char *const *v, size_t n, const char *sep);
+/* strv_join: every string of v joined by sep (malloc'd). */
+char *strv_join(char *const *v, const char *sep);
 /* strv_push: append a copy of s, keeping the vector NULL-terminated. */
 void strv_push(char ***v, const char *s);
 
@@ -73,5 +77,7 @@ int write_all(int fd, const void *buf, size_t n);
 int vc_send_all(int fd, const void *buf, size_t n);
 /* read_file: whole file into a NUL-terminated malloc'd buffer; 0 or -errno. */
 int read_file(const char *path, char **out, size_t *len, size_t max);
+/* read_fd: the rest of fd, at most max bytes, likewise (-EFBIG when longer). */
+int read_fd(int fd, size_t max, char **out, size_t *len);
 
 #endif

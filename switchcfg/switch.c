@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "conf.h"
 #include "util.h"
 
 extern const struct vc_switch_driver vc_drv_none;
+extern const struct vc_switch_driver vc_drv_ovs;
 
-static const struct vc_switch_driver *const drivers[] = {&vc_drv_none};
+static const struct vc_switch_driver *const drivers[] = {&vc_drv_none, &vc_drv_ovs};
 
 const struct vc_switch_driver *vc_switch_driver_find(const char *name) {
         for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
@@ -16,7 +18,7 @@ const struct vc_switch_driver *vc_switch_driver_find(const char *name) {
         return NULL;
 }
 
-const char *vc_switch_driver_names(void) { return "none"; }
+const char *vc_switch_driver_names(void) { return "none, ovs"; }
 
 /* Striped locks: switches hash onto a fixed set, so the table never grows
  * and two different switches rarely share a lock. */
@@ -38,4 +40,36 @@ void vc_vlan_state_clear(struct vc_vlan_state *s) {
         strv_free(s->tagged);
         strv_free(s->untagged);
         *s = (struct vc_vlan_state){0};
+}
+
+json_t *vc_switch_opts_json(const struct vc_switch *sw) {
+        json_t *opts = json_object();
+        for (char **o = sw->opts; *o; o++) {
+                const char *eq = strchr(*o, '=');
+                json_object_setn_new(opts, *o, (size_t)(eq - *o), json_string(eq + 1));
+        }
+        return opts;
+}
+
+int vc_switch_list(const struct vc_switch *sw, int **ids, size_t *n, char **err) {
+        const struct vc_switch_driver *drv = vc_switch_driver_find(sw->driver);
+        if (!drv) {
+                *err = xasprintf("switch '%s': driver '%s' is not built in", sw->name, sw->driver);
+                return -ENOTSUP;
+        }
+        if (!drv->vlan_list)
+                return -EOPNOTSUPP;
+        json_t *opts = vc_switch_opts_json(sw);
+        struct vc_switch_target t = {.name = sw->name, .driver = sw->driver, .opts = opts,
+                                     .secret_file = sw->secret_file};
+        void *sess = NULL;
+        vc_switch_lock(sw->name);
+        int r = drv->open(&t, &sess, err);
+        if (r == 0) {
+                r = drv->vlan_list(sess, ids, n, err);
+                drv->close(sess);
+        }
+        vc_switch_unlock(sw->name);
+        json_decref(opts);
+        return r;
 }

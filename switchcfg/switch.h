@@ -13,13 +13,21 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+struct vc_switch;
 
 enum vc_port_mode { VC_PORT_TAGGED, VC_PORT_UNTAGGED };
 
 /* What a switch needs to open a session: copied into the journal step so an
  * undo never depends on the configuration still naming the switch. */
 struct vc_switch_target {
-        const char *name, *driver, *address, *secret_file;
+        const char *name, *driver;
+        json_t *opts;            /* the driver's keys from the SwitchName= line, e.g.
+                                  * {"Host":"10.0.0.2","Port":"161"}; never NULL */
+        const char *secret_file; /* root-only Key=Value file, or NULL */
+        const char *owner;       /* the job the session works for ("1001"), or NULL;
+                                  * drivers that can label ports record it */
 };
 
 /* What the switch really has for one VLAN. */
@@ -40,6 +48,9 @@ struct vc_switch_driver {
         int (*ports_remove)(void *sess, int id, char *const *ports, char **err);
         int (*commit)(void *sess, char **err);
         int (*vlan_read)(void *sess, int id, struct vc_vlan_state *out, char **err);
+        /* vlan_list: every VLAN id the switch has, ascending (*ids malloc'd);
+         * NULL when the driver cannot list. Used by `check` to find leftovers. */
+        int (*vlan_list)(void *sess, int **ids, size_t *n, char **err);
 };
 
 /* vc_switch_driver_find: the driver called name, or NULL. */
@@ -49,17 +60,26 @@ const char *vc_switch_driver_names(void);
 /* vc_switch_lock / vc_switch_unlock: serialize sessions on one switch name. */
 void vc_switch_lock(const char *name);
 void vc_switch_unlock(const char *name);
+/* vc_switch_opts_json: a configured switch's driver keys as a JSON object. */
+json_t *vc_switch_opts_json(const struct vc_switch *sw);
+/* vc_switch_list: every VLAN id configured switch sw has (*ids malloc'd,
+ * ascending); -EOPNOTSUPP when its driver cannot list; serialized like every
+ * session on the switch. */
+int vc_switch_list(const struct vc_switch *sw, int **ids, size_t *n, char **err);
 /* vc_vlan_state_clear: free what vlan_read filled in. */
 void vc_vlan_state_clear(struct vc_vlan_state *s);
 
-/* The journal step "switch.vlan": args {switch, driver, address?, secret_file?,
- * vlan, name, tagged:[…], untagged:[…]}. Do creates the VLAN and adds the
- * ports in one commit and verifies by reading back; undo removes the ports
- * and deletes the VLAN, succeeding when already gone. */
+/* The journal step "switch.vlan": args {switch, driver, opts:{…}, secret_file?,
+ * site, vlan, name, job, tagged:[…], untagged:[…]}. Do creates the VLAN and
+ * adds the ports in one commit and verifies by reading back; undo removes the
+ * ports and deletes the VLAN, succeeding when already gone. Thread-safe:
+ * different switches may be configured at once. */
 int vc_switch_step_do(void *ctx, json_t *args, char **err);
 int vc_switch_step_undo(void *ctx, json_t *args, char **err);
-/* vc_switch_step_check: whether the switch holds the step's VLAN: 1 yes,
- * 0 no, -EOPNOTSUPP when the driver cannot read, -errno on failure. */
-int vc_switch_step_check(json_t *args, char **err);
+/* vc_switch_step_check: whether the switch holds everything the step asked:
+ * 1 yes; 0 no, with *what saying what is missing (strict: or which port has
+ * the VLAN without the step asking for it); -EOPNOTSUPP when the driver
+ * cannot read; -errno with *err on failure. */
+int vc_switch_step_check(json_t *args, bool strict, char **what, char **err);
 
 #endif

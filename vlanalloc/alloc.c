@@ -16,8 +16,8 @@
 #include "util.h"
 
 static const struct vc_step_kind controller_kinds[] = {
-        {"switch.vlan", vc_switch_step_do, vc_switch_step_undo},
-        {NULL, NULL, NULL},
+        {"switch.vlan", vc_switch_step_do, vc_switch_step_undo, .parallel = true},
+        {NULL, NULL, NULL, false},
 };
 
 static void job_clearp(struct vc_job *j) { vc_job_clear(j); }

@@ -1,4 +1,5 @@
 #include "plan.h"
+#include "switch.h"
 
 #include <errno.h>
 
@@ -119,23 +120,44 @@ json_t *vc_plan_json(const struct vc_plan *p, int64_t job, const char *spec, int
                          lease > 0 ? json_integer(lease) : json_null(), "sites", sites);
 }
 
+static json_t *switch_args(const struct vc_switch *sw, const char *site, int vlan, int64_t job) {
+        json_t *opts = vc_switch_opts_json(sw);
+        json_t *args = json_pack("{s:s, s:s, s:s, s:i, s:o, s:I, s:o, s:[], s:[]}", "switch", sw->name, "driver",
+                                 sw->driver, "site", site, "vlan", vlan, "name",
+                                 json_sprintf("vcluster-%lld", (long long)job), "job", (json_int_t)job, "opts", opts,
+                                 "tagged", "untagged");
+        if (sw->secret_file)
+                json_object_set_new(args, "secret_file", json_string(sw->secret_file));
+        /* uplinks carry every cluster VLAN of the site, always tagged */
+        json_t *tagged = json_object_get(args, "tagged");
+        for (char **u = sw->uplinks; *u; u++)
+                json_array_append_new(tagged, json_string(*u));
+        return args;
+}
+
 json_t *vc_plan_steps(const struct vc_conf *c, const struct vc_plan *p, int64_t job) {
         json_t *steps = json_array();
+        _cleanup_free_ json_t **by_switch = xcalloc(c->n_switches + 1, sizeof(json_t *));
         for (size_t i = 0; i < p->n; i++) {
                 const struct vc_site *s = p->sites[i].site;
-                for (size_t k = 0; k < c->n_switches; k++) {
-                        const struct vc_switch *sw = &c->switches[k];
-                        if (!streq(sw->site, s->name))
+                for (size_t k = 0; k < c->n_switches; k++)
+                        if (streq(c->switches[k].site, s->name))
+                                by_switch[k] = switch_args(&c->switches[k], s->name, p->sites[i].vlan, job);
+                /* each node's port goes to the switch it is cabled to */
+                for (char **n = p->sites[i].nodes; *n; n++) {
+                        const char *port;
+                        const struct vc_switch *sw = vc_conf_switch_of_node(c, *n, &port);
+                        if (!sw)
                                 continue;
-                        json_t *args = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:[], s:[]}", "switch", sw->name,
-                                                 "driver", sw->driver, "site", s->name, "vlan", p->sites[i].vlan,
-                                                 "name", "", "job", (json_int_t)job, "tagged", "untagged");
-                        json_object_set_new(args, "name", json_sprintf("vcluster-%lld", (long long)job));
-                        if (sw->address)
-                                json_object_set_new(args, "address", json_string(sw->address));
-                        if (sw->secret_file)
-                                json_object_set_new(args, "secret_file", json_string(sw->secret_file));
-                        json_array_append_new(steps, json_pack("{s:s, s:o}", "kind", "switch.vlan", "args", args));
+                        json_t *args = by_switch[sw - c->switches];
+                        json_array_append_new(json_object_get(args, sw->access ? "untagged" : "tagged"),
+                                              json_string(port));
+                }
+                for (size_t k = 0; k < c->n_switches; k++) {
+                        if (!by_switch[k])
+                                continue;
+                        json_array_append_new(steps, json_pack("{s:s, s:o}", "kind", "switch.vlan", "args", by_switch[k]));
+                        by_switch[k] = NULL;
                 }
         }
         return steps;

@@ -133,8 +133,8 @@ static void check_job(struct vc_alloc *a, const struct vc_job *j, json_t *proble
                               s->kind, vc_step_state_name(s->state));
                 if (!is_held || !streq(s->kind, "switch.vlan"))
                         continue;
-                _cleanup_free_ char *err = NULL;
-                int r = vc_switch_step_check(s->args, &err);
+                _cleanup_free_ char *err = NULL, *what = NULL;
+                int r = vc_switch_step_check(s->args, true, &what, &err);
                 const char *sw = json_string_value(json_object_get(s->args, "switch"));
                 int vlan = (int)json_integer_value(json_object_get(s->args, "vlan"));
                 if (r == -EOPNOTSUPP)
@@ -143,9 +143,44 @@ static void check_job(struct vc_alloc *a, const struct vc_job *j, json_t *proble
                 else if (r < 0)
                         drift(problems, "switch %s: cannot read VLAN %d: %s", sw, vlan, err ? err : strerror(-r));
                 else if (r == 0)
-                        drift(problems, "switch %s: VLAN %d of job %lld is missing", sw, vlan, (long long)j->job);
+                        drift(problems, "switch %s: job %lld: %s", sw, (long long)j->job, what);
         }
         vc_state_journal_release(&jr);
+}
+
+/* check_switch_leftovers: a VLAN of the site's ranges that exists on a switch
+ * while no job holds it is a leftover (drained ids are the admins' own). */
+static void check_switch_leftovers(const struct vc_conf *c, json_t *holds, json_t *problems, json_t *notes) {
+        for (size_t k = 0; k < c->n_switches; k++) {
+                const struct vc_switch *sw = &c->switches[k];
+                const struct vc_site *site = vc_conf_site(c, sw->site);
+                _cleanup_free_ int *ids = NULL;
+                _cleanup_free_ char *err = NULL;
+                size_t n = 0;
+                int r = vc_switch_list(sw, &ids, &n, &err);
+                if (r == -EOPNOTSUPP)
+                        continue;
+                if (r < 0) {
+                        drift(problems, "switch %s: cannot list its VLANs: %s", sw->name, err ? err : strerror(-r));
+                        continue;
+                }
+                for (size_t i = 0; i < n; i++) {
+                        if (!vc_site_has_vlan(site, ids[i]))
+                                continue;
+                        json_t *h, *holder = NULL;
+                        size_t hi;
+                        json_array_foreach(holds, hi, h) {
+                                if (streq(json_string_value(json_object_get(h, "site")), site->name) &&
+                                    json_integer_value(json_object_get(h, "vlan")) == ids[i])
+                                        holder = h;
+                        }
+                        if (!holder)
+                                drift(problems, "switch %s: VLAN %d exists but no job of site %s holds it", sw->name,
+                                      ids[i], site->name);
+                        else if (!json_object_get(holder, "job"))
+                                drift(notes, "switch %s: VLAN %d exists and is drained", sw->name, ids[i]);
+                }
+        }
 }
 
 json_t *vc_alloc_check(struct vc_alloc *a) {
@@ -168,7 +203,6 @@ json_t *vc_alloc_check(struct vc_alloc *a) {
                         drift(notes, "site %s VLAN %d is %s outside the configured ranges", site, vlan,
                               job ? "held" : "drained");
         }
-        json_decref(holds);
         static const char *const states[] = {JS_ACQUIRING, JS_HELD, JS_RELEASING, JS_RELEASED, JS_FAILED};
         for (size_t k = 0; k < ARRAY_SIZE(states); k++) {
                 json_t *ids = vc_state_jobs_in(a->st, states[k]);
@@ -205,6 +239,8 @@ json_t *vc_alloc_check(struct vc_alloc *a) {
                 }
                 json_decref(ids);
         }
+        check_switch_leftovers(c, holds, problems, notes);
+        json_decref(holds);
         vc_state_unlock(a->st);
         json_t *reply = vc_rpc_ok();
         json_object_set_new(reply, "clean", json_boolean(json_array_size(problems) == 0));

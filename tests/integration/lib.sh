@@ -37,8 +37,15 @@ free_port() {
         fail "no free port"
 }
 
+# Harness modules (ovs.sh, snmp.sh, …) register what they started here:
+# CLEANUP_HOOKS run on exit, first registered last; LEAK_HOOKS run in
+# vc_leak_check after the module's own stop function.
+CLEANUP_HOOKS=()
+LEAK_HOOKS=()
+
 vc_cleanup() {
-        local rc=$?
+        local rc=$? i
+        for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do "${CLEANUP_HOOKS[$i]}" || true; done
         if [ -n "$DAEMON_PID" ]; then
                 kill -TERM "$DAEMON_PID" 2>/dev/null || true
                 wait "$DAEMON_PID" 2>/dev/null || true
@@ -192,6 +199,9 @@ vc_leak_check() {
                 va check >/dev/null || fail "leak: check reports drift: $(va check)"
                 stop_daemon
         fi
+        local h i
+        for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do "${CLEANUP_HOOKS[$i]}"; done
+        for h in "${LEAK_HOOKS[@]}"; do "$h"; done
         # No process started from this test's temp root may outlive it.
         local left
         left=$(pgrep -f -- "$T/" | grep -v "^$MUNGED_PID\$" | grep -v "^$$\$" || true)

@@ -82,8 +82,13 @@ static void test_full(void **state) {
                 "  LeaseGrace=10m ReapInterval=15 MungeSocket=/run/munge/m.socket VniRange=100-200\n"
                 "Include sub/sites.conf\n"
                 "limits MaxNodes=8 MaxVmsPerNode=4 MaxCpus=32 MaxMem=64G MaxDisk=1T\n"
-                "SwitchName=sw-a Site=a Driver=none Address=10.0.0.1 SecretFile=secret\n"
-                "SwitchName=sw-b site=b DRIVER=none SecretFile=\"my secret\"\n",
+                "SwitchName=sw-a Site=a Driver=snmp Host=10.0.0.1 Version=3 Timeout=2s Retries=1 "
+                "SecretFile=secret NodePorts=tk[001-003],n[1-2]:[1-5] Uplinks=47,48 NodePortMode=access\n"
+                "SwitchName=sw-b site=b DRIVER=ovs Db=unix:/run/ovs/db.sock Bridge=br0 "
+                "nodeports=login1:ge-0/0/7 SecretFile=\"my secret\"\n"
+                "SwitchName=sw-c site=b Driver=none\n"
+                "ImageName=tiny Kernel=/img/vmlinuz Initrd=img/initrd Cmdline=\"console=ttyS0 quiet\"\n"
+                "ImageName=deb Disk=/img/debian.qcow2\n",
                 0644);
         struct vc_conf *c = NULL;
         _cleanup_free_ char *err = NULL;
@@ -146,15 +151,51 @@ static void test_full(void **state) {
         assert_ptr_equal(vc_conf_site_of_node(c, "login1"), sb);
         assert_null(vc_conf_site_of_node(c, "tk004"));
 
-        assert_int_equal(c->n_switches, 2);
-        assert_string_equal(c->switches[0].name, "sw-a");
-        assert_string_equal(c->switches[0].site, "a");
-        assert_string_equal(c->switches[0].driver, "none");
-        assert_string_equal(c->switches[0].address, "10.0.0.1");
-        assert_string_equal(c->switches[0].secret_file, secret);
-        assert_string_equal(c->switches[1].site, "b");
-        assert_null(c->switches[1].address);
-        assert_string_equal(c->switches[1].secret_file, spaced);
+        assert_int_equal(c->n_switches, 3);
+        const struct vc_switch *swa = &c->switches[0], *swb = &c->switches[1];
+        assert_string_equal(swa->name, "sw-a");
+        assert_string_equal(swa->site, "a");
+        assert_string_equal(swa->driver, "snmp");
+        assert_string_equal(vc_switch_opt(swa, "Host"), "10.0.0.1");
+        assert_string_equal(vc_switch_opt(swa, "Version"), "3");
+        assert_string_equal(vc_switch_opt(swa, "Timeout"), "2s");
+        assert_null(vc_switch_opt(swa, "Port"));
+        assert_string_equal(swa->secret_file, secret);
+        assert_true(swa->access);
+        const char *ports[] = {"1", "2", "3", "4", "5"};
+        for (size_t i = 0; i < 5; i++) {
+                assert_string_equal(swa->nodes[i], want[i]);
+                assert_string_equal(swa->ports[i], ports[i]);
+        }
+        assert_null(swa->nodes[5]);
+        assert_string_equal(swa->uplinks[0], "47");
+        assert_string_equal(swa->uplinks[1], "48");
+        assert_null(swa->uplinks[2]);
+        assert_string_equal(swb->site, "b");
+        assert_string_equal(swb->driver, "ovs");
+        assert_string_equal(vc_switch_opt(swb, "Db"), "unix:/run/ovs/db.sock");
+        assert_string_equal(vc_switch_opt(swb, "Bridge"), "br0");
+        assert_false(swb->access);
+        assert_string_equal(swb->secret_file, spaced);
+        assert_null(c->switches[2].nodes[0]);
+        assert_null(c->switches[2].uplinks[0]);
+        const char *port = NULL;
+        assert_ptr_equal(vc_conf_switch_of_node(c, "n2", &port), swa);
+        assert_string_equal(port, "5");
+        assert_ptr_equal(vc_conf_switch_of_node(c, "login1", &port), swb);
+        assert_string_equal(port, "ge-0/0/7");
+        assert_null(vc_conf_switch_of_node(c, "tk004", &port));
+
+        assert_int_equal(c->n_images, 2);
+        const struct vc_image *tiny = vc_conf_image(c, "tiny");
+        assert_non_null(tiny);
+        assert_string_equal(tiny->kernel, "/img/vmlinuz");
+        _cleanup_free_ char *initrd = xasprintf("%s/img/initrd", dir);
+        assert_string_equal(tiny->initrd, initrd);
+        assert_string_equal(tiny->cmdline, "console=ttyS0 quiet");
+        assert_null(tiny->disk);
+        assert_string_equal(vc_conf_image(c, "deb")->disk, "/img/debian.qcow2");
+        assert_null(vc_conf_image(c, "nope"));
 
         /* Shared between holders; freed by the last one. */
         assert_ptr_equal(vc_conf_ref(c), c);
@@ -226,27 +267,6 @@ static void test_missing_file(void **state) {
         assert_string_equal(err, want);
 }
 
-static void test_secret_file_mode(void **state) {
-        _cleanup_free_ char *open_secret = put("open-secret", "x\n", 0644);
-        refused("sec1.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=open-secret\n",
-                "sec1.conf:3", "is readable by group or others (must be mode 0600 or stricter)");
-        free(put("gw-secret", "x\n", 0620));
-        refused("sec2.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=gw-secret\n",
-                "sec2.conf:3", "writable or executable by group or others");
-        refused("sec3.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=/nonexistent/x\n",
-                "sec3.conf:3", "SecretFile '/nonexistent/x': No such file or directory");
-
-        assert_int_equal(chmod(open_secret, 0600), 0);
-        _cleanup_free_ char *path =
-                put("sec4.conf", CTL SITE_A "SwitchName=s Site=a Driver=none SecretFile=open-secret\n",
-                    0644);
-        struct vc_conf *c = NULL;
-        _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_conf_load(path, &c, &err), 0);
-        assert_string_equal(c->switches[0].secret_file, open_secret);
-        vc_conf_unref(c);
-}
-
 static void test_include_errors(void **state) {
         _cleanup_free_ char *l1 = put("loop1.conf", CTL "Include loop2.conf\n", 0644);
         free(put("loop2.conf", "# second\nInclude loop1.conf\n", 0644));
@@ -307,8 +327,9 @@ static void test_errors(void **state) {
                 {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 StateDir=/x\n", "2",
                  "unknown key 'StateDir' in SiteName line"},
                 {CTL "SwitchName=s Site=a Driver=none Nodes=n1\n", "2",
-                 "unknown key 'Nodes' in SwitchName line (known: SwitchName, Site, Driver, Address, "
-                 "SecretFile)"},
+                 "unknown key 'Nodes' in SwitchName line (known: SwitchName, Site, Driver, NodePorts, "
+                 "Uplinks, NodePortMode, SecretFile, Host, Port, Version, Timeout, Retries, Db, Bridge, "
+                 "Program)"},
                 {CTL "Limits MaxNodes=1 StateDir=/x\n", "2", "unknown key 'StateDir' in Limits line"},
                 {CTL "SiteId=1\n", "2", "unknown key 'SiteId' in global line (known: ControllerAddr"},
                 {CTL "bogus\n", "2", "'bogus' is not Key=Value"},
@@ -358,7 +379,49 @@ static void test_errors(void **state) {
                 {CTL SITE_A "SwitchName=sw1 Site=zz Driver=none\n", "3",
                  "switch 'sw1': unknown site 'zz'"},
                 {CTL SITE_A "SwitchName=sw1 Site=a Driver=cisco\n", "3",
-                 "Driver=cisco: unknown driver (known: none)"},
+                 "Driver=cisco: unknown driver (known: none, snmp, ovs, exec)"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none Host=x\n", "3",
+                 "switch 'sw1': Host= is not a key of driver none (its keys: none)"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=ovs Db=unix:/x Bridge=b Host=x\n", "3",
+                 "switch 'sw1': Host= is not a key of driver ovs (its keys: Db, Bridge, Timeout)"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=snmp SecretFile=/s\n", "3",
+                 "switch 'sw1': driver snmp needs Host="},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=snmp Host=h\n", "3",
+                 "switch 'sw1': driver snmp needs SecretFile= (its credentials)"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=snmp Host=h SecretFile=/s Version=1\n", "3",
+                 "Version=1: must be 2c or 3"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=snmp Host=h SecretFile=/s Port=0\n", "3",
+                 "Port=0 outside 1..65535"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=snmp Host=h SecretFile=/s Retries=11\n", "3",
+                 "Retries=11 outside 0..10"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=ovs Db=/x Bridge=b\n", "3",
+                 "Db=/x: must be unix:/PATH or tcp:HOST:PORT"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=ovs Db=unix:/x\n", "3",
+                 "switch 'sw1': driver ovs needs Bridge="},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=exec Program=sw.sh\n", "3",
+                 "Program=sw.sh: not an absolute path"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=exec Program=/s Timeout=0\n", "3",
+                 "Timeout=0 outside 1s.."},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePortMode=hybrid\n", "3",
+                 "NodePortMode=hybrid: must be trunk or access"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePorts=n1\n", "3",
+                 "NodePorts=n1: not HOSTLIST:PORTS (e.g. n[1-4]:[1-4])"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePorts=n[1-2]:[1-3]\n", "3",
+                 "NodePorts=n[1-2]:[1-3]: 2 node(s) but 3 port(s)"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePorts=n[1-2]:[1-2] Uplinks=2\n", "3",
+                 "switch 'sw1': port '2' is used twice (NodePorts/Uplinks)"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePorts=n[1-2],n1:[1-3]\n", "3",
+                 "switch 'sw1': node 'n1' is cabled twice"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePorts=m1:1\n", "3",
+                 "switch 'sw1': NodePorts node 'm1' is not a node of site 'a'"},
+                {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePorts=n1:1\n"
+                            "SwitchName=sw2 Site=a Driver=none NodePorts=n1:1\n", "4",
+                 "node 'n1' is on switch 'sw1' ("},
+                {CTL "ImageName=x\n", "2", "image 'x': needs exactly one of Kernel= (direct boot) or Disk="},
+                {CTL "ImageName=x Kernel=/k Disk=/d\n", "2", "image 'x': needs exactly one of Kernel="},
+                {CTL "ImageName=x Disk=/d Cmdline=y\n", "2", "image 'x': Cmdline= only goes with Kernel="},
+                {CTL "ImageName=x Kernel=/k\nImageName=x Kernel=/k\n", "3", "duplicate image name 'x' (first at "},
+                {CTL "ImageName=../x Kernel=/k\n", "2", "ImageName=../x: must start with a letter or digit"},
                 {CTL SITE_A "SwitchName=sw1 Site=a Driver=none\nSwitchName=sw1 Site=a Driver=none\n",
                  "4", "duplicate switch name 'sw1'"},
                 /* globals */
@@ -431,7 +494,6 @@ int main(void) {
                 cmocka_unit_test(test_long_line),
                 cmocka_unit_test(test_path),
                 cmocka_unit_test(test_missing_file),
-                cmocka_unit_test(test_secret_file_mode),
                 cmocka_unit_test(test_include_errors),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_error_in_include_names_that_file),

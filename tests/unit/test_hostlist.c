@@ -36,6 +36,22 @@ static void test_expand_order_and_padding(void **state) {
         expect_hosts("n1,n1", (const char *const[]){"n1", "n1", NULL});
 }
 
+/* Switch ports: numbers, and vendor names with '/' and ':' that hosts may not have. */
+static void test_portlist(void **state) {
+        _cleanup_strv_ char **v = NULL, **w = NULL;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_portlist_expand("ge-0/0/[0-2],eth1:[1-2],[47-48]", &v, &err), 0);
+        const char *want[] = {"ge-0/0/0", "ge-0/0/1", "ge-0/0/2", "eth1:1", "eth1:2", "47", "48"};
+        assert_int_equal(strv_len(v), ARRAY_SIZE(want));
+        for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+                assert_string_equal(v[i], want[i]);
+        assert_int_equal(vc_hostlist_expand("ge-0/0/[0-2]", &w, &err), -EINVAL);
+        assert_non_null(strstr(err, "character '/' not allowed in a host name"));
+        free(TAKE_PTR(err));
+        assert_int_equal(vc_portlist_expand("p 1", &w, &err), -EINVAL);
+        assert_non_null(strstr(err, "character ' ' not allowed in a port name"));
+}
+
 static void test_expand_two_brackets(void **state) {
         expect_hosts("r[1-2]n[1-2]", (const char *const[]){"r1n1", "r1n2", "r2n1", "r2n2", NULL});
 }
@@ -110,6 +126,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_expand_order_and_padding),
                 cmocka_unit_test(test_expand_two_brackets),
+                cmocka_unit_test(test_portlist),
                 cmocka_unit_test(test_expand_cap),
                 cmocka_unit_test(test_compress_round_trip),
                 cmocka_unit_test(test_malformed),

@@ -7,6 +7,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -52,7 +54,41 @@ static int thing_undo(void *ctx, json_t *args, char **err) {
         return 0;
 }
 
-static const struct vc_step_kind kinds[] = {{"thing", thing_do, thing_undo}, {NULL, NULL, NULL}};
+/* "pthing": a parallel kind whose do waits until all three of a batch have
+ * arrived, so it can only succeed if the engine really runs them at once. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int gate_arrived;
+
+static int pthing_do(void *ctx, json_t *args, char **err) {
+        struct world *w = ctx;
+        int id = (int)json_integer_value(json_object_get(args, "id"));
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        pthread_mutex_lock(&gate_lock);
+        gate_arrived++;
+        pthread_cond_broadcast(&gate_cond);
+        int r = 0;
+        while (gate_arrived < 3 && r == 0)
+                r = pthread_cond_timedwait(&gate_cond, &gate_lock, &until);
+        if (id != w->fail_do_at)
+                w->exists[id] = 1;
+        pthread_mutex_unlock(&gate_lock);
+        if (r) {
+                *err = xasprintf("thing %d ran alone", id);
+                return -ETIMEDOUT;
+        }
+        if (id == w->fail_do_at) {
+                *err = xasprintf("thing %d refused", id);
+                return -EIO;
+        }
+        return 0;
+}
+
+static const struct vc_step_kind kinds[] = {{"thing", thing_do, thing_undo, false},
+                                            {"pthing", pthing_do, thing_undo, true},
+                                            {NULL, NULL, NULL, false}};
 
 /* Every test: a world, a journal file in its own temp dir, opened. */
 struct fixture {
@@ -110,6 +146,44 @@ static void test_run_in_order_then_undo_in_reverse(void **state) {
         /* a second undo has nothing left to do */
         assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
         assert_string_equal(f->w.log, "+1+2+3-3-2-1");
+}
+
+/* Consecutive parallel steps run at once; the sequential step after them
+ * waits for the batch; one failure in the batch leaves its siblings done. */
+static void test_parallel_batch(void **state) {
+        struct fixture *f = *state;
+        for (int i = 1; i <= 3; i++)
+                assert_int_equal(vc_journal_add(&f->j, "pthing", json_pack("{s:i}", "id", i)), 0);
+        assert_int_equal(vc_journal_add(&f->j, "thing", json_pack("{s:i}", "id", 4)), 0);
+        gate_arrived = 0;
+        assert_int_equal(vc_journal_run(&f->j, &f->err), 0);
+        for (int i = 1; i <= 4; i++)
+                assert_int_equal(f->j.steps[i - 1].state, VC_STEP_DONE);
+        assert_string_equal(f->w.log, "+4");
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_int_equal(vc_journal_pending(&f->j), 0);
+
+        /* a fresh journal: the middle one of the batch fails */
+        vc_journal_file_close(&f->j);
+        unlink(f->path);
+        reopen(f);
+        f->w = (struct world){.fail_do_at = 2};
+        for (int i = 1; i <= 3; i++)
+                assert_int_equal(vc_journal_add(&f->j, "pthing", json_pack("{s:i}", "id", i)), 0);
+        assert_int_equal(vc_journal_add(&f->j, "thing", json_pack("{s:i}", "id", 4)), 0);
+        gate_arrived = 0;
+        assert_int_equal(vc_journal_run(&f->j, &f->err), -EIO);
+        assert_non_null(strstr(f->err, "step 2 (pthing): thing 2 refused"));
+        assert_int_equal(f->j.steps[0].state, VC_STEP_DONE);
+        assert_int_equal(f->j.steps[1].state, VC_STEP_DOING);
+        assert_int_equal(f->j.steps[2].state, VC_STEP_DONE);
+        assert_int_equal(f->j.steps[3].state, VC_STEP_PLANNED);
+        /* what the file holds is what memory says */
+        vc_journal_file_close(&f->j);
+        reopen(f);
+        assert_int_equal(f->j.steps[1].state, VC_STEP_DOING);
+        assert_int_equal(f->j.steps[2].state, VC_STEP_DONE);
+        assert_int_equal(vc_journal_pending(&f->j), 3);
 }
 
 static void test_run_stops_at_failure_and_undo_covers_it(void **state) {
@@ -225,6 +299,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 T(test_run_in_order_then_undo_in_reverse),
                 T(test_run_stops_at_failure_and_undo_covers_it),
+                T(test_parallel_batch),
                 T(test_undo_continues_past_a_failure),
                 T(test_replay_after_crash),
                 T(test_corrupt_record_refused),

@@ -25,9 +25,10 @@ static int setup(void **state) {
                    "SiteName=a SiteId=1 VlanIds=100-199 Nodes=a[1-4] L2Domain=x\n"
                    "SiteName=b SiteId=2 VlanIds=100-199 Nodes=b[1-4] L2Domain=x\n"
                    "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4]\n"
-                   "SwitchName=sa1 Site=a Driver=none\n"
-                   "SwitchName=sa2 Site=a Driver=none Address=10.0.0.2\n"
-                   "SwitchName=sc Site=c Driver=none\n",
+                   "SwitchName=sa1 Site=a Driver=none NodePorts=a[1-2]:[11-12] Uplinks=48\n"
+                   "SwitchName=sa2 Site=a Driver=ovs Db=unix:/x Bridge=br0 NodePorts=a[3-4]:p[3-4] "
+                   "NodePortMode=access\n"
+                   "SwitchName=sc Site=c Driver=exec Program=/bin/sw NodePorts=c[1-4]:[1-4]\n",
                 conf_dir);
         fclose(f);
         char *err = NULL;
@@ -118,13 +119,34 @@ static void test_json_and_steps(void **state) {
         /* one step per switch of each site of the job: sa1, sa2 (site a), sc (site c) */
         json_t *steps = vc_plan_steps(conf, &p, 42);
         assert_int_equal(json_array_size(steps), 3);
+        json_t *a1 = json_object_get(json_array_get(steps, 0), "args");
+        _cleanup_free_ char *a1s = json_dumps(a1, JSON_SORT_KEYS | JSON_COMPACT);
+        /* trunk node ports a1, a2 and the uplink, tagged; nothing untagged */
+        assert_string_equal(a1s, "{\"driver\":\"none\",\"job\":42,\"name\":\"vcluster-42\",\"opts\":{},"
+                                 "\"site\":\"a\",\"switch\":\"sa1\",\"tagged\":[\"48\",\"11\",\"12\"],"
+                                 "\"untagged\":[],\"vlan\":120}");
+        /* sa2 cables a3, a4: none of the job's nodes, so only the VLAN itself */
         json_t *a2 = json_object_get(json_array_get(steps, 1), "args");
         assert_string_equal(json_string_value(json_object_get(a2, "switch")), "sa2");
-        assert_string_equal(json_string_value(json_object_get(a2, "address")), "10.0.0.2");
-        assert_int_equal(json_integer_value(json_object_get(a2, "vlan")), 120);
-        assert_string_equal(json_string_value(json_object_get(a2, "name")), "vcluster-42");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(a2, "opts"), "Db")), "unix:/x");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(a2, "opts"), "Bridge")), "br0");
+        assert_int_equal(json_array_size(json_object_get(a2, "tagged")), 0);
+        assert_int_equal(json_array_size(json_object_get(a2, "untagged")), 0);
         json_t *c = json_object_get(json_array_get(steps, 2), "args");
         assert_int_equal(json_integer_value(json_object_get(c, "vlan")), 301);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(c, "tagged"), 0)), "1");
+        json_decref(steps);
+        vc_plan_clear(&p);
+
+        /* access-mode node ports go untagged */
+        assert_int_equal(group("a4,a3", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        p.sites[0].vlan = 130;
+        steps = vc_plan_steps(conf, &p, 43);
+        a2 = json_object_get(json_array_get(steps, 1), "args");
+        _cleanup_free_ char *un = json_dumps(json_object_get(a2, "untagged"), JSON_COMPACT);
+        assert_string_equal(un, "[\"p4\",\"p3\"]");
+        assert_int_equal(json_array_size(json_object_get(a2, "tagged")), 0);
         json_decref(steps);
         vc_plan_clear(&p);
 }
