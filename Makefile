@@ -33,13 +33,16 @@ endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc
 CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
-LIBS     := $(PKG_LIBS) $(SLURM_LIBS)
+# net-snmp ships no .pc on Debian either; its own config tool gives the libs.
+SNMP_LIBS    := $(shell net-snmp-config --netsnmp-libs 2>/dev/null || echo -lnetsnmp)
+LIBS     := $(PKG_LIBS) $(SLURM_LIBS) $(SNMP_LIBS)
 
 LIB_SRC  := $(wildcard lib/*.c)
 SW_SRC   := $(wildcard switchcfg/*.c)
 VA_CORE  := $(filter-out vlanalloc/vlanallocd.c vlanalloc/vlanalloc.c,$(wildcard vlanalloc/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
+FIX_SRC  := $(wildcard tests/fixtures/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -51,11 +54,12 @@ DAEMON  := $(BUILD)/bin/vlanallocd
 CLI     := $(BUILD)/bin/vlanalloc
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/fixtures/%,$(FIX_SRC))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 PROGS   := $(DAEMON) $(CLI)
 
 .PHONY: all deps check unit integration bench demo install clean
-all: $(PROGS) $(TOOLS)
+all: $(PROGS) $(TOOLS) $(FIXTURES)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,6 +90,18 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# Test fixtures stand in for real equipment (tests/fixtures/NAME.c →
+# $(BUILD)/fixtures/NAME), e.g. an SNMP switch built on net-snmp's agent
+# library; they use lib/ only, never the code they help to test. Only
+# net-snmp's NETSNMP_* defines are taken from its cflags: the rest (-O2,
+# -I/usr/local/include, perl's CORE) would override ours.
+NETSNMP_CONFIG ?= net-snmp-config
+NETSNMP_CFLAGS := $(filter -DNETSNMP_%,$(shell $(NETSNMP_CONFIG) --base-cflags 2>/dev/null))
+NETSNMP_AGENT_LIBS := $(shell $(NETSNMP_CONFIG) --agent-libs 2>/dev/null)
+$(call obj,$(FIX_SRC) switchcfg/drv_snmp.c): CFLAGS += $(NETSNMP_CFLAGS)
+$(BUILD)/fixtures/%: $(BUILD)/obj/tests/fixtures/%.o $(LIBVC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(NETSNMP_AGENT_LIBS)
 
 # deps: install every Debian package the build, tests and demo need (idempotent).
 deps:

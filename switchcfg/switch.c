@@ -6,10 +6,10 @@
 #include "conf.h"
 #include "util.h"
 
-extern const struct vc_switch_driver vc_drv_none;
-extern const struct vc_switch_driver vc_drv_ovs;
+extern const struct vc_switch_driver vc_drv_none, vc_drv_snmp, vc_drv_ovs, vc_drv_exec;
 
-static const struct vc_switch_driver *const drivers[] = {&vc_drv_none, &vc_drv_ovs};
+/* Keep in step with the driver table of lib/conf_switch.c (lib/ cannot see this one). */
+static const struct vc_switch_driver *const drivers[] = {&vc_drv_none, &vc_drv_snmp, &vc_drv_ovs, &vc_drv_exec};
 
 const struct vc_switch_driver *vc_switch_driver_find(const char *name) {
         for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
@@ -18,7 +18,7 @@ const struct vc_switch_driver *vc_switch_driver_find(const char *name) {
         return NULL;
 }
 
-const char *vc_switch_driver_names(void) { return "none, ovs"; }
+const char *vc_switch_driver_names(void) { return "none, snmp, ovs, exec"; }
 
 /* Striped locks: switches hash onto a fixed set, so the table never grows
  * and two different switches rarely share a lock. */

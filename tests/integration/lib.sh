@@ -111,6 +111,7 @@ wait_log() {
 }
 
 # write_conf [EXTRA_LINES…]: a two-site config; site a has fragmented ranges.
+# SWITCH_A/B/C replace the driver-none switch line of that site.
 write_conf() {
         CONF=$T/vcluster.conf
         cat >"$CONF" <<EOC
@@ -120,9 +121,9 @@ LeaseGrace=${LEASE_GRACE:-300} ReapInterval=${REAP_INTERVAL:-30} MungeSocket=$MU
 SiteName=a SiteId=1 VlanIds=${VLANS_A:-100-199,300-349} Nodes=a[001-016] L2Domain=campus
 SiteName=b SiteId=2 VlanIds=${VLANS_B:-100-149,400-499} Nodes=b[001-016] L2Domain=campus
 SiteName=c SiteId=3 VlanIds=${VLANS_C:-2000-2099} Nodes=c[001-008]
-SwitchName=swa Site=a Driver=none
-SwitchName=swb Site=b Driver=none
-SwitchName=swc Site=c Driver=none
+${SWITCH_A:-SwitchName=swa Site=a Driver=none}
+${SWITCH_B:-SwitchName=swb Site=b Driver=none}
+${SWITCH_C:-SwitchName=swc Site=c Driver=none}
 EOC
         for l in "$@"; do echo "$l" >>"$CONF"; done
         export VCLUSTER_CONF=$CONF
