@@ -74,9 +74,9 @@ size_t vc_journal_pending(const struct vc_journal *j) {
 /* step_act: the step's action between "doing" and "done", failpoints included. */
 static int step_act(struct vc_journal *j, const struct vc_step_kind *k, struct vc_step *st, char **err) {
         int r = FAILPOINT("step.do.before");
-        if (r == 0)
+        if (r == 0) {
                 r = k->do_(j->ctx, st->args, err);
-        else
+        } else
                 *err = xstrdup("injected failure (step.do.before)");
         if (r == 0) {
                 r = FAILPOINT("step.do.after");
@@ -153,7 +153,16 @@ static int run_batch(struct vc_journal *j, size_t from, size_t to, char **err) {
                 _cleanup_free_ char *e = TAKE_PTR(items[i].err);
                 if (!items[i].ran)
                         continue; /* never begun, or begun but not acted on: undo covers "doing" */
-                int q = items[i].r < 0 ? items[i].r : step_end(j, items[i].st, &e);
+                int q = items[i].r;
+                if (q <= -VC_STEP_UNTOUCHED_BIAS) {
+                        /* it acted on nothing: nothing to undo, ever */
+                        q += VC_STEP_UNTOUCHED_BIAS;
+                        int m = mark(j, items[i].st, VC_STEP_UNDONE);
+                        if (m < 0)
+                                log_error("step %d (%s): journal write failed: %s", items[i].st->seq,
+                                          items[i].st->kind, strerror(-m));
+                } else if (q == 0)
+                        q = step_end(j, items[i].st, &e);
                 if (q < 0 && r == 0) {
                         r = q;
                         *err = TAKE_PTR(e);

@@ -35,6 +35,12 @@ struct vc_step_kind {
         bool parallel;
 };
 
+/* A do_ that fails before it changed anything (it could not reach the device)
+ * returns vc_step_untouched(-errno): the step is then recorded undone, so no
+ * undo is owed to a device that may stay unreachable. */
+#define VC_STEP_UNTOUCHED_BIAS 0x10000000
+static inline int vc_step_untouched(int r) { return r - VC_STEP_UNTOUCHED_BIAS; }
+
 /* Durable storage behind a journal. Each call returns only once the record is durable. */
 struct vc_journal_store {
         int (*add)(void *self, const struct vc_step *st);

@@ -500,6 +500,8 @@ static int snmp_commit(void *sess, char **err) {
         for (size_t i = 0; i < ss->n_ops; i++)
                 ids[i] = ss->ops[i].id;
         int r = read_rows(ss, ids, ss->n_ops, rows, err);
+        if (r == -ETIMEDOUT)
+                r = -ENOTCONN; /* only a GET went out: the switch is unchanged */
         if (r == 0) {
                 netsnmp_pdu *pdu = snmp_pdu_create(SNMP_MSG_SET);
                 size_t n = 0;

@@ -6,7 +6,10 @@
  * what was asked. Every operation has an inverse that succeeds when the
  * thing is already gone, because the journal may replay it after a crash.
  * Operations on one switch are serialized by vc_switch_lock(); different
- * switches proceed in parallel.
+ * switches proceed in parallel. A driver returns -ENOTCONN from commit only
+ * when nothing that changes the switch was sent (it could not connect, or a
+ * read before any write got no answer): the step is then known not to have
+ * acted and is owed no undo.
  */
 #ifndef VC_SWITCH_H
 #define VC_SWITCH_H

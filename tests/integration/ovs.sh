@@ -80,3 +80,19 @@ ovs_leak_check() {
         left=$(ip netns list | awk '{print $1}' | grep "^vc$$" || true)
         [ -z "$left" ] || fail "leak: network namespaces left: $left"
 }
+
+# ovsdb_kill: SIGKILL ovsdb-server (a crash mid-transaction); ovsdb_restart
+# starts it again on the same database and socket (vswitchd reconnects).
+ovsdb_kill() {
+        kill -KILL "${OVS_PIDS[0]}"
+        wait "${OVS_PIDS[0]}" 2>/dev/null || true
+        rm -f "$OVS_RUNDIR/db.sock"
+}
+ovsdb_restart() {
+        ovsdb-server "$T/ovs/conf.db" --remote="punix:$OVS_RUNDIR/db.sock" \
+                --pidfile="$OVS_RUNDIR/ovsdb-server.pid" --log-file="$T/ovs/ovsdb-server.log" \
+                --unixctl="$OVS_RUNDIR/ovsdb-server.ctl" >/dev/null 2>&1 &
+        OVS_PIDS[0]=$!
+        for _ in $(seq 100); do [ -S "$OVS_RUNDIR/db.sock" ] && return 0; sleep 0.05; done
+        fail "ovsdb-server did not restart"
+}
