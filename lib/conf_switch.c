@@ -41,6 +41,7 @@ struct driver_keys {
         const char *name;
         const int *keys, *required; /* terminated by -1 */
         bool needs_secret;
+        bool numeric_ports; /* ports are bit positions in a PortList */
 };
 
 static const int none_keys[] = {-1};
@@ -52,10 +53,10 @@ static const int exec_keys[] = {W_PROGRAM, W_TIMEOUT, -1};
 static const int exec_required[] = {W_PROGRAM, -1};
 
 static const struct driver_keys drivers[] = {
-        {"none", none_keys, none_keys, false},
-        {"snmp", snmp_keys, snmp_required, true},
-        {"ovs", ovs_keys, ovs_required, false},
-        {"exec", exec_keys, exec_required, false},
+        {"none", none_keys, none_keys, false, false},
+        {"snmp", snmp_keys, snmp_required, true, true},
+        {"ovs", ovs_keys, ovs_required, false, false},
+        {"exec", exec_keys, exec_required, false, false},
 };
 
 static bool in(const int *list, int k) {
@@ -227,6 +228,12 @@ int conf_parse_switch(struct conf_parser *p, char *const *w) {
         } else
                 s.uplinks = xcalloc(1, sizeof(char *));
         s.name = xstrdup(name);
+        for (char **q = s.ports; d->numeric_ports && *q; q++)
+                if (conf_parse_number(p, "NodePorts port", *q, 1, 4096, &(unsigned long long){0}) < 0)
+                        return -EINVAL;
+        for (char **q = s.uplinks; d->numeric_ports && *q; q++)
+                if (conf_parse_number(p, "Uplinks port", *q, 1, 4096, &(unsigned long long){0}) < 0)
+                        return -EINVAL;
         r = check_ports_unique(p, &s);
         if (r < 0)
                 return r;

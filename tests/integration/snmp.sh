@@ -77,11 +77,12 @@ EOC
         )
         chmod 0600 "$SNMP_DIR/v2c.secret" "$SNMP_DIR/v3.secret" "$SNMP_DIR/conf/snmpd.conf"
         # -f: stay our child so its pid is the one we stop; -Lf: its own log.
-        snmpd -f -Lf "$SNMP_DIR/snmpd.log" >"$SNMP_DIR/snmpd.stdout" 2>&1 &
+        # -I -smux: no SMUX listener (it would bind TCP 199 on every address).
+        snmpd -f -Lf "$SNMP_DIR/snmpd.log" -I -smux >"$SNMP_DIR/snmpd.stdout" 2>&1 &
         SNMPD_PID=$!
         for _ in $(seq 100); do
                 if [ -S "$SNMP_AGENTX" ] &&
-                        snmp_v2c snmpget 1.3.6.1.2.1.1.3.0 >/dev/null 2>&1; then
+                        snmp_v2c snmpget -t 1 1.3.6.1.2.1.1.3.0 >/dev/null 2>&1; then
                         return 0
                 fi
                 kill -0 "$SNMPD_PID" 2>/dev/null || break

@@ -19,12 +19,13 @@ port_cfg() { vsctl get port "$1" vlan_mode tag trunks | tr '\n' ' ' | sed 's/ $/
 expect_val() { local got; got=$(val "$1"); [ "$got" = "$2" ] || fail "$1: got '$got', expected '$2'"; }
 expect_port() { local got; got=$(port_cfg "$1"); [ "$got" = "$2" ] || fail "OVS port $1: got '$got', expected '$2'"; }
 # expect_snmp_error REASON TOOL ARGS…: the request fails with that SNMP error.
+# SNMP_OUT keeps what the tool printed (its "Failed object:" names the varbind).
 expect_snmp_error() {
-        local want=$1 out rc=0
+        local want=$1 rc=0
         shift
-        out=$("$@" 2>&1) || rc=$?
-        [ "$rc" != 0 ] || fail "'$*' succeeded, expected $want: $out"
-        expect_in "Reason: $want" "$out"
+        SNMP_OUT=$("$@" 2>&1) || rc=$?
+        [ "$rc" != 0 ] || fail "'$*' succeeded, expected $want: $SNMP_OUT"
+        expect_in "Reason: $want" "$SNMP_OUT"
 }
 # pings A IP: A reaches IP (a few tries: ARP and the first flow setup).
 pings() {
@@ -92,10 +93,10 @@ pings h3 10.77.0.4 || fail "h3 cannot reach h4 on VLAN 102"
 if host_ping h1 10.77.0.3; then fail "h1 (VLAN 101) reaches h3 (VLAN 102)"; fi
 
 say "walks list the rows in OID order; GETBULK agrees with GETNEXT"
-walk=$(snmp_v2c snmpwalk -Oqx "1.3.6.1.2.1.17.7.1.4.3" | awk '{print $1}')
+walk=$(snmp_v2c snmpwalk -Oqx "1.3.6.1.2.1.17.7.1.4.3" | awk '{printf "%s ", $1}')
 want=""
 for c in 1 2 3 4 5; do want+=".$ST.$c.101 .$ST.$c.102 "; done
-[ "$(echo $walk)" = "$(echo $want)" ] || fail "walk order: $walk"
+[ "$walk" = "$want" ] || fail "walk order: $walk"
 [ "$(snmp_v2c snmpwalk -Ox 1.3.6.1.2.1.17.7.1.4)" = "$(snmp_v3 snmpbulkwalk -Ox 1.3.6.1.2.1.17.7.1.4)" ] ||
         fail "snmpbulkwalk differs from snmpwalk"
 [ "$(snmp_v2c snmpwalk 1.3.6.1.2.1.17.7.1.4.5 | wc -l)" = 8 ] || fail "dot1qPvid walk is not 8 ports"
@@ -116,6 +117,9 @@ expect_snmp_error wrongType snmp_v2c snmpset "$ST.$EGRESS.101" i 1
 expect_snmp_error wrongType snmp_v2c snmpset "$PVID.1" i 101
 expect_snmp_error wrongValue snmp_v2c snmpset "$PVID.1" u 4095
 expect_snmp_error wrongLength snmp_v2c snmpset "$ST.$NAME.101" s 123456789012345678901234567890123
+snmp_v2c snmpset "$ST.$NAME.101" s "" >/dev/null
+[ "$(snmp_v2c snmpget -Ov "$ST.$NAME.101")" = '""' ] || fail "empty name of 101"  # how net-snmp prints an empty string
+snmp_v2c snmpset "$ST.$NAME.101" s blue >/dev/null
 expect_snmp_error notWritable snmp_v2c snmpset 1.3.6.1.2.1.17.7.1.4.1.0 i 1
 no_row 150
 
@@ -128,9 +132,16 @@ expect_snmp_error inconsistentValue snmp_v2c snmpset "$ST.$EGRESS.101" x 80   # 
 say "one bad varbind changes nothing (a wrong value, then a consistency error)"
 expect_snmp_error wrongValue snmp_v2c snmpset "$ST.$NAME.101" s changed "$ST.$STATUS.103" i 4 \
         "$ST.$EGRESS.103" x 80 "$PVID.1" u 101 "$ST.$UNTAGGED.103" x 0080
+expect_in "Failed object: .$ST.$UNTAGGED.103" "$SNMP_OUT"
 expect_snmp_error inconsistentValue snmp_v3 snmpset "$ST.$NAME.101" s changed "$ST.$STATUS.103" i 4 \
         "$ST.$EGRESS.103" x 80 "$ST.$UNTAGGED.103" x 40
+expect_in "Failed object: .$ST.$UNTAGGED.103" "$SNMP_OUT"
 expect_snmp_error inconsistentValue snmp_v2c snmpset "$ST.$STATUS.102" i 6 "$ST.$NAME.102" s gone
+expect_in "Failed object: .$ST.$NAME.102" "$SNMP_OUT"
+# Across subagents too: snmpd refuses its read-only sysDescr.0, so the
+# fixture's part of the PDU is freed, never applied.
+expect_snmp_error notWritable snmp_v2c snmpset "$ST.$STATUS.103" i 4 "$ST.$NAME.101" s changed \
+        1.3.6.1.2.1.1.1.0 s x
 [ "$(snmp_v2c snmpget -Ov "$ST.$NAME.101")" = 'STRING: "blue"' ] || fail "an aborted SET renamed 101"
 no_row 103
 expect_val "$PVID.1" "Gauge32: 1"
@@ -183,6 +194,17 @@ rm "$QB_FAULTS"
 snmp_v2c snmpset "$ST.$NAME.101" s blue >/dev/null
 [ "$(snmp_v2c snmpget -Ov "$ST.$NAME.101")" = 'STRING: "blue"' ] || fail "SET after the faults file went"
 
+say "an OVS update that fails is logged, the SET still succeeds, and the port is retried"
+vsctl del-port $BR p4
+snmp_v2c snmpset "$ST.$EGRESS.102" x 20 "$ST.$UNTAGGED.102" x 20 >/dev/null
+grep -q 'error: .*no row "p4" in table Port' "$T/snmp/qbridge.log" || fail "the failed OVS update was not logged"
+expect_val "$ST.$EGRESS.102" "Hex-STRING: 20"
+vsctl add-port $BR p4   # back with no VLAN settings: it would carry everything
+snmp_v2c snmpset "$ST.$NAME.102" s green >/dev/null
+expect_port p4 "trunk [] [4095]"
+snmp_v2c snmpset "$ST.$EGRESS.102" x 30 "$ST.$UNTAGGED.102" x 30 >/dev/null
+expect_port p4 "access 102 []"
+
 say "destroy 101: h1 no longer reaches h2, its ports carry nothing again"
 snmp_v3 snmpset "$ST.$STATUS.101" i 6 >/dev/null
 no_row 101
@@ -193,6 +215,7 @@ pings h3 10.77.0.4 || fail "destroying 101 broke VLAN 102"
 snmp_v2c snmpset "$ST.$STATUS.102" i 6 >/dev/null
 left=$(snmp_v2c snmpwalk 1.3.6.1.2.1.17.7.1.4.3 | grep "^\.$ST\." || true)
 [ -z "$left" ] || fail "rows left in the table: $left"
-grep -q "error" "$T/snmp/qbridge.log" && fail "the fixture logged an error: $(grep error "$T/snmp/qbridge.log")"
+errs=$(grep error "$T/snmp/qbridge.log" | grep -v 'no row "p4"' || true)
+[ -z "$errs" ] || fail "the fixture logged an error: $errs"
 
 pass
