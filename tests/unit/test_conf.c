@@ -267,6 +267,28 @@ static void test_missing_file(void **state) {
         assert_string_equal(err, want);
 }
 
+/* The example the project ships must stay a valid configuration (its user
+ * and group are a site's; this machine has root). */
+static void test_shipped_example(void **state) {
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(read_file("etc/vcluster.conf.example", &text, NULL, 1 << 20), 0);
+        char *u = strstr(text, "SlurmUser=slurm "), *g = strstr(text, "AdminGroup=vcadmin ");
+        assert_non_null(u);
+        assert_non_null(g);
+        memcpy(u, "SlurmUser=root  ", 16);
+        memcpy(g, "AdminGroup=root    ", 19);
+        _cleanup_free_ char *path = put("example.conf", text, 0644);
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r = vc_conf_load(path, &c, &err);
+        if (r < 0)
+                print_error("%s\n", err);
+        assert_int_equal(r, 0);
+        assert_int_equal(c->n_switches, 3);
+        assert_non_null(vc_conf_image(c, "debian12"));
+        vc_conf_unref(c);
+}
+
 static void test_include_errors(void **state) {
         _cleanup_free_ char *l1 = put("loop1.conf", CTL "Include loop2.conf\n", 0644);
         free(put("loop2.conf", "# second\nInclude loop1.conf\n", 0644));
@@ -493,6 +515,7 @@ static void test_node_clash_names_both_places(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_shipped_example),
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_long_line),
