@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "conf.h"
+#include "secret.h"
 #include "util.h"
 
 extern const struct vc_switch_driver vc_drv_none, vc_drv_snmp, vc_drv_ovs, vc_drv_exec;
@@ -72,4 +73,26 @@ int vc_switch_list(const struct vc_switch *sw, int **ids, size_t *n, char **err)
         vc_switch_unlock(sw->name);
         json_decref(opts);
         return r;
+}
+
+int vc_switch_conf_check(const struct vc_conf *c, char **err) {
+        for (size_t i = 0; i < c->n_switches; i++) {
+                const struct vc_switch *sw = &c->switches[i];
+                if (!vc_switch_driver_find(sw->driver)) {
+                        *err = xasprintf("switch '%s': driver '%s' is not built in (known: %s)", sw->name,
+                                         sw->driver, vc_switch_driver_names());
+                        return -ENOTSUP;
+                }
+                if (!sw->secret_file)
+                        continue;
+                char **kv = NULL;
+                _cleanup_free_ char *why = NULL;
+                int r = vc_secret_load(sw->secret_file, &kv, &why);
+                vc_secret_free(kv);
+                if (r < 0) {
+                        *err = xasprintf("switch '%s': %s", sw->name, why);
+                        return r;
+                }
+        }
+        return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct vc_conf;
 struct vc_switch;
 
 enum vc_port_mode { VC_PORT_TAGGED, VC_PORT_UNTAGGED };
@@ -63,6 +64,10 @@ const char *vc_switch_driver_names(void);
 /* vc_switch_lock / vc_switch_unlock: serialize sessions on one switch name. */
 void vc_switch_lock(const char *name);
 void vc_switch_unlock(const char *name);
+/* vc_switch_conf_check: what only the host that configures switches can
+ * check: every switch's driver is built in and its SecretFile readable and
+ * private. 0, or -errno with *err naming the switch and the fault. */
+int vc_switch_conf_check(const struct vc_conf *c, char **err);
 /* vc_switch_opts_json: a configured switch's driver keys as a JSON object. */
 json_t *vc_switch_opts_json(const struct vc_switch *sw);
 /* vc_switch_list: every VLAN id configured switch sw has (*ids malloc'd,

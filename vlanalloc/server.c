@@ -1,4 +1,5 @@
 #include "server.h"
+#include "switch.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -360,8 +361,9 @@ int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err) 
 static void reload(struct vc_alloc *a, const char *path) {
         struct vc_conf *c = NULL;
         _cleanup_free_ char *err = NULL;
-        if (vc_conf_load(path, &c, &err) < 0) {
+        if (vc_conf_load(path, &c, &err) < 0 || vc_switch_conf_check(c, &err) < 0) {
                 log_error("reload refused, keeping the running configuration: %s", err);
+                vc_conf_unref(c);
                 return;
         }
         vc_alloc_set_conf(a, c);

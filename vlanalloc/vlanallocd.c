@@ -12,6 +12,7 @@
 #include "reaper.h"
 #include "server.h"
 #include "state.h"
+#include "switch.h"
 #include "util.h"
 
 static void usage(FILE *f) {
@@ -58,8 +59,9 @@ int main(int argc, char **argv) {
                 return 1;
         }
         struct vc_conf *c = NULL;
-        if (vc_conf_load(conf_path, &c, &err) < 0) {
+        if (vc_conf_load(conf_path, &c, &err) < 0 || vc_switch_conf_check(c, &err) < 0) {
                 log_error("%s", err);
+                vc_conf_unref(c);
                 return 1;
         }
         struct vc_state *st = NULL;
