@@ -11,6 +11,11 @@ int vc_unix_connect(const char *path);
 int vc_unix_listen(const char *path, char **err);
 /* vc_tcp_connect: connected fd to the first address of host:port that answers; -errno with *err. */
 int vc_tcp_connect(const char *host, const char *port, char **err);
+/* vc_tcp_connect_timeout: the same, but all connects together wait at most
+ * timeout_ms (the name lookup is not bounded: give a numeric address to avoid
+ * DNS); -ETIMEDOUT with *err "HOST:PORT: no connection within N s" when no
+ * address answered in time. The fd is blocking, as from vc_tcp_connect. */
+int vc_tcp_connect_timeout(const char *host, const char *port, int timeout_ms, char **err);
 /* vc_tcp_listen: listening fd bound to host:port; -errno with *err. */
 int vc_tcp_listen(const char *host, const char *port, char **err);
 

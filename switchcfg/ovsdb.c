@@ -76,7 +76,11 @@ static int dial(struct vc_ovsdb *db, char **err) {
                         host[strlen(host) - 1] = '\0';
                 }
                 _cleanup_free_ char *why = NULL;
-                fd = vc_tcp_connect(host, colon + 1, &why);
+                /* Bounded: an address that drops SYNs would otherwise hold us for the
+                 * kernel's retries (minutes), far past the Timeout. */
+                fd = vc_tcp_connect_timeout(host, colon + 1, db->timeout_ms, &why);
+                if (fd == -ETIMEDOUT)
+                        return fail(db, err, fd, "no connection within %g s", db->timeout_ms / 1000.0);
                 if (fd < 0 && fd != -EADDRNOTAVAIL)
                         return fail_errno(db, err, fd);
                 if (fd < 0) /* the resolver's own words say more than errno */

@@ -16,8 +16,9 @@
 
 struct vc_ovsdb;
 
-/* vc_ovsdb_open: connect to "unix:PATH" or "tcp:HOST:PORT"; every later
- * request waits at most timeout_ms for its answer. 0, or -errno with *err. */
+/* vc_ovsdb_open: connect to "unix:PATH" or "tcp:HOST:PORT" (a TCP connect
+ * waits at most timeout_ms too: -ETIMEDOUT); every later request waits at most
+ * timeout_ms (> 0) for its answer. 0, or -errno with *err. */
 int vc_ovsdb_open(const char *remote, int timeout_ms, struct vc_ovsdb **out, char **err);
 /* vc_ovsdb_from_fd: a client on an already connected stream fd (taken over),
  * labelled remote in messages; for tests. Never NULL. */

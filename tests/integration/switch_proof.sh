@@ -37,7 +37,12 @@ port() { echo "$SW_PORT_NAMES" | cut -d' ' -f"$1"; }
 vlan_of() { va show "$1" --json | jq -r '.sites[0].vlan'; }
 
 expect_ping() { host_ping "$1" "$2" || fail "$1 cannot reach $2 ($3)"; }
-expect_no_ping() { ! host_ping "$1" "$2" || fail "$1 reaches $2 ($3)"; }
+# A negative ping must not race the datapath: commit returns once vswitchd
+# applied the configuration, but cached flows are revalidated a few ms later.
+expect_no_ping() {
+        ovs-appctl -t "$OVS_RUNDIR/ovs-vswitchd.ctl" revalidator/wait >/dev/null 2>&1 || true
+        ! host_ping "$1" "$2" || fail "$1 reaches $2 ($3)"
+}
 
 # expect_members ID UNTAGGED_JSON: the switch holds VLAN ID with exactly those untagged ports.
 expect_members() {

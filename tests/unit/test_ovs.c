@@ -1,6 +1,7 @@
 /* test_ovs — the pure parts of the ovs driver: OVSDB datum encodings, the
- * tag/trunks/external_ids rules of ovs_port.h, and the JSON-RPC stream client
- * against a scripted peer on a socketpair. */
+ * tag/trunks/external_ids rules of ovs_port.h, the JSON-RPC stream client
+ * against a scripted peer on a socketpair, and the driver's commit (skipping
+ * ports already gone, waiting for cur_cfg) against a scripted ovsdb-server. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +10,16 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 
 #include "ovs_port.h"
 #include "ovsdb.h"
+#include "sock.h"
+#include "switch.h"
 #include "util.h"
 
 static json_t *J(const char *text) {
@@ -425,6 +430,293 @@ static void test_errors(void **state) {
         free(err);
 }
 
+/* A loopback listener (never accepted from) whose accept queue is full, so
+ * that Linux drops the next SYN; its port in port. -1 when this kernel
+ * refuses on overflow instead (net.ipv4.tcp_abort_on_overflow=1). */
+static int full_listener(char port[16], int held[16]) {
+        _cleanup_free_ char *v = NULL;
+        size_t len;
+        if (read_file("/proc/sys/net/ipv4/tcp_abort_on_overflow", &v, &len, 64) == 0 && v[0] == '1')
+                return -1;
+        int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t alen = sizeof(a);
+        assert_true(l >= 0 && bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 0) == 0 &&
+                    getsockname(l, (struct sockaddr *)&a, &alen) == 0);
+        snprintf(port, 16, "%u", ntohs(a.sin_port));
+        for (int i = 0; i < 16; i++) {
+                _cleanup_free_ char *err = NULL;
+                held[i] = vc_tcp_connect_timeout("127.0.0.1", port, 100, &err);
+                if (held[i] == -ETIMEDOUT)
+                        return l; /* this one hung: the queue is full */
+                assert_true(held[i] >= 0);
+        }
+        fail_msg("the accept queue of a listen(fd, 0) socket never filled");
+        return -1;
+}
+
+/* tcp: remotes: refused at once, and a connect that hangs ends at the timeout
+ * instead of the kernel's minutes of SYN retries. */
+static void test_tcp_dial(void **state) {
+        char port[16];
+        int held[16];
+        for (int i = 0; i < 16; i++)
+                held[i] = -1;
+        int l = full_listener(port, held);
+        if (l < 0) {
+                print_message("net.ipv4.tcp_abort_on_overflow=1: cannot make a connect hang; skipped\n");
+                skip();
+        }
+        _cleanup_free_ char *remote = xasprintf("tcp:127.0.0.1:%s", port);
+        struct vc_ovsdb *db = NULL;
+        char *err = NULL;
+        uint64_t t0 = now_ms();
+        int r = vc_ovsdb_open(remote, 300, &db, &err);
+        uint64_t ms = now_ms() - t0;
+        _cleanup_free_ char *want = xasprintf("ovsdb %s: no connection within 0.3 s", remote);
+        expect_err(r, -ETIMEDOUT, err, want);
+        assert_true(ms >= 290 && ms < 1000);
+        free(err), err = NULL;
+        for (int i = 0; i < 16; i++)
+                if (held[i] >= 0)
+                        close(held[i]);
+        close(l); /* nothing listens there now */
+        r = vc_ovsdb_open(remote, 300, &db, &err);
+        expect_err(r, -ECONNREFUSED, err, "connection refused");
+        free(err);
+}
+
+/* A scripted ovsdb-server on a Unix socket, one connection: each request
+ * gets the next step's result; the last step answers every further request.
+ * A step's result NULL answers a write: {} per operation, and the closing
+ * select of next_cfg gets next_cfg. Requests are kept for the test to check. */
+struct step {
+        const char *result;
+        json_int_t next_cfg;
+};
+
+struct fake_db {
+        char dir[64], *path;
+        int lfd;
+        const struct step *steps;
+        size_t n_steps;
+        char *reqs[16]; /* the first requests' ops, as compact JSON */
+        size_t n_reqs;  /* every request */
+        pthread_t th;
+};
+
+static json_t *write_results(json_t *ops, json_int_t next_cfg) {
+        json_t *res = json_array();
+        size_t i;
+        json_t *op;
+        json_array_foreach(ops, i, op) {
+                if (i == 0)
+                        continue; /* the database name */
+                const char *kind = json_string_value(json_object_get(op, "op"));
+                json_array_append_new(res, streq(kind, "select")
+                                                   ? json_pack("{s:[{s:I}]}", "rows", "next_cfg", next_cfg)
+                                                   : json_object());
+        }
+        return res;
+}
+
+static void *fake_db_serve(void *arg) {
+        struct fake_db *f = arg;
+        _cleanup_close_ int fd = accept(f->lfd, NULL, NULL);
+        char buf[65536];
+        size_t len = 0;
+        while (fd >= 0) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                ssize_t n = poll(&p, 1, 5000) == 1 ? read(fd, buf + len, sizeof(buf) - len) : 0;
+                if (n <= 0)
+                        break; /* the client closed (or never spoke): done */
+                len += (size_t)n;
+                json_error_t je;
+                json_auto_t *req = json_loadb(buf, len, 0, &je);
+                if (!req)
+                        continue; /* a request cut in two: read on */
+                len = 0;
+                json_t *ops = json_object_get(req, "params");
+                if (f->n_reqs < ARRAY_SIZE(f->reqs))
+                        f->reqs[f->n_reqs] = json_dumps(ops, JSON_COMPACT);
+                const struct step *st = &f->steps[f->n_reqs < f->n_steps ? f->n_reqs : f->n_steps - 1];
+                f->n_reqs++;
+                json_t *result = st->result ? json_loads(st->result, 0, NULL) : write_results(ops, st->next_cfg);
+                json_auto_t *reply = json_pack("{s:o, s:n, s:O}", "result", result, "error", "id",
+                                               json_object_get(req, "id"));
+                _cleanup_free_ char *text = json_dumps(reply, JSON_COMPACT);
+                if (write_all(fd, text, strlen(text)) < 0)
+                        break;
+        }
+        return NULL;
+}
+
+static void fake_db_start(struct fake_db *f, const struct step *steps, size_t n) {
+        *f = (struct fake_db){.steps = steps, .n_steps = n};
+        strcpy(f->dir, "/tmp/test_ovs.XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        f->path = xasprintf("%s/db.sock", f->dir);
+        char *err = NULL;
+        f->lfd = vc_unix_listen(f->path, &err);
+        assert_true(f->lfd >= 0);
+        pthread_create(&f->th, NULL, fake_db_serve, f);
+}
+
+/* Once the client closed: the requests stay in f until fake_db_clear. */
+static void fake_db_stop(struct fake_db *f) {
+        pthread_join(f->th, NULL);
+        close(f->lfd);
+        unlink(f->path);
+        rmdir(f->dir);
+}
+
+static void fake_db_clear(struct fake_db *f) {
+        free(f->path);
+        for (size_t i = 0; i < f->n_reqs && i < ARRAY_SIZE(f->reqs); i++)
+                free(f->reqs[i]);
+}
+
+/* A session of the ovs driver on the fake database, for job 1004. */
+static void *drv_open(struct fake_db *f, const char *timeout) {
+        json_auto_t *opts = json_pack("{s:s+, s:s, s:s}", "Db", "unix:", f->path, "Bridge", "br0", "Timeout", timeout);
+        struct vc_switch_target t = {.name = "sw0", .driver = "ovs", .opts = opts, .owner = "1004"};
+        void *sess = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r = vc_switch_driver_find("ovs")->open(&t, &sess, &err);
+        if (r < 0)
+                print_error("%s\n", err);
+        assert_int_equal(r, 0);
+        return sess;
+}
+
+/* The read of the bridge br0 (ports u2), Open_vSwitch next/cur_cfg, and the
+ * Port rows asked: "nosuch" is no port, "up2" trunks 10 and 104 for job 1004. */
+#define BRIDGE_ROWS "{\"rows\":[{\"_uuid\":[\"uuid\",\"b1\"],\"ports\":[\"uuid\",\"u2\"]," \
+                    "\"external_ids\":[\"map\",[[\"vcluster-vlan-104\",\"job-1004\"]]]}]}"
+#define CFG_ROWS(next, cur) "{\"rows\":[{\"next_cfg\":" #next ",\"cur_cfg\":" #cur "}]}"
+#define NO_ROWS "{\"rows\":[]}"
+#define UP2_ROWS "{\"rows\":[{\"_uuid\":[\"uuid\",\"u2\"],\"name\":\"up2\",\"tag\":[\"set\",[]]," \
+                 "\"trunks\":[\"set\",[10,104]],\"vlan_mode\":[\"set\",[]],\"external_ids\":[\"map\"," \
+                 "[[\"vcluster-job\",\"1004\"],[\"vcluster-vlan-104\",\"1004\"]]]}]}"
+#define CUR_CFG(n) "[{\"rows\":[{\"cur_cfg\":" #n "}]}]"
+
+static void assert_has(const char *text, const char *part) {
+        if (!strstr(text, part))
+                print_error("'%s' lacks '%s'\n", text, part);
+        assert_non_null(strstr(text, part));
+}
+
+/* The undo of a step that named a port the bridge does not have: the port
+ * is skipped, the real one restored, and commit waits for cur_cfg. */
+static void test_commit_remove_gone(void **state) {
+        static const struct step steps[] = {
+                {"[" BRIDGE_ROWS "," CFG_ROWS(5, 5) "," NO_ROWS "," UP2_ROWS "]", 0},
+                {NULL, 6},
+                {CUR_CFG(5), 0},
+                {CUR_CFG(6), 0},
+        };
+        struct fake_db f;
+        fake_db_start(&f, steps, ARRAY_SIZE(steps));
+        const struct vc_switch_driver *d = vc_switch_driver_find("ovs");
+        void *sess = drv_open(&f, "2");
+        char *ports[] = {"nosuch", "up2", NULL};
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(d->ports_remove(sess, 104, ports, &err), 0);
+        assert_int_equal(d->vlan_delete(sess, 104, &err), 0);
+        int r = d->commit(sess, &err);
+        if (r < 0)
+                print_error("%s\n", err);
+        assert_int_equal(r, 0);
+        d->close(sess);
+        fake_db_stop(&f);
+        assert_int_equal(f.n_reqs, 4); /* read, write, two polls */
+        const char *w = f.reqs[1];
+        assert_has(w, "{\"op\":\"update\",\"table\":\"Port\",\"where\":[[\"_uuid\",\"==\",[\"uuid\",\"u2\"]]]");
+        assert_has(w, "\"trunks\":[\"set\",[10]]");
+        assert_has(w, "\"external_ids\":[\"map\",[]]"); /* the bridge's key gone, and up2's marks */
+        assert_null(strstr(w, "nosuch"));
+        assert_has(w, "{\"op\":\"mutate\",\"table\":\"Open_vSwitch\",\"where\":[],\"mutations\":[[\"next_cfg\",\"+=\",1]]}");
+        assert_has(f.reqs[2], "\"cur_cfg\"");
+        fake_db_clear(&f);
+}
+
+/* Adding a port the bridge does not have is refused before any write. */
+static void test_commit_add_missing(void **state) {
+        static const struct step steps[] = {
+                {"[" BRIDGE_ROWS "," CFG_ROWS(5, 5) "," NO_ROWS "]", 0},
+        };
+        struct fake_db f;
+        fake_db_start(&f, steps, ARRAY_SIZE(steps));
+        const struct vc_switch_driver *d = vc_switch_driver_find("ovs");
+        void *sess = drv_open(&f, "2");
+        char *ports[] = {"nosuch", NULL};
+        char *err = NULL;
+        assert_int_equal(d->ports_add(sess, 104, ports, VC_PORT_TAGGED, &err), 0);
+        int r = d->commit(sess, &err);
+        d->close(sess);
+        fake_db_stop(&f);
+        expect_err(r, -ENOENT, err, "switch 'sw0': port 'nosuch' is not on bridge 'br0'");
+        free(err);
+        assert_int_equal(f.n_reqs, 1);
+        fake_db_clear(&f);
+}
+
+/* ovs-vswitchd never catches up: the write is done, commit gives up after
+ * Timeout; a commit with nothing to write still waits for a cur_cfg behind. */
+static void test_commit_not_applied(void **state) {
+        static const struct step steps[] = {
+                {"[" BRIDGE_ROWS "," CFG_ROWS(5, 5) "]", 0},
+                {NULL, 6},
+                {CUR_CFG(5), 0},
+        };
+        struct fake_db f;
+        fake_db_start(&f, steps, ARRAY_SIZE(steps));
+        const struct vc_switch_driver *d = vc_switch_driver_find("ovs");
+        void *sess = drv_open(&f, "1");
+        char *err = NULL;
+        assert_int_equal(d->vlan_create(sess, 105, "x", &err), 0);
+        uint64_t t0 = now_ms();
+        int r = d->commit(sess, &err);
+        uint64_t ms = now_ms() - t0;
+        d->close(sess);
+        fake_db_stop(&f);
+        expect_err(r, -ETIMEDOUT, err,
+                   "switch 'sw0': ovs-vswitchd did not apply the change within 1 s (is it running?)");
+        free(err), err = NULL;
+        assert_true(ms >= 1000 && ms < 2000);
+        assert_true(f.n_reqs > 10); /* polled every few ms */
+        fake_db_clear(&f);
+
+        /* The retry finds VLAN 104 there already (nothing to write), but
+         * cur_cfg 6 behind next_cfg 7: it waits until ovs-vswitchd reports 7. */
+        static const struct step retry[] = {
+                {"[" BRIDGE_ROWS "," CFG_ROWS(7, 6) "]", 0},
+                {CUR_CFG(6), 0},
+                {CUR_CFG(7), 0},
+        };
+        fake_db_start(&f, retry, ARRAY_SIZE(retry));
+        sess = drv_open(&f, "1");
+        assert_int_equal(d->vlan_create(sess, 104, "job-1004", &err), 0);
+        r = d->commit(sess, &err);
+        d->close(sess);
+        fake_db_stop(&f);
+        assert_int_equal(r, 0);
+        assert_int_equal(f.n_reqs, 3);
+        assert_null(strstr(f.reqs[0], "mutate"));
+        fake_db_clear(&f);
+
+        /* nothing to write and nothing behind: one read, no wait */
+        static const struct step quiet[] = {{"[" BRIDGE_ROWS "," CFG_ROWS(7, 7) "]", 0}};
+        fake_db_start(&f, quiet, ARRAY_SIZE(quiet));
+        sess = drv_open(&f, "1");
+        assert_int_equal(d->vlan_create(sess, 104, "job-1004", &err), 0);
+        assert_int_equal(d->commit(sess, &err), 0);
+        d->close(sess);
+        fake_db_stop(&f);
+        assert_int_equal(f.n_reqs, 1);
+        fake_db_clear(&f);
+}
+
 int main(void) {
         /* A failed client closes its end; the scripted peer must see EPIPE, not die. */
         signal(SIGPIPE, SIG_IGN);
@@ -439,6 +731,10 @@ int main(void) {
                 cmocka_unit_test(test_vlan_ids),
                 cmocka_unit_test(test_stream),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_tcp_dial),
+                cmocka_unit_test(test_commit_remove_gone),
+                cmocka_unit_test(test_commit_add_missing),
+                cmocka_unit_test(test_commit_not_applied),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
