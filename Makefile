@@ -6,6 +6,7 @@ DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+LIBDIR  ?= $(PREFIX)/lib
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
@@ -56,7 +57,11 @@ UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS   := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/fixtures/%,$(FIX_SRC))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-PROGS   := $(DAEMON) $(CLI)
+# The Slurm side: the user's command, the hooks, the SPANK plugin.
+UCLI    := $(BUILD)/bin/vcluster
+HOOKS   := $(BUILD)/bin/vcluster-prolog $(BUILD)/bin/vcluster-epilog
+SPANK   := $(BUILD)/lib/spank_vcluster.so
+PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(SPANK)
 
 .PHONY: all deps check unit integration bench demo install clean
 all: $(PROGS) $(TOOLS) $(FIXTURES)
@@ -81,6 +86,34 @@ $(BUILD)/bin/vlanallocd: $(call obj,vlanalloc/vlanallocd.c) $(ALL_LIBS)
 $(BUILD)/bin/vlanalloc: $(call obj,vlanalloc/vlanalloc.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(UCLI): $(call obj,cli/vcluster.c) $(LIBVC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/bin/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBVC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/bin/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBVC)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# spank_vcluster.so is loaded into sbatch, salloc, srun and slurmstepd, none
+# of which is built with sanitizers, so its objects are always plain PIC
+# (never -fsanitize), in $(BUILD)/pic/, whatever SANITIZE says. It does not
+# link libslurm: the SPANK and hostlist symbols come from the Slurm program
+# that loads it. Only the lib/ members it uses are pulled from the archive.
+SPANK_SRC := $(wildcard spank_plugin/*.c)
+pic = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
+PIC_CFLAGS := $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -O2 -g $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/pic/libvc.a: $(call pic,$(LIB_SRC))
+	$(AR) rcs $@ $^
+$(SPANK): $(call pic,$(SPANK_SRC)) $(BUILD)/pic/libvc.a spank_plugin/spank_vcluster.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--version-script=spank_plugin/spank_vcluster.map \
+		-o $@ $(call pic,$(SPANK_SRC)) $(BUILD)/pic/libvc.a $(PKG_LIBS) -pthread
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
@@ -136,6 +169,12 @@ install: $(PROGS)
 	install -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/vlanalloc
 	install -m 0644 man/vcluster.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/vlanalloc.8 man/vlanallocd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(LIBDIR)/slurm $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(HOOKS) $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(UCLI) $(DESTDIR)$(BINDIR)/vcluster
+	install -m 0644 $(SPANK) $(DESTDIR)$(LIBDIR)/slurm/spank_vcluster.so
+	install -m 0644 man/vcluster.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/vcluster-prolog.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-san

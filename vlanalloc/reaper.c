@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "log.h"
 #include "rpc.h"
+#include "slurmjob.h"
 #include "state.h"
 #include "util.h"
 
@@ -26,19 +27,6 @@ static bool release_logged(struct vc_alloc *a, int64_t job, const char *reason) 
                 log_error("reaper: job %lld: %s", (long long)job, json_string_value(json_object_get(reply, "error")));
         json_decref(reply);
         return ok;
-}
-
-/* libslurm calls fatal() (exit) when it finds no configuration, so ask it
- * only when a slurm.conf is really there. */
-static bool slurm_reachable(void) {
-        const char *p = getenv("SLURM_CONF");
-        return access(p ? p : "/etc/slurm/slurm.conf", R_OK) == 0;
-}
-
-static const char *state_name(uint32_t st) {
-        static const char *const names[] = {"PENDING", "RUNNING", "SUSPENDED", "COMPLETED", "CANCELLED", "FAILED",
-                                            "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE", "OUT_OF_MEMORY"};
-        return st < ARRAY_SIZE(names) ? names[st] : "finished";
 }
 
 /* What slurmctld says about a job: 1 finished or unknown (reason set), 0 still
@@ -58,7 +46,7 @@ static int slurm_job_gone(int64_t job, char *reason, size_t n) {
                 uint32_t st = msg->job_array[0].job_state & JOB_STATE_BASE;
                 if (st != JOB_PENDING && st != JOB_RUNNING && st != JOB_SUSPENDED) {
                         snprintf(reason, n, "slurmctld reports job %lld %s", (long long)job,
-                                 state_name(st));
+                                 vc_slurm_state_name(st));
                         r = 1;
                 }
         }
@@ -81,7 +69,8 @@ static int reaper_pass(struct vc_alloc *a, int64_t now) {
                 released += release_logged(a, json_integer_value(v), reason);
         }
         json_array_foreach(stuck, i, v) released += release_logged(a, json_integer_value(v), "retrying a failed release");
-        if (slurm_reachable()) {
+        /* libslurm exits the process when it finds no configuration. */
+        if (vc_slurm_available()) {
                 json_array_foreach(held, i, v) {
                         char reason[128];
                         int r = slurm_job_gone(json_integer_value(v), reason, sizeof(reason));

@@ -19,6 +19,7 @@
 #include "reaper.h"
 #include "rpc.h"
 #include "sock.h"
+#include "userops.h"
 #include "util.h"
 
 #define MAX_CONNECTIONS 1024
@@ -132,6 +133,9 @@ static json_t *handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gi
         int vlan;
         if (streq(op, "ping"))
                 return vc_rpc_ok();
+        json_t *uo = vc_userops_handle(a, op, req, uid, role == ROLE_OPERATOR, role == ROLE_ADMIN);
+        if (uo)
+                return uo;
         if (streq(op, "acquire") || streq(op, "release")) {
                 if (role != ROLE_OPERATOR)
                         return denied(op, uid, "root and SlurmUser");

@@ -5,6 +5,8 @@
  *   show JOB                   root, SlurmUser, AdminGroup, the job's owner
  *   list, ranges, check,
  *   drain, undrain             root, SlurmUser, AdminGroup
+ *   node_phase                 root and SlurmUser     (userops.h)
+ *   status [JOB]               the job's owner; root, SlurmUser, AdminGroup for all
  *   ping                       anyone with a valid credential
  */
 #ifndef VC_SERVER_H

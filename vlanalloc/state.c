@@ -34,7 +34,13 @@ static const char schema[] =
         "CREATE TABLE IF NOT EXISTS history("
         " id INTEGER PRIMARY KEY, job INTEGER NOT NULL, at INTEGER NOT NULL, event TEXT NOT NULL,"
         " detail TEXT);"
-        "CREATE INDEX IF NOT EXISTS history_job ON history(job);";
+        "CREATE INDEX IF NOT EXISTS history_job ON history(job);"
+        /* added with the Slurm hooks: each node's reported phase; epoch names the
+         * acquisition (vc_state_acquisition), so a requeued job never shows its
+         * last run's phases */
+        "CREATE TABLE IF NOT EXISTS node_phases("
+        " job INTEGER NOT NULL, node TEXT NOT NULL, epoch INTEGER NOT NULL, phase TEXT NOT NULL,"
+        " detail TEXT, updated INTEGER NOT NULL, PRIMARY KEY(job, node));";
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
 
@@ -407,4 +413,41 @@ void vc_state_journal_release(struct vc_journal *j) {
 int vc_state_steps_delete(struct vc_state *st, int64_t job) {
         int r = exec(st, "DELETE FROM steps WHERE job=?", "i", job);
         return r < 0 ? r : 0;
+}
+
+json_t *vc_state_jobs_active(struct vc_state *st, int64_t uid) {
+        _cleanup_stmt_ sqlite3_stmt *s =
+                uid < 0 ? prep(st, "SELECT job FROM jobs WHERE state IN ('acquiring','held','releasing') ORDER BY job", "")
+                        : prep(st,
+                               "SELECT job FROM jobs WHERE uid=? AND state IN ('acquiring','held','releasing') ORDER BY job",
+                               "i", uid);
+        return ids_of(s);
+}
+
+int64_t vc_state_acquisition(struct vc_state *st, int64_t job) {
+        _cleanup_stmt_ sqlite3_stmt *s =
+                prep(st, "SELECT MAX(id) FROM history WHERE job=? AND event='acquire'", "i", job);
+        return s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
+
+int vc_state_node_phase_set(struct vc_state *st, int64_t job, const char *node, int64_t epoch, const char *phase,
+                            const char *detail) {
+        int r = exec(st,
+                     "INSERT OR REPLACE INTO node_phases(job,node,epoch,phase,detail,updated) VALUES(?,?,?,?,?,?)",
+                     "ititti", job, node, epoch, phase, detail, now_s());
+        return r < 0 ? r : 0;
+}
+
+json_t *vc_state_node_phases(struct vc_state *st, int64_t job, int64_t epoch) {
+        json_t *o = json_object();
+        _cleanup_stmt_ sqlite3_stmt *s = prep(
+                st, "SELECT node, phase, detail, updated FROM node_phases WHERE job=? AND epoch=?", "ii", job, epoch);
+        while (s && sqlite3_step(s) == SQLITE_ROW) {
+                json_t *n = json_pack("{s:s, s:I}", "phase", sqlite3_column_text(s, 1), "updated",
+                                      (json_int_t)sqlite3_column_int64(s, 3));
+                if (sqlite3_column_type(s, 2) != SQLITE_NULL)
+                        json_object_set_new(n, "detail", json_string((const char *)sqlite3_column_text(s, 2)));
+                json_object_set_new(o, (const char *)sqlite3_column_text(s, 0), n);
+        }
+        return o;
 }

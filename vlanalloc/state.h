@@ -90,6 +90,17 @@ int vc_state_history_add(struct vc_state *st, int64_t job, const char *event, co
 /* vc_state_history: a job's events, oldest first. */
 json_t *vc_state_history(struct vc_state *st, int64_t job);
 
+/* vc_state_jobs_active: ids of jobs acquiring, held or releasing, of uid (or everyone's when uid < 0). */
+json_t *vc_state_jobs_active(struct vc_state *st, int64_t uid);
+/* vc_state_acquisition: an id unique to the job's latest acquisition (its
+ * last "acquire" history event), 0 when it has none. */
+int64_t vc_state_acquisition(struct vc_state *st, int64_t job);
+/* vc_state_node_phase_set: record what node reports for job (epoch: vc_state_acquisition). */
+int vc_state_node_phase_set(struct vc_state *st, int64_t job, const char *node, int64_t epoch, const char *phase,
+                            const char *detail);
+/* vc_state_node_phases: {node: {phase, detail?, updated}} reported for job in epoch. */
+json_t *vc_state_node_phases(struct vc_state *st, int64_t job, int64_t epoch);
+
 /* vc_state_journal: attach job's stored steps to j (kinds/ctx set by the caller). */
 int vc_state_journal(struct vc_state *st, int64_t job, struct vc_journal *j);
 /* vc_state_journal_release: detach and free. */

@@ -1,16 +1,35 @@
 # slurm.sh — a real Slurm cluster for tests and the demo, sourced after lib.sh
-# (needs $T, $MUNGE_SOCKET, free_port). start_slurm HOOK NODES… starts
-# slurmctld and one slurmd per node (all on loopback, private paths and
-# ports) with HOOK as PrologSlurmctld and EpilogSlurmctld ("" for none);
-# stop_slurm stops exactly those processes.
+# (needs $T, $MUNGE_SOCKET, free_port). Every node is a slurmd of its own on
+# loopback (slurmd -N NAME, its own port), all with private paths.
+#
+#   start_vcluster_slurm NODES…  the real thing: spank_vcluster.so in
+#       plugstack.conf (conf=$CONF), vcluster-prolog as PrologSlurmctld and
+#       Prolog, vcluster-epilog as EpilogSlurmctld and Epilog,
+#       PrologFlags=Alloc. Call write_conf first; NODES are names of its sites.
+#   start_slurm HOOK NODES…      a bare cluster with HOOK as PrologSlurmctld and
+#       EpilogSlurmctld ("" for none), no plugin.
+#   stop_slurm                   stops exactly the processes started here.
+#
+# Slurm starts hooks with an environment of its own making (no SLURM_CONF for
+# controller hooks, nothing of ours), so the hooks are reached through two
+# wrappers in $T that set VCLUSTER_CONF, SLURM_CONF and VCLUSTER_HOOK_LOG
+# (every hook's log lines go to $T/hooks.log) and exec the real programs.
+# The plugin is always the unsanitized build (see the Makefile): Slurm's own
+# programs load it.
+# The sanitized programs that talk to slurmctld (hooks, vcluster, vlanallocd's
+# reaper) inherit this; see lsan.supp.
+export LSAN_OPTIONS=suppressions=$ROOT/tests/integration/lsan.supp:print_suppressions=0
 SLURM_PIDS=()
+SLURM_NODES=()
+SLURM_NODE_PIDS=()
+SLURM_CTLD_PID=""
+HOOK_LOG=""
 
-start_slurm() {
-        local hook=$1 n port
-        shift
+# _slurm_write_conf NODES…: slurm.conf from the SLURM_* variables the callers set.
+_slurm_write_conf() {
+        local n port ctld_port slurmd_port
         S=$T/slurm
         mkdir -p "$S/state" "$S/spool" "$S/log" "$S/run"
-        local ctld_port slurmd_port
         ctld_port=$(free_port)
         slurmd_port=$(free_port)
         {
@@ -33,10 +52,12 @@ start_slurm() {
                 echo "SchedulerParameters=batch_sched_delay=0"
                 echo "KillWait=5"
                 echo "ReturnToService=2"
-                if [ -n "$hook" ]; then
-                        echo "PrologSlurmctld=$hook"
-                        echo "EpilogSlurmctld=$hook"
-                fi
+                [ -z "${SLURM_CTLD_HOOK:-}" ] || echo "PrologSlurmctld=$SLURM_CTLD_HOOK"
+                [ -z "${SLURM_CTLD_EPILOG:-}" ] || echo "EpilogSlurmctld=$SLURM_CTLD_EPILOG"
+                [ -z "${SLURM_NODE_PROLOG:-}" ] || echo "Prolog=$SLURM_NODE_PROLOG"
+                [ -z "${SLURM_NODE_EPILOG:-}" ] || echo "Epilog=$SLURM_NODE_EPILOG"
+                [ -z "${SLURM_PLUGSTACK:-}" ] || echo "PlugStackConfig=$SLURM_PLUGSTACK"
+                [ -z "${SLURM_NODE_PROLOG:-}" ] || echo "PrologFlags=Alloc"
                 port=$slurmd_port
                 for n in "$@"; do
                         echo "NodeName=$n NodeAddr=127.0.0.1 Port=$port CPUs=1 State=UNKNOWN"
@@ -45,13 +66,46 @@ start_slurm() {
                 echo "PartitionName=test Nodes=$(IFS=,; echo "$*") Default=YES MaxTime=INFINITE State=UP"
         } >"$S/slurm.conf"
         export SLURM_CONF=$S/slurm.conf
-        slurmctld -D -i -f "$SLURM_CONF" >"$S/log/slurmctld.out" 2>&1 &
+}
+
+# start_slurmd NODE: (re)start one node's slurmd.
+start_slurmd() {
+        local n=$1 i
+        mkdir -p "$S/spool/$n"
+        slurmd -D -N "$n" -f "$SLURM_CONF" >>"$S/log/slurmd-$n.out" 2>&1 &
         SLURM_PIDS+=($!)
-        for n in "$@"; do
-                mkdir -p "$S/spool/$n"
-                slurmd -D -N "$n" -f "$SLURM_CONF" >"$S/log/slurmd-$n.out" 2>&1 &
-                SLURM_PIDS+=($!)
+        for i in "${!SLURM_NODES[@]}"; do
+                if [ "${SLURM_NODES[$i]}" = "$n" ]; then SLURM_NODE_PIDS[$i]=$!; fi
         done
+}
+
+# slurmd_pid NODE: the pid of that node's slurmd.
+slurmd_pid() {
+        local i
+        for i in "${!SLURM_NODES[@]}"; do
+                if [ "${SLURM_NODES[$i]}" = "$1" ]; then echo "${SLURM_NODE_PIDS[$i]}"; return; fi
+        done
+        fail "no slurmd for node $1"
+}
+
+# kill_slurmd NODE: SIGKILL that node's slurmd, as a crash would.
+kill_slurmd() {
+        local p
+        p=$(slurmd_pid "$1")
+        kill -KILL "$p"
+        wait "$p" 2>/dev/null || true
+}
+
+_slurm_start() {
+        local n
+        _slurm_write_conf "$@"
+        slurmctld -D -i -f "$SLURM_CONF" >"$S/log/slurmctld.out" 2>&1 &
+        SLURM_CTLD_PID=$!
+        SLURM_PIDS+=($!)
+        SLURM_NODES=("$@")
+        SLURM_NODE_PIDS=("$@")
+        for n in "$@"; do start_slurmd "$n"; done
+        CLEANUP_HOOKS+=(stop_slurm)
         for _ in $(seq 150); do
                 [ "$(sinfo -h -o '%t' 2>/dev/null | sort -u)" = idle ] && return 0
                 sleep 0.2
@@ -59,11 +113,52 @@ start_slurm() {
         fail "Slurm nodes did not become idle: $(sinfo 2>&1; tail -5 "$S/log/slurmctld.log")"
 }
 
+start_slurm() {
+        SLURM_CTLD_HOOK=$1 SLURM_CTLD_EPILOG=$1
+        shift
+        _slurm_start "$@"
+}
+
+# _hook_wrapper NAME PROGRAM: $T/NAME, which gives PROGRAM the environment Slurm does not.
+_hook_wrapper() {
+        cat >"$T/$1" <<EOW
+#!/bin/sh
+export VCLUSTER_CONF='$CONF' SLURM_CONF='$T/slurm/slurm.conf' VCLUSTER_HOOK_LOG='$HOOK_LOG'
+export LSAN_OPTIONS='$LSAN_OPTIONS'
+exec '$2'
+EOW
+        chmod 0755 "$T/$1"
+}
+
+start_vcluster_slurm() {
+        [ -n "${CONF:-}" ] || fail "start_vcluster_slurm: call write_conf first"
+        [ -f "$BIN/../lib/spank_vcluster.so" ] || fail "no $BIN/../lib/spank_vcluster.so: build it first"
+        HOOK_LOG=$T/hooks.log
+        : >"$HOOK_LOG"
+        _hook_wrapper prolog "$BIN/vcluster-prolog"
+        _hook_wrapper epilog "$BIN/vcluster-epilog"
+        echo "required $(cd "$BIN/../lib" && pwd)/spank_vcluster.so conf=$CONF" >"$T/plugstack.conf"
+        SLURM_CTLD_HOOK=$T/prolog SLURM_CTLD_EPILOG=$T/epilog SLURM_NODE_PROLOG=$T/prolog \
+                SLURM_NODE_EPILOG=$T/epilog SLURM_PLUGSTACK=$T/plugstack.conf _slurm_start "$@"
+        LEAK_HOOKS+=(slurm_leak_check)
+}
+
 stop_slurm() {
         local p
         for p in "${SLURM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         for p in "${SLURM_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
         SLURM_PIDS=()
+}
+
+# slurm_leak_check: no node kept state of a job, no hook crashed or leaked memory.
+slurm_leak_check() {
+        local left
+        left=$(find "$T/state/nodes" -mindepth 2 -maxdepth 2 2>/dev/null || true)
+        [ -z "$left" ] || fail "leak: node state left behind: $left"
+        if [ -n "$HOOK_LOG" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HOOK_LOG"; then
+                grep -A20 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HOOK_LOG" | head -40 >&2
+                fail "sanitizer report in the hooks' log"
+        fi
 }
 
 # wait_job_gone JOB: until squeue no longer lists it (max 30 s).
@@ -74,3 +169,25 @@ wait_job_gone() {
         done
         fail "job $1 still in squeue"
 }
+
+# wait_job_state JOB STATE [SECONDS]: until squeue shows JOB in STATE (default 30 s).
+wait_job_state() {
+        local i
+        for i in $(seq $((${3:-30} * 5))); do
+                [ "$(squeue -h -j "$1" -o %T 2>/dev/null)" = "$2" ] && return 0
+                sleep 0.2
+        done
+        fail "job $1 never reached $2 (now: $(squeue -h -j "$1" -o '%T %r' 2>&1)); hooks: $(tail -5 "$HOOK_LOG" 2>/dev/null)"
+}
+
+# wait_released JOB: until vlanallocd reports JOB released (max 30 s).
+wait_released() {
+        for _ in $(seq 150); do
+                [ "$(va show "$1" --json 2>/dev/null | jq -r .state)" = released ] && return 0
+                sleep 0.2
+        done
+        fail "job $1 not released: $(va show "$1" 2>&1); hooks: $(tail -5 "$HOOK_LOG" 2>/dev/null)"
+}
+
+# node_plan NODE JOB: the plan NODE recorded for JOB.
+node_plan() { cat "$T/state/nodes/$1/$2/plan.json"; }

@@ -1,0 +1,336 @@
+/* vcluster — the user's command: how far the user's virtual clusters have
+ * come, and waiting until one is up. It asks vlanallocd with the caller's
+ * own munge identity, so a user sees only their own clusters; for a job
+ * vlanallocd does not know yet it asks slurmctld (only about the caller's
+ * own jobs) whether the job is still pending, and why.
+ * Exit codes: 0 ok (wait: the cluster is ready), 1 bad usage or no such
+ * cluster, 2 vlanallocd unreachable or refused, 3 the cluster failed or
+ * ended, 4 wait timed out. */
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include <slurm/slurm.h>
+
+#include "client.h"
+#include "conf.h"
+#include "hostlist.h"
+#include "log.h"
+#include "phase.h"
+#include "rpc.h"
+#include "slurmjob.h"
+#include "table.h"
+#include "util.h"
+
+enum { EXIT_USAGE = 1, EXIT_UNREACHABLE = 2, EXIT_FAILED = 3, EXIT_TIMEOUT = 4 };
+
+#define CALL_TIMEOUT_S 30
+#define POLL_MS 500
+
+static const char usage_text[] =
+        "usage: vcluster [-c FILE] COMMAND [ARGS]\n"
+        "  status [JOBID] [--json]             your virtual clusters: VLAN per site, nodes, phase\n"
+        "  wait JOBID [--timeout SECONDS]      until the cluster is ready (0) or failed/ended (3)\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("vcluster: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputs("\n", stderr);
+        va_end(ap);
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+}
+
+/* call: one request; 0 with *reply ok, else the exit status (error printed). */
+static int call(const struct vc_conf *c, json_t *req, json_t **reply, const char **code) {
+        _cleanup_free_ char *err = NULL;
+        *code = NULL;
+        if (vc_client_call(c, req, CALL_TIMEOUT_S, reply, &err) < 0) {
+                log_error("%s", err);
+                return EXIT_UNREACHABLE;
+        }
+        if (json_is_true(json_object_get(*reply, "ok")))
+                return 0;
+        *code = json_string_value(json_object_get(*reply, "code"));
+        return *code && streq(*code, VC_ERR_NOT_FOUND) ? EXIT_USAGE
+               : *code && streq(*code, VC_ERR_BAD_REQUEST) ? EXIT_USAGE
+                                                          : EXIT_UNREACHABLE;
+}
+
+/* The caller's own Slurm job that vlanallocd does not know (yet). */
+struct slurm_view {
+        bool known;   /* slurmctld knows it and it is the caller's */
+        bool pending; /* still waiting to start */
+        char state[32];
+        char *reason; /* malloc'd: Slurm's reason and our note */
+};
+
+static void slurm_view_clear(struct slurm_view *v) { free(v->reason); }
+
+static void slurm_look(long long job, struct slurm_view *v) {
+        *v = (struct slurm_view){0};
+        if (!vc_slurm_available())
+                return;
+        job_info_msg_t *msg = NULL;
+        if (slurm_load_job(&msg, (uint32_t)job, SHOW_ALL) != SLURM_SUCCESS)
+                return;
+        if (msg->record_count > 0) {
+                const slurm_job_info_t *j = &msg->job_array[0];
+                /* Another user's job stays as invisible here as at vlanallocd. */
+                if (getuid() == 0 || j->user_id == getuid()) {
+                        uint32_t base = j->job_state & JOB_STATE_BASE;
+                        v->known = true;
+                        v->pending = base == JOB_PENDING || (base == JOB_RUNNING && (j->job_state & JOB_CONFIGURING));
+                        snprintf(v->state, sizeof(v->state), "%s", vc_slurm_state_name(base));
+                        /* Our note (AdminComment) is the readable reason; a held job says so first. */
+                        const char *held = j->priority == 0 && base == JOB_PENDING ? "held" : NULL;
+                        v->reason = xasprintf("%s%s%s", held ? held : "", held && j->admin_comment ? "; " : "",
+                                              j->admin_comment ? j->admin_comment : "");
+                }
+        }
+        slurm_free_job_info_msg(msg);
+}
+
+static void fmt_nodes(json_t *nodes, char **out) {
+        char **v = NULL;
+        size_t k;
+        json_t *n;
+        json_array_foreach(nodes, k, n) if (json_is_string(n)) strv_push(&v, json_string_value(n));
+        *out = v ? vc_hostlist_compress(v) : xstrdup("");
+        strv_free(v);
+}
+
+static char *user_name(json_t *uid) {
+        struct passwd *pw = json_is_integer(uid) ? getpwuid((uid_t)json_integer_value(uid)) : NULL;
+        return pw ? xstrdup(pw->pw_name) : xasprintf("%lld", (long long)json_integer_value(uid));
+}
+
+static void print_cluster(json_t *o) {
+        _cleanup_free_ char *user = user_name(json_object_get(o, "uid"));
+        json_t *vni = json_object_get(o, "vni");
+        printf("job %lld  user %s  phase %s  (VLANs %s, %s", (long long)json_integer_value(json_object_get(o, "job")),
+               user, json_string_value(json_object_get(o, "phase")), json_string_value(json_object_get(o, "state")),
+               json_string_value(json_object_get(o, "mode")));
+        if (json_is_integer(vni))
+                printf(", VNI %lld", (long long)json_integer_value(vni));
+        printf(")\nspec %s\n", json_string_value(json_object_get(o, "spec")));
+        if (json_is_string(json_object_get(o, "error")))
+                printf("error: %s\n", json_string_value(json_object_get(o, "error")));
+        static const char *const shdr[] = {"SITE", "ID", "VLAN", "GATEWAY", "NODES", NULL};
+        struct vc_table *t = vc_table_new(shdr);
+        size_t i;
+        json_t *s;
+        json_array_foreach(json_object_get(o, "sites"), i, s) {
+                _cleanup_free_ char *id = xasprintf("%lld", (long long)json_integer_value(json_object_get(s, "id")));
+                _cleanup_free_ char *vlan = xasprintf("%lld", (long long)json_integer_value(json_object_get(s, "vlan")));
+                _cleanup_free_ char *nodes = NULL;
+                fmt_nodes(json_object_get(s, "nodes"), &nodes);
+                const char *row[] = {json_string_value(json_object_get(s, "name")), id, vlan,
+                                     json_string_value(json_object_get(s, "gateway")), nodes};
+                vc_table_add(t, row);
+        }
+        printf("\n");
+        vc_table_print(t, stdout);
+        static const char *const nhdr[] = {"NODE", "SITE", "PHASE", "DETAIL", NULL};
+        t = vc_table_new(nhdr);
+        json_array_foreach(json_object_get(o, "nodes"), i, s) {
+                const char *row[] = {json_string_value(json_object_get(s, "node")),
+                                     json_string_value(json_object_get(s, "site")),
+                                     json_string_value(json_object_get(s, "phase")),
+                                     json_string_value(json_object_get(s, "detail"))};
+                vc_table_add(t, row);
+        }
+        printf("\n");
+        vc_table_print(t, stdout);
+}
+
+static void print_list(json_t *clusters) {
+        static const char *const hdr[] = {"JOB", "USER", "PHASE", "MODE", "VLANS", "NODES", NULL};
+        struct vc_table *t = vc_table_new(hdr);
+        size_t i, k;
+        json_t *o, *s;
+        json_array_foreach(clusters, i, o) {
+                _cleanup_free_ char *job = xasprintf("%lld", (long long)json_integer_value(json_object_get(o, "job")));
+                _cleanup_free_ char *user = user_name(json_object_get(o, "uid"));
+                _cleanup_free_ char *vlans = xstrdup("");
+                char **all = NULL;
+                json_array_foreach(json_object_get(o, "sites"), k, s) {
+                        char *v = xasprintf("%s%s%s:%lld", vlans, k ? "," : "", json_string_value(json_object_get(s, "name")),
+                                            (long long)json_integer_value(json_object_get(s, "vlan")));
+                        free(vlans);
+                        vlans = v;
+                        size_t m;
+                        json_t *n;
+                        json_array_foreach(json_object_get(s, "nodes"), m, n) if (json_is_string(n))
+                                strv_push(&all, json_string_value(n));
+                }
+                _cleanup_free_ char *nodes = all ? vc_hostlist_compress(all) : xstrdup("");
+                strv_free(all);
+                const char *row[] = {job, user, json_string_value(json_object_get(o, "phase")),
+                                     json_string_value(json_object_get(o, "mode")), vlans, nodes};
+                vc_table_add(t, row);
+        }
+        vc_table_print(t, stdout);
+}
+
+static int parse_job(const char *s, long long *job) {
+        unsigned long long v;
+        if (!s || parse_uint(s, 1, UINT32_MAX, &v) < 0)
+                return usage_error("JOBID '%s': must be a whole number from 1 to %u", s ? s : "", UINT32_MAX);
+        *job = (long long)v;
+        return 0;
+}
+
+static int cmd_status(const struct vc_conf *c, const char *job_arg, bool json) {
+        long long job = 0;
+        int r;
+        if (job_arg && (r = parse_job(job_arg, &job)))
+                return r;
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:s}", "op", "status");
+        if (job_arg)
+                json_object_set_new(req, "job", json_integer(job));
+        _cleanup_(json_decrefp) json_t *reply = NULL;
+        const char *code;
+        r = call(c, req, &reply, &code);
+        if (r && code && streq(code, VC_ERR_NOT_FOUND) && job_arg) {
+                /* Not at vlanallocd: maybe the caller's job has not started yet. */
+                _cleanup_(slurm_view_clear) struct slurm_view v;
+                slurm_look(job, &v);
+                if (v.known && v.pending) {
+                        if (json) {
+                                _cleanup_(json_decrefp) json_t *o =
+                                        json_pack("{s:I, s:s, s:s, s:s}", "job", (json_int_t)job, "phase", "pending",
+                                                  "slurm_state", v.state, "reason", v.reason);
+                                json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+                                fputc('\n', stdout);
+                        } else
+                                printf("job %lld  phase pending  (Slurm: %s%s%s)\n", job, v.state, *v.reason ? ", " : "",
+                                       v.reason);
+                        return 0;
+                }
+        }
+        if (r) {
+                log_error("%s", json_string_value(json_object_get(reply, "error")));
+                return r;
+        }
+        if (json) {
+                json_t *out = job_arg ? json_object_get(reply, "cluster") : reply;
+                json_object_del(reply, "ok");
+                json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+                fputc('\n', stdout);
+                return 0;
+        }
+        if (job_arg)
+                print_cluster(json_object_get(reply, "cluster"));
+        else
+                print_list(json_object_get(reply, "clusters"));
+        return 0;
+}
+
+static int cmd_wait(const struct vc_conf *c, const char *job_arg, long long timeout_s) {
+        long long job;
+        int r = parse_job(job_arg, &job);
+        if (r)
+                return r;
+        uint64_t deadline = timeout_s > 0 ? now_ms() + (uint64_t)timeout_s * 1000 : 0;
+        const char *last = NULL;
+        for (;;) {
+                _cleanup_(json_decrefp) json_t *req = json_pack("{s:s, s:I}", "op", "status", "job", (json_int_t)job);
+                _cleanup_(json_decrefp) json_t *reply = NULL;
+                const char *code;
+                r = call(c, req, &reply, &code);
+                if (r == 0) {
+                        json_t *o = json_object_get(reply, "cluster");
+                        const char *phase = json_string_value(json_object_get(o, "phase"));
+                        if (phase && vc_cluster_phase_final(phase)) {
+                                printf("job %lld: %s\n", job, phase);
+                                return streq(phase, "ready") ? 0 : EXIT_FAILED;
+                        }
+                        last = "starting";
+                } else if (code && streq(code, VC_ERR_NOT_FOUND)) {
+                        /* Not acquired yet. If Slurm says the job is gone (or was
+                         * never the caller's), waiting cannot end well. */
+                        _cleanup_(slurm_view_clear) struct slurm_view v;
+                        slurm_look(job, &v);
+                        if (vc_slurm_available() && !v.known) {
+                                log_error("%s", json_string_value(json_object_get(reply, "error")));
+                                return EXIT_USAGE;
+                        }
+                        if (v.known && !v.pending) {
+                                log_error("job %lld is %s and has no virtual cluster", job, v.state);
+                                return EXIT_FAILED;
+                        }
+                        last = "pending";
+                } else {
+                        log_error("%s", json_string_value(json_object_get(reply, "error")));
+                        return r;
+                }
+                if (deadline && now_ms() >= deadline) {
+                        log_error("job %lld: still %s after %lld s", job, last, timeout_s);
+                        return EXIT_TIMEOUT;
+                }
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_MS * 1000000L};
+                nanosleep(&ts, NULL);
+        }
+}
+
+int main(int argc, char **argv) {
+        const char *conf_path = vc_conf_path();
+        vc_log_open("vcluster", true);
+        int i = 1;
+        while (i < argc && argv[i][0] == '-') {
+                if (streq(argv[i], "-c")) {
+                        if (i + 1 >= argc)
+                                return usage_error("-c needs a FILE");
+                        conf_path = argv[i + 1];
+                        i += 2;
+                } else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+                        fputs(usage_text, stdout);
+                        return 0;
+                } else
+                        return usage_error("unknown option '%s'", argv[i]);
+        }
+        if (i >= argc)
+                return usage_error("no command given");
+        const char *cmd = argv[i];
+        bool is_status = streq(cmd, "status"), is_wait = streq(cmd, "wait");
+        if (!is_status && !is_wait)
+                return usage_error("unknown command '%s'", cmd);
+        static const struct option longopts[] = {
+                {"json", no_argument, NULL, 'j'}, {"timeout", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+        bool json = false;
+        long long timeout = 0;
+        int sub_argc = argc - i, o;
+        char **sub_argv = argv + i;
+        optind = 1;
+        opterr = 0;
+        while ((o = getopt_long(sub_argc, sub_argv, "", longopts, NULL)) != -1) {
+                unsigned long long v;
+                if (o == 'j' && is_status)
+                        json = true;
+                else if (o == 't' && is_wait) {
+                        if (parse_duration(optarg, &v) < 0 || v == 0)
+                                return usage_error("--timeout %s: not a duration (examples: 90, 10m)", optarg);
+                        timeout = (long long)v;
+                } else
+                        return usage_error("%s: option '%s' is not valid here", cmd,
+                                           optind > 1 ? sub_argv[optind - 1] : "?");
+        }
+        int npos = sub_argc - optind;
+        if (is_wait ? npos != 1 : npos > 1)
+                return usage_error("%s: expected %s, got %d argument%s", cmd, is_wait ? "JOBID" : "at most JOBID", npos,
+                                   npos == 1 ? "" : "s");
+        const char *job = npos ? sub_argv[optind] : NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_conf_ struct vc_conf *c = NULL;
+        if (vc_conf_load(conf_path, &c, &err) < 0) {
+                log_error("%s", err);
+                return EXIT_USAGE;
+        }
+        return is_status ? cmd_status(c, job, json) : cmd_wait(c, job, timeout);
+}

@@ -1,0 +1,34 @@
+/* plugin.h — shared by the files of spank_vcluster.so, one per SPANK
+ * context behind the dispatcher in plugin.c:
+ *   local.c   sbatch/salloc (allocator) and srun (local): validate
+ *             --vcluster against vcluster.conf, hand the canonical spec to
+ *             the hooks as SPANK_VCLUSTER
+ *   remote.c  slurmstepd: put VCLUSTER_* into the job's environment from the
+ *             plan the node prolog recorded
+ * A job without --vcluster never reaches either file.
+ */
+#ifndef VC_SPANK_PLUGIN_H
+#define VC_SPANK_PLUGIN_H
+
+#include <slurm/spank.h>
+
+struct vc_spank {
+        char *conf_path; /* plugstack.conf's conf=PATH; NULL: VCLUSTER_CONF or the default */
+        char *optarg;    /* --vcluster's value; NULL: the option was not given */
+        char *canonical; /* local contexts: the validated canonical spec */
+};
+
+extern struct vc_spank vc_spank;
+
+/* vc_spank_conf_path: where this plugin reads vcluster.conf. */
+const char *vc_spank_conf_path(void);
+/* vc_spank_local_check: validate optarg (local contexts); 0, or -1 after
+ * telling the user exactly what is wrong. */
+int vc_spank_local_check(const char *optarg);
+/* vc_spank_local_post_opt: pass the canonical spec to the hooks; 0 or -1. */
+int vc_spank_local_post_opt(spank_t sp);
+/* vc_spank_remote_post_opt: export VCLUSTER_* into the job step's
+ * environment (slurmstepd, still root); 0 or -1. */
+int vc_spank_remote_post_opt(spank_t sp);
+
+#endif

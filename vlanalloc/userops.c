@@ -1,0 +1,159 @@
+#include "userops.h"
+
+#include <errno.h>
+
+#include "alloc.h"
+#include "log.h"
+#include "phase.h"
+#include "rpc.h"
+#include "state.h"
+#include "util.h"
+
+static void job_clearp(struct vc_job *j) { vc_job_clear(j); }
+
+static int get_job(const json_t *req, int64_t *job) {
+        json_t *j = json_object_get(req, "job");
+        if (!json_is_integer(j) || json_integer_value(j) <= 0 || json_integer_value(j) > UINT32_MAX)
+                return -EINVAL;
+        *job = json_integer_value(j);
+        return 0;
+}
+
+/* plan_sites: the "sites" of a job's stored plan (new reference, never NULL). */
+static json_t *plan_sites(const struct vc_job *j) {
+        _cleanup_(json_decrefp) json_t *plan = j->plan ? json_loads(j->plan, 0, NULL) : NULL;
+        json_t *sites = json_object_get(plan, "sites");
+        return json_is_array(sites) ? json_incref(sites) : json_array();
+}
+
+static bool plan_has_node(const json_t *sites, const char *node) {
+        size_t i, k;
+        json_t *s, *n;
+        json_array_foreach(sites, i, s) {
+                json_array_foreach(json_object_get(s, "nodes"), k, n) {
+                        if (json_is_string(n) && streq(json_string_value(n), node))
+                                return true;
+                }
+        }
+        return false;
+}
+
+static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
+        int64_t job;
+        json_t *node = json_object_get(req, "node"), *phase = json_object_get(req, "phase"),
+               *detail = json_object_get(req, "detail");
+        if (get_job(req, &job) < 0 || !json_is_string(node) || !json_is_string(phase) ||
+            (detail && !json_is_string(detail)))
+                return vc_rpc_error(VC_ERR_BAD_REQUEST,
+                                    "node_phase: needs \"job\" (1..4294967295), \"node\", \"phase\" (strings), "
+                                    "optional \"detail\" (string)");
+        if (!vc_node_phase_known(json_string_value(phase)))
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: phase '%s' is not known (known: %s)",
+                                    json_string_value(phase), vc_node_phase_list());
+        _cleanup_(job_clearp) struct vc_job j = {0};
+        vc_state_lock(a->st);
+        int r = vc_state_job_get(a->st, job, &j);
+        if (r < 0 || !streq(j.state, JS_HELD)) {
+                vc_state_unlock(a->st);
+                return r == -EIO ? vc_rpc_error(VC_ERR_INTERNAL, "state database error")
+                                 : vc_rpc_error(VC_ERR_NOT_FOUND, "job %lld holds no VLANs", (long long)job);
+        }
+        _cleanup_(json_decrefp) json_t *sites = plan_sites(&j);
+        if (!plan_has_node(sites, json_string_value(node))) {
+                vc_state_unlock(a->st);
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: node %s is not a node of job %lld",
+                                    json_string_value(node), (long long)job);
+        }
+        r = vc_state_node_phase_set(a->st, job, json_string_value(node), vc_state_acquisition(a->st, job),
+                                    json_string_value(phase),
+                                    json_string_value(detail));
+        vc_state_unlock(a->st);
+        if (r < 0)
+                return vc_rpc_error(VC_ERR_INTERNAL, "state database error");
+        log_info("job %lld: node %s is %s%s%s", (long long)job, json_string_value(node), json_string_value(phase),
+                 detail ? ": " : "", detail ? json_string_value(detail) : "");
+        return vc_rpc_ok();
+}
+
+/* status_of: one job's view for its user (state lock held); NULL when unknown. */
+static json_t *status_of(struct vc_alloc *a, int64_t job) {
+        _cleanup_(job_clearp) struct vc_job j = {0};
+        if (vc_state_job_get(a->st, job, &j) < 0)
+                return NULL;
+        json_t *sites = plan_sites(&j);
+        _cleanup_(json_decrefp) json_t *reports = vc_state_node_phases(a->st, job, vc_state_acquisition(a->st, job));
+        json_t *nodes = json_array();
+        size_t n_nodes = 0, i, k;
+        json_t *s, *nd;
+        json_array_foreach(sites, i, s) n_nodes += json_array_size(json_object_get(s, "nodes"));
+        _cleanup_free_ const char **phases = xcalloc(n_nodes ? n_nodes : 1, sizeof(char *));
+        size_t at = 0;
+        json_array_foreach(sites, i, s) {
+                json_array_foreach(json_object_get(s, "nodes"), k, nd) {
+                        const char *name = json_string_value(nd);
+                        json_t *rep = name ? json_object_get(reports, name) : NULL;
+                        phases[at++] = rep ? json_string_value(json_object_get(rep, "phase")) : NULL;
+                        json_t *o = json_pack("{s:s, s:s, s:o}", "node", name ? name : "?", "site",
+                                              json_string_value(json_object_get(s, "name")), "phase",
+                                              rep ? json_incref(json_object_get(rep, "phase")) : json_string("pending"));
+                        if (rep && json_object_get(rep, "detail"))
+                                json_object_set(o, "detail", json_object_get(rep, "detail"));
+                        json_array_append_new(nodes, o);
+                }
+        }
+        json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "job", (json_int_t)j.job, "uid",
+                              (json_int_t)j.uid, "state", j.state, "phase", vc_cluster_phase(j.state, n_nodes, phases),
+                              "mode", j.mode, "spec", j.spec, "sites", sites, "nodes", nodes, "since",
+                              (json_int_t)j.since);
+        json_object_set_new(o, "vni", j.vni >= 0 ? json_integer(j.vni) : json_null());
+        json_object_set_new(o, "error", j.error ? json_string(j.error) : json_null());
+        return o;
+}
+
+static json_t *status(struct vc_alloc *a, const json_t *req, uid_t uid, bool all) {
+        int64_t job;
+        if (json_object_get(req, "job")) {
+                if (get_job(req, &job) < 0)
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "status: \"job\" must be a Slurm job id (1..4294967295)");
+                vc_state_lock(a->st);
+                json_t *o = status_of(a, job);
+                vc_state_unlock(a->st);
+                /* Same answer for "not yours" and "does not exist": no probing other users' jobs. */
+                if (!o || (!all && json_integer_value(json_object_get(o, "uid")) != (json_int_t)uid)) {
+                        json_decref(o);
+                        return vc_rpc_error(VC_ERR_NOT_FOUND, "job %lld: no virtual cluster of uid %u",
+                                            (long long)job, (unsigned)uid);
+                }
+                json_t *reply = vc_rpc_ok();
+                json_object_set_new(reply, "cluster", o);
+                return reply;
+        }
+        json_t *list = json_array(), *v;
+        size_t i;
+        vc_state_lock(a->st);
+        _cleanup_(json_decrefp) json_t *ids = vc_state_jobs_active(a->st, all ? -1 : (int64_t)uid);
+        json_array_foreach(ids, i, v) {
+                json_t *o = status_of(a, json_integer_value(v));
+                if (o)
+                        json_array_append_new(list, o);
+        }
+        vc_state_unlock(a->st);
+        json_t *reply = vc_rpc_ok();
+        json_object_set_new(reply, "clusters", list);
+        return reply;
+}
+
+json_t *vc_userops_handle(struct vc_alloc *a, const char *op, const json_t *req, uid_t uid, bool operator_,
+                          bool admin) {
+        if (streq(op, "node_phase")) {
+                if (!operator_) {
+                        log_warning("refused 'node_phase' from uid %u: only root and SlurmUser may", (unsigned)uid);
+                        return vc_rpc_error(VC_ERR_DENIED, "uid %u may not node_phase: only root and SlurmUser may",
+                                            (unsigned)uid);
+                }
+                return node_phase(a, req);
+        }
+        if (streq(op, "status"))
+                return status(a, req, uid, operator_ || admin);
+        return NULL;
+}
