@@ -22,6 +22,7 @@
 #include "rpc.h"
 #include "slurmjob.h"
 #include "table.h"
+#include "cli.h"
 #include "util.h"
 
 enum { EXIT_USAGE = 1, EXIT_UNREACHABLE = 2, EXIT_FAILED = 3, EXIT_TIMEOUT = 4 };
@@ -34,17 +35,8 @@ static const char usage_text[] =
         "  status [JOBID] [--json]             your virtual clusters: VLAN per site, nodes, phase\n"
         "  wait JOBID [--timeout SECONDS]      until the cluster is ready (0) or failed/ended (3)\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("vcluster: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputs("\n", stderr);
-        va_end(ap);
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-}
+static const struct vc_cli cli = {"vcluster", usage_text, EXIT_USAGE};
+#define usage_error(...) vc_cli_usage_error(&cli, __VA_ARGS__)
 
 /* call: one request; 0 with *reply ok, else the exit status (error printed). */
 static int call(const struct vc_conf *c, json_t *req, json_t **reply, const char **code) {
@@ -282,21 +274,9 @@ static int cmd_wait(const struct vc_conf *c, const char *job_arg, long long time
 int main(int argc, char **argv) {
         const char *conf_path = vc_conf_path();
         vc_log_open("vcluster", true);
-        int i = 1;
-        while (i < argc && argv[i][0] == '-') {
-                if (streq(argv[i], "-c")) {
-                        if (i + 1 >= argc)
-                                return usage_error("-c needs a FILE");
-                        conf_path = argv[i + 1];
-                        i += 2;
-                } else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
-                        fputs(usage_text, stdout);
-                        return 0;
-                } else
-                        return usage_error("unknown option '%s'", argv[i]);
-        }
-        if (i >= argc)
-                return usage_error("no command given");
+        int i = 0, done = vc_cli_globals(&cli, argc, argv, &conf_path, &i);
+        if (done >= 0)
+                return done;
         const char *cmd = argv[i];
         bool is_status = streq(cmd, "status"), is_wait = streq(cmd, "wait");
         if (!is_status && !is_wait)

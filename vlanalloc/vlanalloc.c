@@ -15,6 +15,7 @@
 #include "log.h"
 #include "rpc.h"
 #include "table.h"
+#include "cli.h"
 #include "util.h"
 
 enum { EXIT_USAGE = 1, EXIT_UNREACHABLE = 2, EXIT_EXHAUSTED = 3, EXIT_STEP = 4, EXIT_DRIFT = 5 };
@@ -33,17 +34,8 @@ static const char usage_text[] =
         "  check [--json]         state vs journal vs switches\n"
         "  failpoints             names usable in VCLUSTER_FAILPOINTS\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        fputs("vlanalloc: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputs("\n", stderr);
-        va_end(ap);
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-}
+static const struct vc_cli cli = {"vlanalloc", usage_text, EXIT_USAGE};
+#define usage_error(...) vc_cli_usage_error(&cli, __VA_ARGS__)
 
 struct opts {
         const char *nodes, *spec, *reason, *user;
@@ -269,21 +261,9 @@ static int cmd_failpoints(void) {
 int main(int argc, char **argv) {
         const char *conf_path = vc_conf_path();
         vc_log_open("vlanalloc", true);
-        int i = 1;
-        while (i < argc && argv[i][0] == '-') {
-                if (streq(argv[i], "-c")) {
-                        if (i + 1 >= argc)
-                                return usage_error("-c needs a FILE");
-                        conf_path = argv[i + 1];
-                        i += 2;
-                } else if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
-                        fputs(usage_text, stdout);
-                        return 0;
-                } else
-                        return usage_error("unknown option '%s'", argv[i]);
-        }
-        if (i >= argc)
-                return usage_error("no command given");
+        int i = 0, done = vc_cli_globals(&cli, argc, argv, &conf_path, &i);
+        if (done >= 0)
+                return done;
         const char *cmd = argv[i];
         int sub_argc = argc - i;
         char **sub_argv = argv + i;
