@@ -562,6 +562,17 @@ static int snmp_vlan_list(void *sess, int **ids, size_t *n, char **err) {
                 netsnmp_variable_list *v = resp->variables;
                 bool inside = present(v) && v->name_length == blen + 1 &&
                               memcmp(v->name, base, blen * sizeof(oid)) == 0;
+                /* an agent that answers GETNEXT with an OID not past the one asked would walk forever */
+                if (inside && snmp_oid_compare(v->name, v->name_length, cur, clen) <= 0) {
+                        char o[256];
+                        oid_text(v->name, v->name_length, o, sizeof(o));
+                        *err = xasprintf("switch '%s' (snmp %s): walk of the VLAN table went backwards at %s",
+                                         ss->t->name, ss->peer, o);
+                        snmp_free_pdu(resp);
+                        free(*ids);
+                        *ids = NULL;
+                        return -EPROTO;
+                }
                 if (inside) {
                         *ids = xrealloc(*ids, (*n + 1) * sizeof(int));
                         (*ids)[(*n)++] = (int)v->name[blen];
