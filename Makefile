@@ -10,7 +10,7 @@ LIBDIR  ?= $(PREFIX)/lib
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := jansson sqlite3 munge
+PKGS := jansson sqlite3 munge libvirt libnl-route-3.0
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
 # Debian's libslurm-dev ships no .pc file; fall back to plain -lslurm.
@@ -31,7 +31,7 @@ OPT := -O2 -g
 SANLD :=
 endif
 
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc -Inode
 CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
 # net-snmp ships no .pc on Debian either; its own config tool gives the libs.
@@ -40,6 +40,7 @@ LIBS     := $(PKG_LIBS) $(SLURM_LIBS) $(SNMP_LIBS)
 
 LIB_SRC  := $(wildcard lib/*.c)
 SW_SRC   := $(wildcard switchcfg/*.c)
+NODE_SRC := $(wildcard node/*.c)
 VA_CORE  := $(filter-out vlanalloc/vlanallocd.c vlanalloc/vlanalloc.c,$(wildcard vlanalloc/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -51,6 +52,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIBVC   := $(BUILD)/libvc.a
 LIBSW   := $(BUILD)/libswitchcfg.a
 LIBVA   := $(BUILD)/libvlanalloc.a
+LIBNODE := $(BUILD)/libnode.a
 DAEMON  := $(BUILD)/bin/vlanallocd
 CLI     := $(BUILD)/bin/vlanalloc
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -63,7 +65,7 @@ HOOKS   := $(BUILD)/bin/vcluster-prolog $(BUILD)/bin/vcluster-epilog
 SPANK   := $(BUILD)/lib/spank_vcluster.so
 PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(SPANK)
 
-.PHONY: all deps check unit integration bench demo install clean
+.PHONY: all deps check unit integration bench demo install clean guest
 all: $(PROGS) $(TOOLS) $(FIXTURES)
 
 $(BUILD)/obj/%.o: %.c
@@ -77,8 +79,11 @@ $(LIBSW): $(call obj,$(SW_SRC))
 	$(AR) rcs $@ $^
 $(LIBVA): $(call obj,$(VA_CORE))
 	$(AR) rcs $@ $^
+$(LIBNODE): $(call obj,$(NODE_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
 
-ALL_LIBS := $(LIBVA) $(LIBSW) $(LIBVC)
+ALL_LIBS := $(LIBVA) $(LIBNODE) $(LIBSW) $(LIBVC)
 
 $(BUILD)/bin/vlanallocd: $(call obj,vlanalloc/vlanallocd.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
@@ -89,10 +94,10 @@ $(BUILD)/bin/vlanalloc: $(call obj,vlanalloc/vlanalloc.c) $(ALL_LIBS)
 $(UCLI): $(call obj,cli/vcluster.c) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/bin/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBVC)
+$(BUILD)/bin/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/bin/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBVC)
+$(BUILD)/bin/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -144,8 +149,13 @@ deps:
 unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "== $$t"; $$t; done
 
+# guest: the tiny test/demo guest (Debian's kernel + a busybox initramfs)
+# in $(BUILD)/guest/: vmlinuz, initrd.img. Downloads the kernel package once.
+guest:
+	scripts/guest-image $(BUILD)/guest
+
 # integration: real munged + real vlanallocd, driven through the real CLIs.
-integration: all
+integration: all guest
 	tests/integration/run $(BUILD)
 
 # check: the whole suite — packages, hardened build, unit tests plain and
@@ -160,7 +170,7 @@ check: deps
 bench: all $(BENCHES)
 	bench/run $(BUILD)
 
-demo: deps all
+demo: deps all guest
 	scripts/demo $(BUILD)
 
 install: $(PROGS)

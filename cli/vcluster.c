@@ -32,7 +32,7 @@ enum { EXIT_USAGE = 1, EXIT_UNREACHABLE = 2, EXIT_FAILED = 3, EXIT_TIMEOUT = 4 }
 
 static const char usage_text[] =
         "usage: vcluster [-c FILE] COMMAND [ARGS]\n"
-        "  status [JOBID] [--json]             your virtual clusters: VLAN per site, nodes, phase\n"
+        "  status [JOBID] [--json]             your virtual clusters: VLAN per site, nodes, guests, phases\n"
         "  wait JOBID [--timeout SECONDS]      until the cluster is ready (0) or failed/ended (3)\n";
 
 static const struct vc_cli cli = {"vcluster", usage_text, EXIT_USAGE};
@@ -135,6 +135,25 @@ static void print_cluster(json_t *o) {
                                      json_string_value(json_object_get(s, "site")),
                                      json_string_value(json_object_get(s, "phase")),
                                      json_string_value(json_object_get(s, "detail"))};
+                vc_table_add(t, row);
+        }
+        printf("\n");
+        vc_table_print(t, stdout);
+        json_t *guests = json_object_get(o, "guests");
+        if (json_array_size(guests) == 0)
+                return;
+        /* grouped by site: the plan lists them site by site */
+        static const char *const ghdr[] = {"GUEST", "SITE", "NODE", "ADDRESS", "MAC", "PHASE", NULL};
+        t = vc_table_new(ghdr);
+        json_array_foreach(guests, i, s) {
+                _cleanup_free_ char *addr = xasprintf("%s/%lld%s", json_string_value(json_object_get(s, "ip")),
+                                                      (long long)json_integer_value(json_object_get(s, "prefix")),
+                                                      json_is_true(json_object_get(s, "frontend")) ? " (frontend)" : "");
+                const char *row[] = {json_string_value(json_object_get(s, "name")),
+                                     json_string_value(json_object_get(s, "site")),
+                                     json_string_value(json_object_get(s, "node")), addr,
+                                     json_string_value(json_object_get(s, "mac")),
+                                     json_string_value(json_object_get(s, "phase"))};
                 vc_table_add(t, row);
         }
         printf("\n");

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "hook.h"
 #include "log.h"
+#include "node.h"
 #include "nodestate.h"
 #include "slurmjob.h"
 #include "util.h"
@@ -32,14 +33,20 @@ static int epilog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
                 return 0;
         }
         struct vc_journal j = {0};
-        int r = vc_node_journal_open(dir, &j, &err);
+        struct vc_node_ctx ctx;
+        vc_node_ctx_init(&ctx);
+        j.ctx = &ctx;
+        int r = vc_node_journal_open(dir, vc_node_step_kinds, &j, &err);
         if (r < 0) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
+                vc_node_ctx_done(&ctx);
                 return 1;
         }
         size_t pending = vc_journal_pending(&j);
+        uint64_t t0 = now_ms();
         r = vc_journal_undo(&j, &err);
         vc_journal_file_close(&j);
+        vc_node_ctx_done(&ctx);
         if (r < 0) {
                 log_error("job %lld on %s: undo incomplete, node left as it is: %s", (long long)e->job, e->node, err);
                 return 1;
@@ -48,7 +55,8 @@ static int epilog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
                 return 1;
         }
-        log_notice("job %lld on %s: %zu node step(s) undone, state removed", (long long)e->job, e->node, pending);
+        log_notice("job %lld on %s: %zu node step(s) undone in %llu ms, state removed", (long long)e->job, e->node,
+                   pending, (unsigned long long)(now_ms() - t0));
         return 0;
 }
 

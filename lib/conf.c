@@ -75,6 +75,10 @@ static void conf_free(struct vc_conf *c) {
         for (size_t i = 0; i < c->n_images; i++)
                 conf_image_clear(&c->images[i]);
         free(c->images);
+        for (size_t i = 0; i < c->n_nodecfgs; i++)
+                conf_nodecfg_clear(&c->nodecfgs[i]);
+        free(c->nodecfgs);
+        conf_nodecfg_clear(&c->node_default);
         free(c->node_index);
         free(c->port_index);
         free(c->path);
@@ -95,6 +99,7 @@ static void parser_done(struct conf_parser *p) {
         free(p->site_loc);
         free(p->switch_loc);
         free(p->image_loc);
+        free(p->nodecfg_loc);
 }
 
 static void set_defaults(struct vc_conf *c) {
@@ -103,6 +108,7 @@ static void set_defaults(struct vc_conf *c) {
         c->reap_interval = 30;
         c->vni_lo = 5000;
         c->vni_hi = 16777215;
+        conf_nodecfg_default(&c->node_default);
         c->limits = (struct vc_limits){
                 .max_nodes = 0,
                 .max_vms_per_node = 16,
@@ -159,6 +165,9 @@ static int finish(struct conf_parser *p, const char *path) {
         if (r < 0)
                 return r;
         r = conf_check_switches(p);
+        if (r < 0)
+                return r;
+        r = conf_check_nodecfgs(p);
         if (r < 0)
                 return r;
         if (!c->slurm_user) {

@@ -13,7 +13,11 @@
  *                 driver keys — snmp: Host= [Port=] [Version=2c|3] [Timeout=] [Retries=]
  *                 ovs: Db=unix:PATH|tcp:HOST:PORT Bridge= [Timeout=]
  *                 exec: Program=PATH [Timeout=]
- *   ImageName=NAME (Kernel=PATH [Initrd=PATH] [Cmdline=TEXT] | Disk=PATH)
+ *   ImageName=NAME [Kernel=PATH [Initrd=PATH] [Cmdline=TEXT]] [Disk=PATH]
+ *                 (a kernel, a disk, or both: direct boot with the disk attached)
+ *   NodeName=HOSTLIST [HostNet=ovs|bridge] [OvsBridge=NAME] [OvsDb=REMOTE]
+ *                 [Trunk=IFACE] [PublicBridge=NAME] [Libvirt=URI]
+ *                 [DomainType=kvm|qemu] [BootTimeout=DURATION]
  *   Limits [MaxNodes=N] [MaxVmsPerNode=N] [MaxCpus=N] [MaxMem=SIZE] [MaxDisk=SIZE]
  * A file with any error is refused as a whole; the error reads
  * "FILE:LINE: what is wrong". The parsed object is immutable and may be
@@ -66,6 +70,21 @@ struct vc_image {
         char *disk;                      /* or disk set */
 };
 
+enum vc_host_net { VC_HOSTNET_OVS, VC_HOSTNET_BRIDGE };
+
+/* How a compute node hosts guests (a NodeName= line, or the defaults). */
+struct vc_nodecfg {
+        char **nodes;              /* NULL-terminated; NULL for the defaults */
+        enum vc_host_net host_net; /* default ovs */
+        char *ovs_bridge;          /* ovs: the bridge guest ports go on; default br-vcluster */
+        char *ovs_db;              /* ovs: default unix:/var/run/openvswitch/db.sock */
+        char *trunk;               /* bridge: the interface carrying the VLANs (required) */
+        char *public_bridge;       /* the frontend's second NIC goes here; may be NULL */
+        char *libvirt_uri;         /* default qemu:///system */
+        bool tcg;                  /* DomainType=qemu: software emulation, no KVM */
+        unsigned boot_timeout;     /* seconds a guest may take to report up; default 300 */
+};
+
 struct vc_limits {
         unsigned max_nodes;         /* 0 = unlimited */
         unsigned max_vms_per_node;  /* default 16 */
@@ -93,6 +112,9 @@ struct vc_conf {
         struct vc_image *images;
         size_t n_images;
         struct vc_limits limits;
+        struct vc_nodecfg *nodecfgs;
+        size_t n_nodecfgs;
+        struct vc_nodecfg node_default;
         int refs;                  /* internal */
         struct vc_node_index *node_index; /* internal: sorted node → site */
         size_t n_node_index;
@@ -118,6 +140,8 @@ const struct vc_image *vc_conf_image(const struct vc_conf *c, const char *name);
 /* vc_conf_switch_of_node: the switch whose NodePorts cable node (and *port), or NULL. */
 const struct vc_switch *vc_conf_switch_of_node(const struct vc_conf *c, const char *node,
                                                const char **port);
+/* vc_conf_node: the NodeName= settings of node (the defaults when no line names it); never NULL. */
+const struct vc_nodecfg *vc_conf_node(const struct vc_conf *c, const char *node);
 /* vc_switch_opt: the value of a driver key of the switch ("Host"), or NULL. */
 const char *vc_switch_opt(const struct vc_switch *s, const char *key);
 /* vc_conf_site_of_node: the site whose Nodes= holds node, or NULL. */

@@ -23,10 +23,10 @@ int conf_parse_image(struct conf_parser *p, char *const *w) {
                 if (streq(c->images[i].name, name))
                         return conf_fail(p, "duplicate image name '%s' (first at %s:%u)", name,
                                          p->image_loc[i].file, p->image_loc[i].line);
-        if (!v[I_KERNEL] == !v[I_DISK])
-                return conf_fail(p, "image '%s': needs exactly one of Kernel= (direct boot) or Disk= "
-                                    "(a disk image)", name);
-        if (v[I_DISK] && (v[I_INITRD] || v[I_CMDLINE]))
+        if (!v[I_KERNEL] && !v[I_DISK])
+                return conf_fail(p, "image '%s': needs Kernel= (direct boot), Disk= (a disk image) or both",
+                                 name);
+        if (!v[I_KERNEL] && (v[I_INITRD] || v[I_CMDLINE]))
                 return conf_fail(p, "image '%s': %s= only goes with Kernel=", name,
                                  v[I_INITRD] ? "Initrd" : "Cmdline");
         _cleanup_(conf_image_clear) struct vc_image im = {0};

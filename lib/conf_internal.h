@@ -49,6 +49,7 @@ struct conf_parser {
         struct conf_loc *site_loc;         /* parallel to c->sites */
         struct conf_loc *switch_loc;       /* parallel to c->switches */
         struct conf_loc *image_loc;        /* parallel to c->images */
+        struct conf_loc *nodecfg_loc;      /* parallel to c->nodecfgs */
         struct conf_loc global_loc[G_COUNT];
         struct conf_loc limits_loc[L_COUNT];
         struct {
@@ -102,6 +103,14 @@ int conf_parse_switch(struct conf_parser *p, char *const *w);
 int conf_check_switches(struct conf_parser *p);
 /* conf_parse_image: one ImageName= line (conf_image.c). */
 int conf_parse_image(struct conf_parser *p, char *const *w);
+/* conf_parse_node: one NodeName= line (conf_node.c). */
+int conf_parse_node(struct conf_parser *p, char *const *w);
+/* conf_check_nodecfgs: whole-file check: every node a NodeName line names is in a site. */
+int conf_check_nodecfgs(struct conf_parser *p);
+/* conf_nodecfg_default: fill n with the built-in node defaults. */
+void conf_nodecfg_default(struct vc_nodecfg *n);
+/* conf_nodecfg_clear: free a node config's members (cleanup-attribute compatible). */
+void conf_nodecfg_clear(struct vc_nodecfg *n);
 /* conf_image_clear: free an image's members (cleanup-attribute compatible). */
 void conf_image_clear(struct vc_image *im);
 /* conf_site_clear: free a site's members (cleanup-attribute compatible). */

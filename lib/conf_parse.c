@@ -491,6 +491,8 @@ static int parse_line(struct conf_parser *p, const char *line) {
                 return conf_parse_switch(p, w);
         if (strncasecmp(w[0], "ImageName=", 10) == 0)
                 return conf_parse_image(p, w);
+        if (strncasecmp(w[0], "NodeName=", 9) == 0)
+                return conf_parse_node(p, w);
         return parse_singletons(p, w, &global_set, p->global_loc, set_global);
 }
 

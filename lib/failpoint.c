@@ -28,6 +28,7 @@ static const char *const fp_table[][2] = {
         {"release.commit.after", "after the job is committed as releasing"},
         {"release.done.before", "before the ids are freed and the job committed released"},
         {"release.done.after", "after the job is committed released, before the reply"},
+        {"node.guests.started", "node prolog: after this node's guests started, before they are up"},
         {NULL, NULL},
 };
 

@@ -50,10 +50,10 @@ int vc_node_job_dir_make(const char *dir, char **err) {
         return 0;
 }
 
-int vc_node_journal_open(const char *dir, struct vc_journal *j, char **err) {
+int vc_node_journal_open(const char *dir, const struct vc_step_kind *kinds, struct vc_journal *j, char **err) {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, VC_NODE_JOURNAL);
         bool existed = access(path, F_OK) == 0;
-        j->kinds = vc_node_step_kinds;
+        j->kinds = kinds;
         int r = vc_journal_file_open(j, path, err);
         if (r == 0 && !existed && (r = fsync_dir(dir)) < 0) {
                 *err = xasprintf("%s: fsync: %s", dir, strerror(-r));
@@ -152,7 +152,7 @@ int vc_write_file_atomic(const char *path, const char *data, size_t len, mode_t 
 }
 
 /* node.plan — args {"path": FILE, "plan": OBJECT}. */
-static int plan_do(void *ctx, json_t *args, char **err) {
+int vc_node_plan_do(void *ctx, json_t *args, char **err) {
         const char *path = json_string_value(json_object_get(args, "path"));
         json_t *plan = json_object_get(args, "plan");
         if (!path || !json_is_object(plan)) {
@@ -167,7 +167,7 @@ static int plan_do(void *ctx, json_t *args, char **err) {
         return vc_write_file_atomic(path, text, n + 1, 0600, err);
 }
 
-static int plan_undo(void *ctx, json_t *args, char **err) {
+int vc_node_plan_undo(void *ctx, json_t *args, char **err) {
         const char *path = json_string_value(json_object_get(args, "path"));
         if (!path) {
                 *err = xstrdup("node.plan: needs \"path\"");
@@ -182,8 +182,3 @@ static int plan_undo(void *ctx, json_t *args, char **err) {
         }
         return 0;
 }
-
-const struct vc_step_kind vc_node_step_kinds[] = {
-        {"node.plan", plan_do, plan_undo, false},
-        {NULL, NULL, NULL, false},
-};

@@ -6,8 +6,9 @@
  *   plan.json  this node's part of the job's plan, written by the step
  *              "node.plan" (do: write it atomically; undo: remove it)
  * The node name is part of the path so several slurmd of one host (and a
- * StateDir shared between hosts) never mix their jobs. Later node steps
- * (bridge ports, volumes, guests) are added to vc_node_step_kinds and run
+ * StateDir shared between hosts) never mix their jobs. The guests' files
+ * (console logs, agent sockets, disk overlays) live here too, and are
+ * removed by the steps that made them. Later node steps (node/steps.c) run
  * after node.plan in the same journal; the epilog undoes them all.
  */
 #ifndef VC_NODESTATE_H
@@ -21,15 +22,18 @@
 #define VC_NODE_JOURNAL "journal"
 #define VC_NODE_PLAN "plan.json"
 
-/* Every kind of node step, {NULL}-terminated: the prolog runs them, the epilog undoes them. */
-extern const struct vc_step_kind vc_node_step_kinds[];
+/* The step "node.plan" — args {path, plan}: do writes plan.json atomically,
+ * undo removes it. node/steps.c lists it with the node's other kinds. */
+int vc_node_plan_do(void *ctx, json_t *args, char **err);
+int vc_node_plan_undo(void *ctx, json_t *args, char **err);
 
 /* vc_node_job_dir: StateDir/nodes/NODE/JOBID (malloc'd). */
 char *vc_node_job_dir(const char *state_dir, const char *node, int64_t job);
 /* vc_node_job_dir_make: create dir and its parents (0700), durably; 0 or -errno with *err. */
 int vc_node_job_dir_make(const char *dir, char **err);
-/* vc_node_journal_open: the job's node journal in dir (created if missing); 0 or -errno with *err. */
-int vc_node_journal_open(const char *dir, struct vc_journal *j, char **err);
+/* vc_node_journal_open: the job's node journal in dir (created if missing),
+ * running steps of kinds ({NULL}-terminated); 0 or -errno with *err. */
+int vc_node_journal_open(const char *dir, const struct vc_step_kind *kinds, struct vc_journal *j, char **err);
 /* vc_node_job_dir_remove: remove the journal and dir once nothing is left to
  * undo; 0 (also when dir is already gone), or -errno with *err (e.g. a file
  * some step left behind: -ENOTEMPTY). */

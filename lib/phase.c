@@ -2,7 +2,15 @@
 
 #include "util.h"
 
-static const char *const node_phases[] = {VC_PHASE_READY, VC_PHASE_FAILED};
+static const char *const node_phases[] = {VC_PHASE_STARTING, VC_PHASE_READY, VC_PHASE_FAILED};
+static const char *const guest_phases[] = {"defined", "started", "up", VC_PHASE_FAILED};
+
+bool vc_guest_phase_known(const char *p) {
+        for (size_t i = 0; p && i < ARRAY_SIZE(guest_phases); i++)
+                if (streq(p, guest_phases[i]))
+                        return true;
+        return false;
+}
 
 bool vc_node_phase_known(const char *p) {
         for (size_t i = 0; p && i < ARRAY_SIZE(node_phases); i++)
@@ -11,7 +19,7 @@ bool vc_node_phase_known(const char *p) {
         return false;
 }
 
-const char *vc_node_phase_list(void) { return "ready, failed"; }
+const char *vc_node_phase_list(void) { return "starting, ready, failed"; }
 
 const char *vc_cluster_phase(const char *alloc_state, size_t n, const char *const *phases) {
         if (!alloc_state)

@@ -66,6 +66,13 @@ size_t strv_len(char *const *v) {
         return n;
 }
 
+bool strv_contains(char *const *v, const char *s) {
+        for (; v && *v; v++)
+                if (streq(*v, s))
+                        return true;
+        return false;
+}
+
 void strv_push(char ***v, const char *s) {
         size_t n = strv_len(*v);
         *v = xrealloc(*v, (n + 2) * sizeof(char *));

@@ -57,6 +57,8 @@ size_t strv_len(char *const *v);
 char *strv_join_n(const char *const *v, size_t n, const char *sep);
 /* strv_join: every string of v joined by sep (malloc'd). */
 char *strv_join(char *const *v, const char *sep);
+/* strv_contains: whether v (may be NULL) holds a string equal to s. */
+bool strv_contains(char *const *v, const char *s);
 /* strv_push: append a copy of s, keeping the vector NULL-terminated. */
 void strv_push(char ***v, const char *s);
 

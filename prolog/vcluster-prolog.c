@@ -4,7 +4,11 @@
  *                     job's end time); on failure exit 1 so Slurm requeues
  *                     it, with the reason in the job's AdminComment
  *   prolog_slurmd     fetch the plan, record this node's part of it through
- *                     the node's journal, report the node ready
+ *                     the node's journal; when the job names an image, bring
+ *                     its guests up on this node (host network, libvirt
+ *                     domains defined and started, each reporting up),
+ *                     reporting every guest's phase; then the node ready.
+ *                     Any failure undoes this node's journal and exits 1.
  * A job without --vcluster (no SPANK_VCLUSTER) exits 0 before anything else:
  * no configuration read, no connection.
  */
@@ -13,15 +17,20 @@
 
 #include "client.h"
 #include "conf.h"
+#include "failpoint.h"
 #include "guestname.h"
+#include "guestplan.h"
 #include "hook.h"
 #include "hostlist.h"
 #include "log.h"
+#include "node.h"
 #include "nodestate.h"
 #include "phase.h"
+#include "ready.h"
 #include "rpc.h"
 #include "slurmjob.h"
 #include "spec.h"
+#include "steps.h"
 #include "util.h"
 
 /* An acquire configures switches; vlanalloc(8) allows as long. */
@@ -133,11 +142,14 @@ static int call_patiently(const struct vc_hook_env *e, const struct vc_conf *c, 
 
 /* report: tell vlanallocd this node's phase. A lost report only keeps
  * `vcluster wait` waiting; it must not fail (and drain) a working node. */
-static void report(const struct vc_hook_env *e, const struct vc_conf *c, const char *phase, const char *detail) {
+static void report_guests(const struct vc_hook_env *e, const struct vc_conf *c, const char *phase,
+                          const char *detail, json_t *guests) {
         _cleanup_(json_decrefp) json_t *req = json_pack("{s:s, s:I, s:s, s:s}", "op", "node_phase", "job",
                                                         (json_int_t)e->job, "node", e->node, "phase", phase);
         if (detail)
                 json_object_set_new(req, "detail", json_string(detail));
+        if (guests)
+                json_object_set_new(req, "guests", guests);
         _cleanup_(json_decrefp) json_t *reply = NULL;
         _cleanup_free_ char *err = NULL;
         if (call_patiently(e, c, req, &reply, &err) < 0)
@@ -145,6 +157,19 @@ static void report(const struct vc_hook_env *e, const struct vc_conf *c, const c
         else if (!json_is_true(json_object_get(reply, "ok")))
                 log_warning("job %lld on %s: reporting phase %s refused: %s", (long long)e->job, e->node, phase,
                             json_string_value(json_object_get(reply, "error")));
+}
+
+static void report(const struct vc_hook_env *e, const struct vc_conf *c, const char *phase, const char *detail) {
+        report_guests(e, c, phase, detail, NULL);
+}
+
+/* all_guests: {name: phase} for every guest of plan (new reference). */
+static json_t *all_guests(const json_t *plan, const char *phase) {
+        json_t *o = json_object(), *g;
+        size_t i;
+        json_array_foreach(json_object_get(plan, "guests"), i, g)
+                json_object_set_new(o, json_string_value(json_object_get(g, "name")), json_string(phase));
+        return o;
 }
 
 /* node_plan: this node's part of the job's plan, as the SPANK plugin and the
@@ -167,27 +192,103 @@ static json_t *node_plan(const struct vc_hook_env *e, const json_t *job, char **
                 *err = xasprintf("node %s is not in the job's plan", e->node);
                 return NULL;
         }
-        _cleanup_strv_ char **mine = NULL, **all = NULL;
+        _cleanup_strv_ char **all = NULL;
         char frontend[VC_GUEST_NAME_MAX + 1];
-        if (vc_plan_guests(sites, spec.name, spec.vms, e->node, &mine, err) < 0 ||
-            vc_plan_guests(sites, spec.name, spec.vms, NULL, &all, err) < 0)
+        if (vc_plan_guests(sites, spec.name, spec.vms, NULL, &all, err) < 0)
                 return NULL;
         if (vc_plan_frontend(sites, spec.name, spec.frontend, frontend, sizeof(frontend)) < 0) {
                 *err = xstrdup("cannot name the frontend guest");
                 return NULL;
         }
-        json_t *guests = json_array();
-        for (char **g = mine; *g; g++)
-                json_array_append_new(guests, json_string(*g));
+        json_t *guests = NULL;
+        if (vc_plan_guest_list(sites, &spec, e->job, e->node, &guests, err) < 0)
+                return NULL;
         _cleanup_free_ char *all_text = vc_hostlist_compress(all);
         const char *gateway = json_string_value(json_object_get(site, "gateway"));
-        return json_pack("{s:I, s:s, s:O, s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O}, s:b, s:o, s:s, s:s}", "job",
+        json_t *out = json_pack("{s:I, s:s, s:O, s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O}, s:b, s:o, s:s, s:s}", "job",
                          (json_int_t)e->job, "node", e->node, "uid", json_object_get(job, "uid"), "mode",
                          json_object_get(job, "mode"), "vni", json_object_get(job, "vni"), "spec",
                          json_object_get(job, "spec"), "site", "name", json_object_get(site, "name"), "id",
                          json_object_get(site, "id"), "vlan", json_object_get(site, "vlan"), "gateway",
                          json_object_get(site, "gateway"), "is_gateway", gateway && streq(gateway, e->node),
                          "guests", guests, "cluster_nodes", all_text, "frontend", frontend);
+        if (out)
+                json_object_set_new(out, "image", spec.image[0] ? json_string(spec.image) : json_null());
+        return out;
+}
+
+/* A node's run of the prolog: the journal and what reporting needs. */
+struct node_run {
+        const struct vc_hook_env *e;
+        const struct vc_conf *c;
+        struct vc_journal j;
+        struct vc_node_ctx ctx;
+};
+
+/* stage: run the steps just added; on failure the caller rolls back. */
+static int stage(struct node_run *n, const char *what, char **err) {
+        uint64_t t0 = now_ms();
+        int r = vc_journal_run(&n->j, err);
+        if (r == 0)
+                log_info("job %lld on %s: %s in %llu ms", (long long)n->e->job, n->e->node, what,
+                         (unsigned long long)(now_ms() - t0));
+        return r;
+}
+
+static void guest_up(void *arg, const char *name) {
+        struct node_run *n = arg;
+        report_guests(n->e, n->c, "starting", NULL, json_pack("{s:s}", name, "up"));
+}
+
+/* guests_up: define, start and wait for this node's guests (plan has an image). */
+static int guests_up(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+        const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
+        json_t *guests = json_object_get(plan, "guests");
+        size_t count = json_array_size(guests);
+        int r = vc_node_add_net(&n->j, nc, plan, err);
+        if (r == 0)
+                r = stage(n, nc->host_net == VC_HOSTNET_OVS ? "OVS bridge checked" : "VLAN bridge made", err);
+        if (r == 0)
+                r = vc_node_add_define(&n->j, n->c, nc, plan, dir, err);
+        if (r == 0)
+                r = stage(n, "guests defined", err);
+        if (r < 0)
+                return r;
+        report_guests(n->e, n->c, "starting", NULL, all_guests(plan, "defined"));
+        r = vc_node_add_start(&n->j, nc, plan, err);
+        if (r == 0)
+                r = stage(n, "guests started", err);
+        if (r < 0)
+                return r;
+        report_guests(n->e, n->c, "starting", NULL, all_guests(plan, "started"));
+        if ((r = FAILPOINT("node.guests.started")) < 0) {
+                *err = xstrdup("failpoint node.guests.started");
+                return r;
+        }
+        virConnectPtr conn;
+        if ((r = vc_node_conn(&n->ctx, nc->libvirt_uri, &conn, err)) < 0)
+                return r;
+        _cleanup_free_ struct vc_ready_guest *rg = xcalloc(count ? count : 1, sizeof(*rg));
+        _cleanup_free_ struct vc_guest_files *files = xcalloc(count ? count : 1, sizeof(*files));
+        json_t *g;
+        size_t i;
+        json_array_foreach(guests, i, g) {
+                const char *name = json_string_value(json_object_get(g, "name"));
+                if ((r = vc_guest_files_get(dir, name, false, &files[i], err)) < 0)
+                        break;
+                rg[i] = (struct vc_ready_guest){.name = name,
+                                                .domain = json_string_value(json_object_get(g, "domain")),
+                                                .agent = files[i].agent, .console = files[i].console};
+        }
+        uint64_t t0 = now_ms();
+        if (r == 0)
+                r = vc_guests_wait_up(conn, rg, count, nc->boot_timeout, guest_up, n, err);
+        if (r == 0)
+                log_info("job %lld on %s: %zu guest(s) up in %llu ms", (long long)n->e->job, n->e->node, count,
+                         (unsigned long long)(now_ms() - t0));
+        for (i = 0; i < count; i++)
+                vc_guest_files_clear(&files[i]);
+        return r;
 }
 
 static int prolog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
@@ -215,42 +316,55 @@ static int prolog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
                 return 1;
         }
         _cleanup_free_ char *dir = vc_node_job_dir(c->state_dir, e->node, e->job);
-        struct vc_journal j = {0};
+        struct node_run n = {.e = e, .c = c};
+        vc_node_ctx_init(&n.ctx);
+        n.j.ctx = &n.ctx;
         int r = vc_node_job_dir_make(dir, &err);
         if (r == 0)
-                r = vc_node_journal_open(dir, &j, &err);
+                r = vc_node_journal_open(dir, vc_node_step_kinds, &n.j, &err);
         if (r < 0) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
                 report(e, c, VC_PHASE_FAILED, err);
+                vc_node_ctx_done(&n.ctx);
                 return 1;
         }
         /* A journal with work still to undo: an earlier run of this job here
          * whose epilog never ran (slurmd killed, node rebooted). Undo it first. */
-        if (vc_journal_pending(&j) > 0) {
+        if (vc_journal_pending(&n.j) > 0) {
                 log_warning("job %lld on %s: undoing %zu step(s) an earlier run left", (long long)e->job, e->node,
-                            vc_journal_pending(&j));
-                r = vc_journal_undo(&j, &err);
+                            vc_journal_pending(&n.j));
+                r = vc_journal_undo(&n.j, &err);
         }
         _cleanup_free_ char *plan_path = xasprintf("%s/%s", dir, VC_NODE_PLAN);
         if (r == 0)
-                r = vc_journal_add(&j, "node.plan", json_pack("{s:s, s:O}", "path", plan_path, "plan", plan));
+                r = vc_journal_add(&n.j, "node.plan", json_pack("{s:s, s:O}", "path", plan_path, "plan", plan));
         if (r == 0)
-                r = vc_journal_run(&j, &err);
+                r = stage(&n, "plan recorded", &err);
+        bool has_guests = json_array_size(json_object_get(plan, "guests")) > 0 &&
+                          json_object_get(plan, "image") && !json_is_null(json_object_get(plan, "image"));
+        if (r == 0 && has_guests)
+                r = guests_up(&n, plan, dir, &err);
         if (r < 0) {
-                log_error("job %lld on %s: %s", (long long)e->job, e->node, err ? err : strerror(-r));
+                const char *why = err ? err : strerror(-r);
+                log_error("job %lld on %s: %s", (long long)e->job, e->node, why);
                 _cleanup_free_ char *uerr = NULL;
-                if (vc_journal_undo(&j, &uerr) < 0)
+                if (vc_journal_undo(&n.j, &uerr) < 0)
                         log_error("job %lld on %s: rollback incomplete: %s", (long long)e->job, e->node, uerr);
-                report(e, c, VC_PHASE_FAILED, err ? err : strerror(-r));
-                vc_journal_file_close(&j);
+                else if (vc_node_job_dir_remove(dir, &uerr) < 0)
+                        log_error("job %lld on %s: %s", (long long)e->job, e->node, uerr);
+                report_guests(e, c, VC_PHASE_FAILED, why, has_guests ? all_guests(plan, "failed") : NULL);
+                vc_journal_file_close(&n.j);
+                vc_node_ctx_done(&n.ctx);
                 return 1;
         }
-        vc_journal_file_close(&j);
+        vc_journal_file_close(&n.j);
+        vc_node_ctx_done(&n.ctx);
         json_t *site = json_object_get(plan, "site");
-        log_notice("job %lld on %s: plan recorded: site %s VLAN %lld%s", (long long)e->job, e->node,
+        log_notice("job %lld on %s: site %s VLAN %lld%s, %zu guest(s) up", (long long)e->job, e->node,
                    json_string_value(json_object_get(site, "name")),
                    (long long)json_integer_value(json_object_get(site, "vlan")),
-                   json_is_true(json_object_get(plan, "is_gateway")) ? " (gateway)" : "");
+                   json_is_true(json_object_get(plan, "is_gateway")) ? " (gateway)" : "",
+                   has_guests ? json_array_size(json_object_get(plan, "guests")) : 0);
         report(e, c, VC_PHASE_READY, NULL);
         return 0;
 }
@@ -261,6 +375,10 @@ int main(void) {
         vc_hook_log_open("vcluster-prolog");
         struct vc_hook_env e;
         _cleanup_free_ char *err = NULL;
+        if (vc_failpoint_setup(getenv("VCLUSTER_FAILPOINTS"), &err) < 0) {
+                log_error("%s", err);
+                return 1;
+        }
         if (vc_hook_env_read(&e, &err) < 0) {
                 log_error("%s", err);
                 return 1;

@@ -98,6 +98,11 @@ int64_t vc_state_acquisition(struct vc_state *st, int64_t job);
 /* vc_state_node_phase_set: record what node reports for job (epoch: vc_state_acquisition). */
 int vc_state_node_phase_set(struct vc_state *st, int64_t job, const char *node, int64_t epoch, const char *phase,
                             const char *detail);
+/* vc_state_guest_phase_set: record the phase node reports for one guest of job. */
+int vc_state_guest_phase_set(struct vc_state *st, int64_t job, const char *guest, const char *node, int64_t epoch,
+                             const char *phase);
+/* vc_state_guest_phases: {guest: phase} reported for job in epoch. */
+json_t *vc_state_guest_phases(struct vc_state *st, int64_t job, int64_t epoch);
 /* vc_state_node_phases: {node: {phase, detail?, updated}} reported for job in epoch. */
 json_t *vc_state_node_phases(struct vc_state *st, int64_t job, int64_t epoch);
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "alloc.h"
+#include "guestplan.h"
 #include "log.h"
 #include "phase.h"
 #include "rpc.h"
@@ -41,15 +42,23 @@ static bool plan_has_node(const json_t *sites, const char *node) {
 static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
         int64_t job;
         json_t *node = json_object_get(req, "node"), *phase = json_object_get(req, "phase"),
-               *detail = json_object_get(req, "detail");
+               *detail = json_object_get(req, "detail"), *guests = json_object_get(req, "guests");
         if (get_job(req, &job) < 0 || !json_is_string(node) || !json_is_string(phase) ||
-            (detail && !json_is_string(detail)))
+            (detail && !json_is_string(detail)) || (guests && !json_is_object(guests)))
                 return vc_rpc_error(VC_ERR_BAD_REQUEST,
                                     "node_phase: needs \"job\" (1..4294967295), \"node\", \"phase\" (strings), "
-                                    "optional \"detail\" (string)");
+                                    "optional \"detail\" (string), \"guests\" ({name: phase})");
         if (!vc_node_phase_known(json_string_value(phase)))
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: phase '%s' is not known (known: %s)",
                                     json_string_value(phase), vc_node_phase_list());
+        const char *gname;
+        json_t *gphase;
+        json_object_foreach(guests, gname, gphase) {
+                if (!vc_guest_phase_known(json_string_value(gphase)))
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST,
+                                            "node_phase: guest %s: phase is not one of defined, started, up, failed",
+                                            gname);
+        }
         _cleanup_(job_clearp) struct vc_job j = {0};
         vc_state_lock(a->st);
         int r = vc_state_job_get(a->st, job, &j);
@@ -64,15 +73,42 @@ static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: node %s is not a node of job %lld",
                                     json_string_value(node), (long long)job);
         }
-        r = vc_state_node_phase_set(a->st, job, json_string_value(node), vc_state_acquisition(a->st, job),
-                                    json_string_value(phase),
+        int64_t epoch = vc_state_acquisition(a->st, job);
+        r = vc_state_node_phase_set(a->st, job, json_string_value(node), epoch, json_string_value(phase),
                                     json_string_value(detail));
+        json_object_foreach(guests, gname, gphase) {
+                if (r == 0)
+                        r = vc_state_guest_phase_set(a->st, job, gname, json_string_value(node), epoch,
+                                                     json_string_value(gphase));
+        }
         vc_state_unlock(a->st);
         if (r < 0)
                 return vc_rpc_error(VC_ERR_INTERNAL, "state database error");
         log_info("job %lld: node %s is %s%s%s", (long long)job, json_string_value(node), json_string_value(phase),
                  detail ? ": " : "", detail ? json_string_value(detail) : "");
         return vc_rpc_ok();
+}
+
+/* guests_of: the job's guests with their reported phases (new reference;
+ * empty when the job boots no image). */
+static json_t *guests_of(struct vc_alloc *a, const struct vc_job *j, const json_t *sites) {
+        struct vc_spec spec;
+        _cleanup_free_ char *err = NULL;
+        json_t *list = NULL;
+        if (!j->spec || vc_spec_parse(j->spec, &spec, &err) < 0 || !spec.image[0] ||
+            vc_plan_guest_list(sites, &spec, j->job, NULL, &list, &err) < 0)
+                return json_array();
+        _cleanup_(json_decrefp) json_t *phases = vc_state_guest_phases(a->st, j->job, vc_state_acquisition(a->st, j->job));
+        json_t *g;
+        size_t i;
+        json_array_foreach(list, i, g) {
+                json_t *p = json_object_get(phases, json_string_value(json_object_get(g, "name")));
+                json_object_set_new(g, "phase", p ? json_incref(p) : json_string("pending"));
+                /* host-side names are the admin's business */
+                json_object_del(g, "tap");
+                json_object_del(g, "domain");
+        }
+        return list;
 }
 
 /* status_of: one job's view for its user (state lock held); NULL when unknown. */
@@ -105,6 +141,7 @@ static json_t *status_of(struct vc_alloc *a, int64_t job) {
                               (json_int_t)j.uid, "state", j.state, "phase", vc_cluster_phase(j.state, n_nodes, phases),
                               "mode", j.mode, "spec", j.spec, "sites", sites, "nodes", nodes, "since",
                               (json_int_t)j.since);
+        json_object_set_new(o, "guests", guests_of(a, &j, sites));
         json_object_set_new(o, "vni", j.vni >= 0 ? json_integer(j.vni) : json_null());
         json_object_set_new(o, "error", j.error ? json_string(j.error) : json_null());
         return o;

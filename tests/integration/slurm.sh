@@ -9,6 +9,8 @@
 #   start_slurm HOOK NODES…      a bare cluster with HOOK as PrologSlurmctld and
 #       EpilogSlurmctld ("" for none), no plugin.
 #   stop_slurm                   stops exactly the processes started here.
+#   hook_failpoints SPEC         arm failpoints in the hooks Slurm starts next.
+# SLURM_NODE_CPUS (default 1) sets every node's CPUs, so jobs can share nodes.
 #
 # Slurm starts hooks with an environment of its own making (no SLURM_CONF for
 # controller hooks, nothing of ours), so the hooks are reached through two
@@ -49,6 +51,7 @@ _slurm_write_conf() {
                 echo "ProctrackType=proctrack/linuxproc"
                 echo "TaskPlugin=task/none"
                 echo "SelectType=select/cons_tres"
+                echo "SelectTypeParameters=CR_Core"
                 echo "SchedulerParameters=batch_sched_delay=0"
                 echo "KillWait=5"
                 echo "ReturnToService=2"
@@ -60,7 +63,7 @@ _slurm_write_conf() {
                 [ -z "${SLURM_NODE_PROLOG:-}" ] || echo "PrologFlags=Alloc"
                 port=$slurmd_port
                 for n in "$@"; do
-                        echo "NodeName=$n NodeAddr=127.0.0.1 Port=$port CPUs=1 State=UNKNOWN"
+                        echo "NodeName=$n NodeAddr=127.0.0.1 Port=$port CPUs=${SLURM_NODE_CPUS:-1} State=UNKNOWN"
                         port=$((port + 1))
                 done
                 echo "PartitionName=test Nodes=$(IFS=,; echo "$*") Default=YES MaxTime=INFINITE State=UP"
@@ -125,6 +128,8 @@ _hook_wrapper() {
 #!/bin/sh
 export VCLUSTER_CONF='$CONF' SLURM_CONF='$T/slurm/slurm.conf' VCLUSTER_HOOK_LOG='$HOOK_LOG'
 export LSAN_OPTIONS='$LSAN_OPTIONS'
+# hook_failpoints SPEC arms failpoints in the hooks Slurm starts from then on
+[ -f '$T/hook.failpoints' ] && VCLUSTER_FAILPOINTS=\$(cat '$T/hook.failpoints') && export VCLUSTER_FAILPOINTS
 exec '$2'
 EOW
         chmod 0755 "$T/$1"
@@ -141,6 +146,12 @@ start_vcluster_slurm() {
         SLURM_CTLD_HOOK=$T/prolog SLURM_CTLD_EPILOG=$T/epilog SLURM_NODE_PROLOG=$T/prolog \
                 SLURM_NODE_EPILOG=$T/epilog SLURM_PLUGSTACK=$T/plugstack.conf _slurm_start "$@"
         LEAK_HOOKS+=(slurm_leak_check)
+}
+
+# hook_failpoints SPEC: arm VCLUSTER_FAILPOINTS=SPEC in every hook started
+# from now on ("" disarms).
+hook_failpoints() {
+        if [ -n "$1" ]; then echo "$1" >"$T/hook.failpoints"; else rm -f "$T/hook.failpoints"; fi
 }
 
 stop_slurm() {

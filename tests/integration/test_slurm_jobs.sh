@@ -47,7 +47,7 @@ expect_in "--vcluster: cpus=0: must be a whole number from 1 to" "$err"
 [ ! -s "$T/hooks.log" ] || fail "hooks ran for refused jobs: $(cat "$T/hooks.log")"
 
 say "a job with a time limit starts now and is checked at the end (~90 s)"
-TL=$(sbatch --parsable -N1 -w b002 --time=1 --vcluster=image=alpine -o /dev/null --wrap 'sleep 600')
+TL=$(sbatch --parsable -N1 -w b002 --time=1 --vcluster=name=tl -o /dev/null --wrap 'sleep 600')
 wait_job_state "$TL" RUNNING
 
 say "two 2-node jobs at once: stitched a001+c001 and shared a002+b001"
@@ -57,7 +57,7 @@ env | grep -E '^VCLUSTER_(VLAN|NODES|FRONTEND)=' | sort >$T/j1.env
 srun -N2 -n2 sh -c 'echo \$SLURMD_NODENAME \$VCLUSTER_VLAN' | sort >$T/j1.steps
 $(gate 1)
 EOS
-J1=$(sbatch --parsable -N2 -w a001,c001 --time=5 --vcluster=image=deb12,vms=2,name=web,frontend=yes \
+J1=$(sbatch --parsable -N2 -w a001,c001 --time=5 --vcluster=vms=2,name=web,frontend=yes \
         -o "$T/j1.out" "$T/j1.sh")
 J2=$(sbatch --parsable -N2 -w a002,b001 --vcluster=name=db -o /dev/null --wrap "$(gate 2)")
 wait_job_state "$J1" RUNNING
@@ -88,7 +88,7 @@ for n in a001 c001; do
                 fail "$n's VLAN is not the one vlanallocd holds: $(node_plan $n "$J1") vs $s1"
 done
 p=$(node_plan a001 "$J1")
-[ "$(jq -c '[.site.name, .site.vlan, .is_gateway, .guests, .vni, .frontend, .cluster_nodes]' <<<"$p")" = \
+[ "$(jq -c '[.site.name, .site.vlan, .is_gateway, [.guests[].name], .vni, .frontend, .cluster_nodes]' <<<"$p")" = \
         '["a",100,true,["web-1-1","web-1-2"],5000,"web-1-1","web-1-[1-2],web-3-[1-2]"]' ] || fail "a001's plan: $p"
 p=$(node_plan c001 "$J1")
 [ "$(jq -c '[.site.name, .site.vlan, .guests]' <<<"$p")" = '["c",2000,["web-3-1","web-3-2"]]' ] || fail "c001's plan: $p"

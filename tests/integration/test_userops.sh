@@ -28,7 +28,7 @@ r=$(as_uid 12345 12345 "$TOOLS/rpcpoke" -s "$SOCK" -m "$MUNGE_SOCKET" send '{"op
 [ "$(jq -r .code <<<"$r")" = denied ] || fail "a user reported a phase: $r"
 [ "$(jq -r .code <<<"$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"up"}')")" = bad-request ] ||
         fail "unknown phase accepted"
-expect_in "phase 'up' is not known (known: ready, failed)" "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"up"}')"
+expect_in "phase 'up' is not known (known: starting, ready, failed)" "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"up"}')"
 expect_in "node b001 is not a node of job 11" "$(poke '{"op":"node_phase","job":11,"node":"b001","phase":"ready"}')"
 expect_in "job 99 holds no VLANs" "$(poke '{"op":"node_phase","job":99,"node":"a001","phase":"ready"}')"
 expect_in "needs \\\"job\\\"" "$(poke '{"op":"node_phase","job":"11","node":"a001","phase":"ready"}')"

@@ -88,7 +88,10 @@ static void test_full(void **state) {
                 "nodeports=login1:ge-0/0/7 SecretFile=\"my secret\"\n"
                 "SwitchName=sw-c site=b Driver=none\n"
                 "ImageName=tiny Kernel=/img/vmlinuz Initrd=img/initrd Cmdline=\"console=ttyS0 quiet\"\n"
-                "ImageName=deb Disk=/img/debian.qcow2\n",
+                "ImageName=deb Disk=/img/debian.qcow2\n"
+                "ImageName=both Kernel=/img/vmlinuz Disk=/img/root.raw\n"
+                "NodeName=n1 HostNet=bridge Trunk=eth1 PublicBridge=pub0 DomainType=qemu BootTimeout=1m\n"
+                "NodeName=tk[001-002] OvsBridge=br-g OvsDb=tcp:127.0.0.1:6640 Libvirt=qemu:///session\n",
                 0644);
         struct vc_conf *c = NULL;
         _cleanup_free_ char *err = NULL;
@@ -186,7 +189,7 @@ static void test_full(void **state) {
         assert_string_equal(port, "ge-0/0/7");
         assert_null(vc_conf_switch_of_node(c, "tk004", &port));
 
-        assert_int_equal(c->n_images, 2);
+        assert_int_equal(c->n_images, 3);
         const struct vc_image *tiny = vc_conf_image(c, "tiny");
         assert_non_null(tiny);
         assert_string_equal(tiny->kernel, "/img/vmlinuz");
@@ -196,6 +199,25 @@ static void test_full(void **state) {
         assert_null(tiny->disk);
         assert_string_equal(vc_conf_image(c, "deb")->disk, "/img/debian.qcow2");
         assert_null(vc_conf_image(c, "nope"));
+        assert_string_equal(vc_conf_image(c, "both")->kernel, "/img/vmlinuz");
+        assert_string_equal(vc_conf_image(c, "both")->disk, "/img/root.raw");
+        const struct vc_nodecfg *n1 = vc_conf_node(c, "n1");
+        assert_int_equal(n1->host_net, VC_HOSTNET_BRIDGE);
+        assert_string_equal(n1->trunk, "eth1");
+        assert_string_equal(n1->public_bridge, "pub0");
+        assert_true(n1->tcg);
+        assert_int_equal(n1->boot_timeout, 60);
+        const struct vc_nodecfg *tk = vc_conf_node(c, "tk002");
+        assert_int_equal(tk->host_net, VC_HOSTNET_OVS);
+        assert_string_equal(tk->ovs_bridge, "br-g");
+        assert_string_equal(tk->ovs_db, "tcp:127.0.0.1:6640");
+        assert_string_equal(tk->libvirt_uri, "qemu:///session");
+        assert_false(tk->tcg);
+        const struct vc_nodecfg *dflt = vc_conf_node(c, "n2");
+        assert_string_equal(dflt->ovs_bridge, "br-vcluster");
+        assert_string_equal(dflt->libvirt_uri, "qemu:///system");
+        assert_int_equal(dflt->boot_timeout, 300);
+        assert_null(dflt->public_bridge);
 
         /* Shared between holders; freed by the last one. */
         assert_ptr_equal(vc_conf_ref(c), c);
@@ -443,8 +465,19 @@ static void test_errors(void **state) {
                 {CTL SITE_A "SwitchName=sw1 Site=a Driver=none NodePorts=n1:1\n"
                             "SwitchName=sw2 Site=a Driver=none NodePorts=n1:1\n", "4",
                  "node 'n1' is on switch 'sw1' ("},
-                {CTL "ImageName=x\n", "2", "image 'x': needs exactly one of Kernel= (direct boot) or Disk="},
-                {CTL "ImageName=x Kernel=/k Disk=/d\n", "2", "image 'x': needs exactly one of Kernel="},
+                {CTL "ImageName=x\n", "2", "image 'x': needs Kernel= (direct boot), Disk= (a disk image) or both"},
+                {CTL "NodeName=n1\n", "2", "NodeName: node 'n1' is in no site"},
+                {CTL SITE_A "NodeName=n1 HostNet=bridge\n", "3", "HostNet=bridge needs Trunk="},
+                {CTL SITE_A "NodeName=n1 HostNet=tap\n", "3", "HostNet=tap: not a host network (ovs or bridge)"},
+                {CTL SITE_A "NodeName=n1 Trunk=eth1\n", "3", "Trunk= only goes with HostNet=bridge"},
+                {CTL SITE_A "NodeName=n1 HostNet=bridge Trunk=eth1 OvsBridge=br0\n", "3", "OvsBridge= only goes with HostNet=ovs"},
+                {CTL SITE_A "NodeName=n1 OvsBridge=a-very-long-bridge-name\n", "3", "OvsBridge=a-very-long-bridge-name: an interface name has at most 15"},
+                {CTL SITE_A "NodeName=n1 OvsDb=/run/db.sock\n", "3", "OvsDb=/run/db.sock: not an OVSDB remote"},
+                {CTL SITE_A "NodeName=n1 Libvirt=qemu\n", "3", "Libvirt=qemu: not a libvirt URI"},
+                {CTL SITE_A "NodeName=n1 DomainType=xen\n", "3", "DomainType=xen: not a domain type"},
+                {CTL SITE_A "NodeName=n1 BootTimeout=0\n", "3", "BootTimeout"},
+                {CTL SITE_A "NodeName=n1 Color=red\n", "3", "unknown key 'Color'"},
+                {CTL SITE_A "NodeName=n[1-2]\nNodeName=n2\n", "4", "node 'n2' is already configured by the NodeName line at "},
                 {CTL "ImageName=x Disk=/d Cmdline=y\n", "2", "image 'x': Cmdline= only goes with Kernel="},
                 {CTL "ImageName=x Kernel=/k\nImageName=x Kernel=/k\n", "3", "duplicate image name 'x' (first at "},
                 {CTL "ImageName=../x Kernel=/k\n", "2", "ImageName=../x: must start with a letter or digit"},

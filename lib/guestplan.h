@@ -1,0 +1,42 @@
+/* guestplan.h — everything about a guest that every host must compute the
+ * same way from the job's plan and spec: its name (guestname.h), its place
+ * in the cluster, its MAC and its address.
+ *
+ *   k        1-based position of the guest in the whole cluster: sites in
+ *            plan order, each site's nodes in job order, `vms` per node.
+ *            The frontend (frontend=yes) is k = 1.
+ *   address  subnet + k in the spec's subnet (so .1, .2, … for a /24); a
+ *            cluster larger than its subnet is refused.
+ *   MAC      02:SS:JJ:JJ:NN:NN — locally administered unicast, SS the site
+ *            id, JJJJ the low 16 bits of the job id, NNNN the guest's number
+ *            within its site. Unique within the site's VLAN of the job, and
+ *            readable: a MAC says which site and which guest it is.
+ *   domain   "vcluster-JOB-NAME", the libvirt domain name: unique per host.
+ *   tap      "vc" JOB(hex) "." k(hex), at most 15 characters: the host-side
+ *            interface, unique per host even when one host runs several
+ *            slurmd of the same job.
+ */
+#ifndef VC_GUESTPLAN_H
+#define VC_GUESTPLAN_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "spec.h"
+
+/* The largest cluster a tap name can number. */
+#define VC_GUESTS_MAX 0xffff
+
+/* vc_guest_mac: the MAC of guest n (per-site number) of site_id in job, as "02:…" into buf[18]. */
+void vc_guest_mac(int site_id, int64_t job, unsigned long n, char buf[18]);
+/* vc_guest_addr: subnet + k as dotted text into buf[16]; -ERANGE when k
+ * does not fit the subnet (network and broadcast addresses excluded). */
+int vc_guest_addr(uint32_t subnet, unsigned prefix, unsigned long k, char buf[16]);
+/* vc_plan_guest_list: the guests of a plan's "sites" (all when node is NULL,
+ * else those of node) as a new array of {name, k, site, site_id, node,
+ * mac, ip, prefix, domain, tap, frontend}; 0, or -EINVAL with *err (bad plan,
+ * node not in it, cluster too large for its subnet or for VC_GUESTS_MAX). */
+int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t job, const char *node,
+                       json_t **out, char **err);
+
+#endif

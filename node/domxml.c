@@ -1,0 +1,120 @@
+#include "domxml.h"
+
+#include <stdarg.h>
+
+#include "util.h"
+
+void vc_bridge_name(int vlan, char buf[16]) { snprintf(buf, 16, "vcbr%d", vlan); }
+
+/* A growing string: the XML is small, so simplicity beats cleverness. */
+struct buf {
+        char *s;
+        size_t len;
+};
+
+static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct buf *b, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *add = NULL;
+        if (vasprintf(&add, fmt, ap) < 0)
+                abort();
+        va_end(ap);
+        size_t n = strlen(add);
+        b->s = xrealloc(b->s, b->len + n + 1);
+        memcpy(b->s + b->len, add, n + 1);
+        b->len += n;
+}
+
+/* esc: text safe inside an XML attribute or element (malloc'd). Config
+ * values (paths, Cmdline) may hold any character. */
+static char *esc(const char *s) {
+        struct buf b = {xstrdup(""), 0};
+        for (; *s; s++) {
+                switch (*s) {
+                case '&': put(&b, "&amp;"); break;
+                case '<': put(&b, "&lt;"); break;
+                case '>': put(&b, "&gt;"); break;
+                case '\'': put(&b, "&apos;"); break;
+                case '"': put(&b, "&quot;"); break;
+                default: put(&b, "%c", *s);
+                }
+        }
+        return b.s;
+}
+
+static const char *gstr(const json_t *g, const char *key) { return json_string_value(json_object_get(g, key)); }
+
+static void nic_cluster(struct buf *b, const struct vc_domain_desc *d, const char *mac, const char *tap) {
+        put(b, "    <interface type='bridge'>\n      <mac address='%s'/>\n", mac);
+        if (d->node->host_net == VC_HOSTNET_OVS) {
+                _cleanup_free_ char *br = esc(d->node->ovs_bridge);
+                put(b, "      <source bridge='%s'/>\n      <virtualport type='openvswitch'/>\n", br);
+                put(b, "      <vlan><tag id='%d'/></vlan>\n", d->vlan);
+        } else {
+                char br[16];
+                vc_bridge_name(d->vlan, br);
+                put(b, "      <source bridge='%s'/>\n", br);
+        }
+        put(b, "      <target dev='%s'/>\n      <model type='virtio'/>\n    </interface>\n", tap);
+}
+
+static void nic_public(struct buf *b, const struct vc_domain_desc *d) {
+        _cleanup_free_ char *br = esc(d->node->public_bridge);
+        put(b, "    <interface type='bridge'>\n      <source bridge='%s'/>\n", br);
+        if (d->node->host_net == VC_HOSTNET_OVS)
+                put(b, "      <virtualport type='openvswitch'/>\n");
+        put(b, "      <model type='virtio'/>\n    </interface>\n");
+}
+
+char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
+        const json_t *g = d->guest;
+        const char *name = gstr(g, "name"), *domain = gstr(g, "domain"), *mac = gstr(g, "mac"),
+                   *ip = gstr(g, "ip"), *tap = gstr(g, "tap");
+        json_t *prefix = json_object_get(g, "prefix");
+        if (!name || !domain || !mac || !ip || !tap || !json_is_integer(prefix) || !d->image || !d->node ||
+            !d->console || !d->agent || (d->image->disk && !d->overlay)) {
+                *err = xasprintf("guest %s: incomplete description (plan entry, image, paths)", name ? name : "?");
+                return NULL;
+        }
+        struct buf b = {xstrdup(""), 0};
+        put(&b, "<domain type='%s'>\n  <name>%s</name>\n", d->node->tcg ? "qemu" : "kvm", domain);
+        put(&b, "  <description>slurm-vcluster job %lld guest %s</description>\n", (long long)d->job, name);
+        put(&b, "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
+            (unsigned long long)(d->mem >> 10), d->cpus);
+        put(&b, "  <os>\n    <type arch='x86_64'>hvm</type>\n");
+        if (d->image->kernel) {
+                _cleanup_free_ char *k = esc(d->image->kernel);
+                put(&b, "    <kernel>%s</kernel>\n", k);
+                if (d->image->initrd) {
+                        _cleanup_free_ char *i = esc(d->image->initrd);
+                        put(&b, "    <initrd>%s</initrd>\n", i);
+                }
+                _cleanup_free_ char *line = xasprintf("%s%svc.name=%s vc.ip=%s/%lld",
+                                                      d->image->cmdline ? d->image->cmdline : "",
+                                                      d->image->cmdline ? " " : "", name, ip,
+                                                      (long long)json_integer_value(prefix));
+                _cleanup_free_ char *l = esc(line);
+                put(&b, "    <cmdline>%s</cmdline>\n", l);
+        } else {
+                put(&b, "    <boot dev='hd'/>\n");
+        }
+        put(&b, "  </os>\n  <features><acpi/></features>\n  <clock offset='utc'/>\n");
+        /* A guest that powers off is done; one that crashes must not loop. */
+        put(&b, "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
+                "  <on_crash>destroy</on_crash>\n  <devices>\n");
+        if (d->image->disk) {
+                _cleanup_free_ char *o = esc(d->overlay);
+                put(&b, "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
+                        "      <source file='%s'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n", o);
+        }
+        nic_cluster(&b, d, mac, tap);
+        if (json_is_true(json_object_get(g, "frontend")) && d->node->public_bridge)
+                nic_public(&b, d);
+        _cleanup_free_ char *con = esc(d->console), *agent = esc(d->agent);
+        put(&b, "    <serial type='file'>\n      <source path='%s'/>\n      <target port='0'/>\n    </serial>\n", con);
+        put(&b, "    <channel type='unix'>\n      <source mode='bind' path='%s'/>\n"
+                "      <target type='virtio' name='" VC_AGENT_CHANNEL "'/>\n    </channel>\n", agent);
+        put(&b, "    <memballoon model='none'/>\n  </devices>\n</domain>\n");
+        return b.s;
+}

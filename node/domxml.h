@@ -1,0 +1,42 @@
+/* domxml.h — the libvirt domain XML of one guest, built from its entry in
+ * the node's plan (guestplan.h), the image catalog and the node's config.
+ * Pure text building: no libvirt call, so every branch is unit-tested.
+ *
+ * The domain is always the same shape: direct kernel boot and/or a disk
+ * (a per-guest copy-on-write overlay over the image's read-only disk), one
+ * virtio NIC on the cluster's network — an OVS access port tagged with the
+ * site VLAN (HostNet=ovs) or a port of the Linux bridge vcbrVLAN
+ * (HostNet=bridge) — with the plan's MAC and a host-side name (tap) that
+ * says the job; a second NIC on PublicBridge for the frontend; the serial
+ * console logged to a file; and the virtio-serial port org.vcluster.agent
+ * (a unix socket on the host) on which the guest says it is up.
+ * The kernel command line gets vc.name= and vc.ip= appended.
+ */
+#ifndef VC_DOMXML_H
+#define VC_DOMXML_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+#define VC_AGENT_CHANNEL "org.vcluster.agent"
+
+struct vc_domain_desc {
+        const json_t *guest;            /* an entry of vc_plan_guest_list */
+        const struct vc_image *image;
+        const struct vc_nodecfg *node;
+        unsigned cpus;
+        uint64_t mem;                   /* bytes */
+        int vlan;                       /* the site's VLAN of the job */
+        int64_t job;
+        const char *console, *agent;    /* host paths: console log, agent socket */
+        const char *overlay;            /* the disk overlay, when the image has a disk */
+};
+
+/* vc_bridge_name: the Linux bridge of a VLAN for HostNet=bridge, "vcbrID", into buf[16]. */
+void vc_bridge_name(int vlan, char buf[16]);
+/* vc_domain_xml: the domain's XML (malloc'd); NULL with *err when a field is missing. */
+char *vc_domain_xml(const struct vc_domain_desc *d, char **err);
+
+#endif

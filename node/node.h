@@ -1,0 +1,50 @@
+/* node.h — what a compute node does for its guests, as journal steps.
+ *
+ * Every step is a (do, undo) pair over the node's journal (nodestate.h);
+ * its args hold everything both need (URIs, names, paths), never re-read
+ * from the config, so an epilog under a changed config still undoes what
+ * was done. The kinds, in the order a prolog adds them:
+ *   node.plan     the node's part of the plan (lib/nodestate.c)
+ *   net.ovs       HostNet=ovs: the bridge must exist; undo removes every
+ *                 port of the job that is still on it (libvirt removes its
+ *                 own; this catches what a lost libvirtd left)
+ *   net.bridge    HostNet=bridge: TRUNK.VLAN and vcbrVLAN (bridge.h)
+ *   guest.define  a guest's disk overlay and libvirt domain (parallel)
+ *   guest.start   the domain started, its OVS port marked with the job
+ *                 (parallel); undo destroys it
+ * Steps of one node share one libvirt connection per URI (struct vc_node_ctx,
+ * the journal's ctx).
+ */
+#ifndef VC_NODE_H
+#define VC_NODE_H
+
+#include <pthread.h>
+#include <libvirt/libvirt.h>
+
+#include "journal.h"
+
+struct vc_node_ctx {
+        pthread_mutex_t lock;
+        char *uri;
+        virConnectPtr conn;
+};
+
+/* Every node step kind, {NULL}-terminated. */
+extern const struct vc_step_kind vc_node_step_kinds[];
+
+/* vc_node_ctx_init: an empty context (no connection yet). */
+void vc_node_ctx_init(struct vc_node_ctx *c);
+/* vc_node_ctx_done: close the connection, free the context's members. */
+void vc_node_ctx_done(struct vc_node_ctx *c);
+/* vc_node_conn: the context's connection to uri, opened on first use
+ * (thread-safe); 0 with *conn borrowed, or -errno with *err naming uri. */
+int vc_node_conn(struct vc_node_ctx *c, const char *uri, virConnectPtr *conn, char **err);
+/* The guest steps (virt.c); args are documented there. */
+int vc_guest_define_do(void *ctx, json_t *args, char **err);
+int vc_guest_define_undo(void *ctx, json_t *args, char **err);
+int vc_guest_start_do(void *ctx, json_t *args, char **err);
+int vc_guest_start_undo(void *ctx, json_t *args, char **err);
+/* vc_virt_error: libvirt's last error message of this thread (static text, never NULL). */
+const char *vc_virt_error(void);
+
+#endif

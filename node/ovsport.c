@@ -1,0 +1,125 @@
+#include "ovsport.h"
+
+#include <errno.h>
+
+#include "journal.h"
+#include "log.h"
+#include "ovsdb.h"
+#include "util.h"
+
+#define OVSDB_TIMEOUT_MS 10000
+#define JOB_KEY "vcluster-job"
+
+static int transact(const char *db, json_t *ops, json_t **res, char **err) {
+        _cleanup_(vc_ovsdb_closep) struct vc_ovsdb *c = NULL;
+        int r = vc_ovsdb_open(db, OVSDB_TIMEOUT_MS, &c, err);
+        if (r < 0)
+                return r;
+        return vc_ovsdb_transact(c, ops, res, err);
+}
+
+static json_t *where_name(const char *name) { return json_pack("[[s,s,s]]", "name", "==", name); }
+
+int vc_ovs_bridge_check(const char *db, const char *bridge, char **err) {
+        _cleanup_(json_decrefp) json_t *ops = json_pack("[{s:s, s:s, s:o, s:[s]}]", "op", "select", "table",
+                                                        "Bridge", "where", where_name(bridge), "columns", "name");
+        _cleanup_(json_decrefp) json_t *res = NULL;
+        int r = transact(db, ops, &res, err);
+        if (r < 0)
+                return r;
+        if (json_array_size(json_object_get(json_array_get(res, 0), "rows")) == 0) {
+                *err = xasprintf("OVS bridge %s does not exist in %s (OvsBridge=)", bridge, db);
+                return -ENODEV;
+        }
+        return 0;
+}
+
+int vc_ovs_port_mark(const char *db, const char *port, int64_t job, char **err) {
+        _cleanup_free_ char *jid = xasprintf("%lld", (long long)job);
+        _cleanup_(json_decrefp) json_t *ops =
+                json_pack("[{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}]", "op", "mutate", "table", "Port", "where",
+                          where_name(port), "mutations", "external_ids", "insert", "map", JOB_KEY, jid);
+        _cleanup_(json_decrefp) json_t *res = NULL;
+        int r = transact(db, ops, &res, err);
+        if (r < 0)
+                return r;
+        if (json_integer_value(json_object_get(json_array_get(res, 0), "count")) < 1) {
+                *err = xasprintf("OVS port %s does not exist in %s: libvirt did not add the guest's port", port, db);
+                return -ENODEV;
+        }
+        return 0;
+}
+
+int vc_ovs_ports_remove(const char *db, const char *bridge, char *const *taps, unsigned *removed, char **err) {
+        *removed = 0;
+        _cleanup_(json_decrefp) json_t *ops = json_pack(
+                "[{s:s, s:s, s:o, s:[s]}, {s:s, s:s, s:[], s:[s, s, s]}]", "op", "select", "table", "Bridge",
+                "where", where_name(bridge), "columns", "ports", "op", "select", "table", "Port", "where",
+                "columns", "_uuid", "name", "external_ids");
+        _cleanup_(json_decrefp) json_t *res = NULL;
+        int r = transact(db, ops, &res, err);
+        if (r < 0)
+                return r;
+        json_t *brows = json_object_get(json_array_get(res, 0), "rows");
+        if (json_array_size(brows) == 0)
+                return 0; /* no bridge, no port on it */
+        _cleanup_(json_decrefp) json_t *on_bridge =
+                vc_ovsdb_set_elems(json_object_get(json_array_get(brows, 0), "ports"));
+        json_t *gone = json_array(), *row;
+        size_t i, k;
+        json_array_foreach(json_object_get(json_array_get(res, 1), "rows"), i, row) {
+                const char *uuid = vc_ovsdb_uuid_str(json_object_get(row, "_uuid"));
+                const char *name = json_string_value(json_object_get(row, "name"));
+                bool ours = name && strv_contains(taps, name);
+                json_t *u;
+                bool present = false;
+                json_array_foreach(on_bridge, k, u) {
+                        const char *us = vc_ovsdb_uuid_str(u);
+                        present |= uuid && us && streq(us, uuid);
+                }
+                if (ours && present) {
+                        json_array_append_new(gone, json_pack("[s,s]", "uuid", uuid));
+                        log_info("OVS port %s left on %s: removing it", name, bridge);
+                }
+        }
+        *removed = (unsigned)json_array_size(gone);
+        if (*removed == 0) {
+                json_decref(gone);
+                return 0;
+        }
+        _cleanup_(json_decrefp) json_t *del = json_pack("[{s:s, s:s, s:o, s:[[s, s, [s, o]]]}]", "op", "mutate",
+                                                        "table", "Bridge", "where", where_name(bridge), "mutations",
+                                                        "ports", "delete", "set", gone);
+        _cleanup_(json_decrefp) json_t *res2 = NULL;
+        return transact(db, del, &res2, err);
+}
+
+static const char *arg(json_t *args, const char *k) { return json_string_value(json_object_get(args, k)); }
+
+int vc_net_ovs_do(void *ctx, json_t *args, char **err) {
+        const char *db = arg(args, "db"), *bridge = arg(args, "bridge");
+        if (!db || !bridge) {
+                *err = xstrdup("net.ovs: needs \"db\" and \"bridge\"");
+                return -EINVAL;
+        }
+        /* Only a check: nothing changed, so a failure owes no undo. */
+        int r = vc_ovs_bridge_check(db, bridge, err);
+        return r < 0 ? vc_step_untouched(r) : 0;
+}
+
+int vc_net_ovs_undo(void *ctx, json_t *args, char **err) {
+        const char *db = arg(args, "db"), *bridge = arg(args, "bridge");
+        if (!db || !bridge) {
+                *err = xstrdup("net.ovs: needs \"db\" and \"bridge\"");
+                return -EINVAL;
+        }
+        _cleanup_strv_ char **taps = NULL;
+        size_t i;
+        json_t *t;
+        json_array_foreach(json_object_get(args, "taps"), i, t) {
+                if (json_is_string(t))
+                        strv_push(&taps, json_string_value(t));
+        }
+        unsigned n;
+        return vc_ovs_ports_remove(db, bridge, taps, &n, err);
+}

@@ -1,0 +1,148 @@
+#include "steps.h"
+
+#include <errno.h>
+#include <sys/un.h>
+
+#include "bridge.h"
+#include "domxml.h"
+#include "node.h"
+#include "nodestate.h"
+#include "ovsport.h"
+#include "spec.h"
+#include "util.h"
+
+static const char *arg(json_t *args, const char *k) { return json_string_value(json_object_get(args, k)); }
+
+/* net.bridge — args {trunk, vlan, bridge}. */
+static int net_bridge_do(void *ctx, json_t *args, char **err) {
+        const char *trunk = arg(args, "trunk"), *bridge = arg(args, "bridge");
+        if (!trunk || !bridge) {
+                *err = xstrdup("net.bridge: needs \"trunk\", \"vlan\", \"bridge\"");
+                return -EINVAL;
+        }
+        /* vc_bridge_vlan_up removes what it made when it fails: nothing to undo then. */
+        int r = vc_bridge_vlan_up(trunk, (int)json_integer_value(json_object_get(args, "vlan")), bridge, err);
+        return r < 0 ? vc_step_untouched(r) : 0;
+}
+
+static int net_bridge_undo(void *ctx, json_t *args, char **err) {
+        const char *trunk = arg(args, "trunk"), *bridge = arg(args, "bridge");
+        if (!trunk || !bridge) {
+                *err = xstrdup("net.bridge: needs \"trunk\", \"vlan\", \"bridge\"");
+                return -EINVAL;
+        }
+        return vc_bridge_vlan_down(trunk, (int)json_integer_value(json_object_get(args, "vlan")), bridge, err);
+}
+
+const struct vc_step_kind vc_node_step_kinds[] = {
+        {"node.plan", vc_node_plan_do, vc_node_plan_undo, false},
+        {"net.ovs", vc_net_ovs_do, vc_net_ovs_undo, false},
+        {"net.bridge", net_bridge_do, net_bridge_undo, false},
+        /* libvirt serves concurrent calls on one connection; QEMU start is the slow part */
+        {"guest.define", vc_guest_define_do, vc_guest_define_undo, true},
+        {"guest.start", vc_guest_start_do, vc_guest_start_undo, true},
+        {NULL, NULL, NULL, false},
+};
+
+int vc_guest_files_get(const char *dir, const char *name, bool disk, struct vc_guest_files *f, char **err) {
+        *f = (struct vc_guest_files){0};
+        f->agent = xasprintf("%s/%s.agent", dir, name);
+        if (strlen(f->agent) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+                *err = xasprintf("%s: longer than a unix socket path may be (%zu): use a shorter StateDir", f->agent,
+                                 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+                vc_guest_files_clear(f);
+                return -ENAMETOOLONG;
+        }
+        f->console = xasprintf("%s/%s.console", dir, name);
+        if (disk)
+                f->overlay = xasprintf("%s/%s.qcow2", dir, name);
+        return 0;
+}
+
+void vc_guest_files_clear(struct vc_guest_files *f) {
+        free(f->console);
+        free(f->agent);
+        free(f->overlay);
+        *f = (struct vc_guest_files){0};
+}
+
+static json_t *guests_of(const json_t *plan) { return json_object_get(plan, "guests"); }
+
+static int site_vlan(const json_t *plan) {
+        return (int)json_integer_value(json_object_get(json_object_get(plan, "site"), "vlan"));
+}
+
+int vc_node_add_net(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
+        if (nc->host_net == VC_HOSTNET_BRIDGE) {
+                char br[16];
+                vc_bridge_name(site_vlan(plan), br);
+                return vc_journal_add(j, "net.bridge", json_pack("{s:s, s:i, s:s}", "trunk", nc->trunk, "vlan",
+                                                                 site_vlan(plan), "bridge", br));
+        }
+        json_t *taps = json_array(), *g;
+        size_t i;
+        json_array_foreach(guests_of(plan), i, g) json_array_append(taps, json_object_get(g, "tap"));
+        return vc_journal_add(j, "net.ovs", json_pack("{s:s, s:s, s:o}", "db", nc->ovs_db, "bridge",
+                                                      nc->ovs_bridge, "taps", taps));
+}
+
+int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
+                       const json_t *plan, const char *dir, char **err) {
+        struct vc_spec spec;
+        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
+        if (r < 0)
+                return r;
+        const struct vc_image *im = spec.image[0] ? vc_conf_image(c, spec.image) : NULL;
+        if (!im) {
+                *err = spec.image[0] ? xasprintf("image=%s: no such image in %s", spec.image, c->path)
+                                     : xstrdup("the job names no image= and guests need one");
+                return -EINVAL;
+        }
+        json_t *g;
+        size_t i;
+        json_array_foreach(guests_of(plan), i, g) {
+                const char *name = json_string_value(json_object_get(g, "name"));
+                _cleanup_(vc_guest_files_clear) struct vc_guest_files f = {0};
+                if ((r = vc_guest_files_get(dir, name ? name : "?", im->disk != NULL, &f, err)) < 0)
+                        return r;
+                struct vc_domain_desc d = {.guest = g, .image = im, .node = nc, .cpus = spec.cpus, .mem = spec.mem,
+                                           .vlan = site_vlan(plan),
+                                           .job = json_integer_value(json_object_get(plan, "job")),
+                                           .console = f.console, .agent = f.agent, .overlay = f.overlay};
+                _cleanup_free_ char *xml = vc_domain_xml(&d, err);
+                if (!xml)
+                        return -EINVAL;
+                json_t *check = json_array();
+                if (im->kernel)
+                        json_array_append_new(check, json_string(im->kernel));
+                if (im->initrd)
+                        json_array_append_new(check, json_string(im->initrd));
+                if (im->disk)
+                        json_array_append_new(check, json_string(im->disk));
+                json_t *args = json_pack("{s:s, s:O, s:s, s:[s,s], s:o}", "uri", nc->libvirt_uri, "domain",
+                                         json_object_get(g, "domain"), "xml", xml, "files", f.console, f.agent,
+                                         "check", check);
+                if (f.overlay)
+                        json_object_set_new(args, "overlay",
+                                            json_pack("{s:s, s:s}", "path", f.overlay, "image", im->disk));
+                if ((r = vc_journal_add(j, "guest.define", args)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int vc_node_add_start(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
+        json_t *g;
+        size_t i;
+        json_array_foreach(guests_of(plan), i, g) {
+                json_t *args = json_pack("{s:s, s:O, s:O, s:O}", "uri", nc->libvirt_uri, "domain",
+                                         json_object_get(g, "domain"), "tap", json_object_get(g, "tap"), "job",
+                                         json_object_get(plan, "job"));
+                if (nc->host_net == VC_HOSTNET_OVS)
+                        json_object_set_new(args, "ovs", json_pack("{s:s}", "db", nc->ovs_db));
+                int r = vc_journal_add(j, "guest.start", args);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -1,0 +1,258 @@
+/* virt.c — the libvirt side of a node: one shared connection, and the
+ * guest.define / guest.start steps. Domains are transient to the job:
+ * defined and started by the prolog, destroyed and undefined by the
+ * epilog, and nothing of the job stays in libvirt. */
+#include "node.h"
+
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "ovsport.h"
+#include "run.h"
+#include "util.h"
+
+/* libvirt prints every error on stderr unless told otherwise; we report
+ * them ourselves, once, where the decision is made. */
+static void quiet(void *opaque, virErrorPtr e) {}
+
+const char *vc_virt_error(void) {
+        const char *m = virGetLastErrorMessage();
+        return m ? m : "unknown libvirt error";
+}
+
+void vc_node_ctx_init(struct vc_node_ctx *c) {
+        *c = (struct vc_node_ctx){0};
+        pthread_mutex_init(&c->lock, NULL);
+}
+
+void vc_node_ctx_done(struct vc_node_ctx *c) {
+        if (c->conn)
+                virConnectClose(c->conn);
+        free(c->uri);
+        pthread_mutex_destroy(&c->lock);
+        c->conn = NULL;
+        c->uri = NULL;
+}
+
+int vc_node_conn(struct vc_node_ctx *c, const char *uri, virConnectPtr *conn, char **err) {
+        pthread_mutex_lock(&c->lock);
+        int r = 0;
+        if (c->conn && !streq(c->uri, uri)) {
+                virConnectClose(c->conn);
+                c->conn = NULL;
+        }
+        if (!c->conn) {
+                virSetErrorFunc(NULL, quiet);
+                c->conn = virConnectOpen(uri);
+                if (!c->conn) {
+                        *err = xasprintf("libvirt %s: cannot connect: %s", uri, vc_virt_error());
+                        r = -ECONNREFUSED;
+                } else {
+                        free(c->uri);
+                        c->uri = xstrdup(uri);
+                }
+        }
+        *conn = c->conn;
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+static const char *arg(json_t *args, const char *k) { return json_string_value(json_object_get(args, k)); }
+
+static void domain_freep(virDomainPtr *d) {
+        if (*d)
+                virDomainFree(*d);
+}
+
+/* lookup: the domain called name, or NULL when there is none (-ENOENT) or on error (*err). */
+static int lookup(virConnectPtr conn, const char *name, virDomainPtr *dom, char **err) {
+        *dom = virDomainLookupByName(conn, name);
+        if (*dom)
+                return 0;
+        virErrorPtr e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN)
+                return -ENOENT;
+        *err = xasprintf("domain %s: lookup: %s", name, vc_virt_error());
+        return -EIO;
+}
+
+/* backing_format: what qemu-img says the image's format is (malloc'd). */
+static int backing_format(const char *image, char **fmt, char **err) {
+        const char *argv[] = {"qemu-img", "info", "--output=json", "-U", image, NULL};
+        struct vc_run_result res = {0};
+        int r = vc_run(argv, NULL, 30000, &res);
+        if (r == 0 && res.status != 0)
+                r = -EIO;
+        if (r < 0) {
+                *err = xasprintf("image %s: qemu-img info: %s", image, res.err && *res.err ? res.err : strerror(-r));
+                vc_run_result_free(&res);
+                return r;
+        }
+        _cleanup_(json_decrefp) json_t *info = json_loads(res.out, 0, NULL);
+        vc_run_result_free(&res);
+        const char *f = json_string_value(json_object_get(info, "format"));
+        if (!f) {
+                *err = xasprintf("image %s: qemu-img info names no format", image);
+                return -EIO;
+        }
+        *fmt = xstrdup(f);
+        return 0;
+}
+
+static int overlay_create(const char *image, const char *overlay, char **err) {
+        _cleanup_free_ char *fmt = NULL;
+        int r = backing_format(image, &fmt, err);
+        if (r < 0)
+                return r;
+        const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", image, overlay, NULL};
+        struct vc_run_result res = {0};
+        r = vc_run(argv, NULL, 30000, &res);
+        if (r == 0 && res.status != 0)
+                r = -EIO;
+        if (r < 0)
+                *err = xasprintf("overlay %s over %s: qemu-img create: %s", overlay, image,
+                                 res.err && *res.err ? res.err : strerror(-r));
+        vc_run_result_free(&res);
+        return r;
+}
+
+/* readable: a file the image names must be there before libvirt is asked,
+ * so the error names the image's file rather than a QEMU command line. */
+static int readable(const char *what, const char *path, char **err) {
+        if (!path || access(path, R_OK) == 0)
+                return 0;
+        int r = -errno;
+        *err = xasprintf("%s %s: %s", what, path, strerror(-r));
+        return r;
+}
+
+/* guest.define — args {uri, domain, xml, files: [paths the guest creates],
+ * overlay: {path, image} (optional), check: [paths that must be readable]}. */
+int vc_guest_define_do(void *ctx, json_t *args, char **err) {
+        const char *uri = arg(args, "uri"), *name = arg(args, "domain"), *xml = arg(args, "xml");
+        if (!uri || !name || !xml) {
+                *err = xstrdup("guest.define: needs \"uri\", \"domain\", \"xml\"");
+                return -EINVAL;
+        }
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(args, "check"), i, p) {
+                int r = readable("image file", json_string_value(p), err);
+                if (r < 0)
+                        return vc_step_untouched(r);
+        }
+        json_t *ov = json_object_get(args, "overlay");
+        if (ov) {
+                int r = overlay_create(arg(ov, "image"), arg(ov, "path"), err);
+                if (r < 0)
+                        return r;
+        }
+        virConnectPtr conn;
+        int r = vc_node_conn(ctx, uri, &conn, err);
+        if (r < 0)
+                return r;
+        _cleanup_(domain_freep) virDomainPtr dom = virDomainDefineXML(conn, xml);
+        if (!dom) {
+                *err = xasprintf("domain %s: libvirt refused its definition: %s", name, vc_virt_error());
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int remove_file(const char *path, char **err) {
+        if (path && unlink(path) < 0 && errno != ENOENT) {
+                int r = -errno;
+                *err = xasprintf("%s: %s", path, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int vc_guest_define_undo(void *ctx, json_t *args, char **err) {
+        const char *uri = arg(args, "uri"), *name = arg(args, "domain");
+        if (!uri || !name) {
+                *err = xstrdup("guest.define: needs \"uri\" and \"domain\"");
+                return -EINVAL;
+        }
+        virConnectPtr conn;
+        int r = vc_node_conn(ctx, uri, &conn, err);
+        if (r < 0)
+                return r;
+        _cleanup_(domain_freep) virDomainPtr dom = NULL;
+        r = lookup(conn, name, &dom, err);
+        if (r == 0) {
+                /* A start whose step record was lost (crash) may have left it running. */
+                if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1) {
+                        *err = xasprintf("domain %s: destroy: %s", name, vc_virt_error());
+                        return -EIO;
+                }
+                if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
+                        *err = xasprintf("domain %s: undefine: %s", name, vc_virt_error());
+                        return -EIO;
+                }
+        } else if (r != -ENOENT)
+                return r;
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(args, "files"), i, p) {
+                if ((r = remove_file(json_string_value(p), err)) < 0)
+                        return r;
+        }
+        json_t *ov = json_object_get(args, "overlay");
+        return ov ? remove_file(arg(ov, "path"), err) : 0;
+}
+
+/* guest.start — args {uri, domain, tap, job, ovs: {db} (HostNet=ovs)}. */
+int vc_guest_start_do(void *ctx, json_t *args, char **err) {
+        const char *uri = arg(args, "uri"), *name = arg(args, "domain"), *tap = arg(args, "tap");
+        if (!uri || !name || !tap) {
+                *err = xstrdup("guest.start: needs \"uri\", \"domain\", \"tap\"");
+                return -EINVAL;
+        }
+        virConnectPtr conn;
+        int r = vc_node_conn(ctx, uri, &conn, err);
+        if (r < 0)
+                return vc_step_untouched(r);
+        _cleanup_(domain_freep) virDomainPtr dom = NULL;
+        if ((r = lookup(conn, name, &dom, err)) < 0) {
+                if (r == -ENOENT)
+                        *err = xasprintf("domain %s: not defined", name);
+                return r;
+        }
+        if (virDomainIsActive(dom) != 1 && virDomainCreate(dom) < 0) {
+                *err = xasprintf("domain %s: start: %s", name, vc_virt_error());
+                return -EIO;
+        }
+        json_t *ovs = json_object_get(args, "ovs");
+        if (ovs)
+                return vc_ovs_port_mark(arg(ovs, "db"), tap, json_integer_value(json_object_get(args, "job")), err);
+        return 0;
+}
+
+int vc_guest_start_undo(void *ctx, json_t *args, char **err) {
+        const char *uri = arg(args, "uri"), *name = arg(args, "domain");
+        if (!uri || !name) {
+                *err = xstrdup("guest.start: needs \"uri\" and \"domain\"");
+                return -EINVAL;
+        }
+        virConnectPtr conn;
+        int r = vc_node_conn(ctx, uri, &conn, err);
+        if (r < 0)
+                return r;
+        _cleanup_(domain_freep) virDomainPtr dom = NULL;
+        r = lookup(conn, name, &dom, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* Destroy fails when the guest stopped meanwhile: what counts is that it is not running. */
+        if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1) {
+                *err = xasprintf("domain %s: destroy: %s", name, vc_virt_error());
+                return -EIO;
+        }
+        return 0;
+}
+
+

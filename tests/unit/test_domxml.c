@@ -1,0 +1,111 @@
+/* tests for node/domxml.c: the domain XML says what the guest gets — the
+ * right network for the node's HostNet, the boot the image asks for, the
+ * frontend's public NIC — and config text cannot break out of it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "domxml.h"
+#include "util.h"
+
+static json_t *guest(bool frontend) {
+        return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b}", "name", "web-1-1", "domain", "vcluster-42-web-1-1",
+                         "mac", "02:01:00:2a:00:01", "ip", "10.0.0.1", "prefix", 24, "tap", "vc2a.1", "frontend",
+                         frontend);
+}
+
+static char *xml_of(const json_t *g, const struct vc_image *im, const struct vc_nodecfg *nc) {
+        struct vc_domain_desc d = {.guest = g, .image = im, .node = nc, .cpus = 2, .mem = 256ULL << 20,
+                                   .vlan = 101, .job = 42, .console = "/s/web-1-1.console",
+                                   .agent = "/s/web-1-1.agent", .overlay = im->disk ? "/s/web-1-1.qcow2" : NULL};
+        _cleanup_free_ char *err = NULL;
+        char *x = vc_domain_xml(&d, &err);
+        assert_non_null(x);
+        return x;
+}
+
+#define HAS(x, s) assert_non_null(strstr((x), (s)))
+#define HASNT(x, s) assert_null(strstr((x), (s)))
+
+static void test_ovs_direct_boot(void **state) {
+        struct vc_image im = {.name = "tiny", .kernel = "/img/vmlinuz", .initrd = "/img/initrd",
+                              .cmdline = "console=ttyS0"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc", .tcg = true};
+        _cleanup_(json_decrefp) json_t *g = guest(false);
+        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        HAS(x, "<domain type='qemu'>");
+        HAS(x, "<name>vcluster-42-web-1-1</name>");
+        HAS(x, "<memory unit='KiB'>262144</memory>");
+        HAS(x, "<vcpu>2</vcpu>");
+        HAS(x, "<kernel>/img/vmlinuz</kernel>");
+        HAS(x, "<initrd>/img/initrd</initrd>");
+        HAS(x, "<cmdline>console=ttyS0 vc.name=web-1-1 vc.ip=10.0.0.1/24</cmdline>");
+        HAS(x, "<source bridge='br-vc'/>\n      <virtualport type='openvswitch'/>\n      <vlan><tag id='101'/></vlan>");
+        HAS(x, "<mac address='02:01:00:2a:00:01'/>");
+        HAS(x, "<target dev='vc2a.1'/>");
+        HAS(x, "<source path='/s/web-1-1.console'/>");
+        HAS(x, "<source mode='bind' path='/s/web-1-1.agent'/>\n      <target type='virtio' name='org.vcluster.agent'/>");
+        HASNT(x, "<disk");
+}
+
+static void test_bridge_disk_kvm(void **state) {
+        struct vc_image im = {.name = "deb", .disk = "/img/deb.qcow2"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_BRIDGE, .trunk = "eth1"};
+        _cleanup_(json_decrefp) json_t *g = guest(false);
+        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        HAS(x, "<domain type='kvm'>");
+        HAS(x, "<boot dev='hd'/>");
+        HASNT(x, "<kernel>");
+        HAS(x, "<source file='/s/web-1-1.qcow2'/>");
+        HAS(x, "<source bridge='vcbr101'/>\n      <target dev='vc2a.1'/>");
+        HASNT(x, "openvswitch");
+        HASNT(x, "<vlan>");
+}
+
+static void test_frontend_public_nic(void **state) {
+        struct vc_image im = {.name = "tiny", .kernel = "/k"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc", .public_bridge = "br-pub"};
+        _cleanup_(json_decrefp) json_t *fe = guest(true), *other = guest(false);
+        _cleanup_free_ char *x = xml_of(fe, &im, &nc), *y = xml_of(other, &im, &nc);
+        HAS(x, "<source bridge='br-pub'/>\n      <virtualport type='openvswitch'/>\n      <model");
+        HASNT(y, "br-pub");
+        HAS(x, "<cmdline>vc.name=web-1-1 vc.ip=10.0.0.1/24</cmdline>");
+        /* no PublicBridge: the frontend has one NIC */
+        nc.public_bridge = NULL;
+        _cleanup_free_ char *z = xml_of(fe, &im, &nc);
+        HASNT(z, "br-pub");
+}
+
+static void test_escaping_and_missing(void **state) {
+        struct vc_image im = {.name = "t", .kernel = "/img/a&b<'c'>", .cmdline = "x=\"1\" </cmdline><evil/>"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br"};
+        _cleanup_(json_decrefp) json_t *g = guest(false);
+        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        HAS(x, "<kernel>/img/a&amp;b&lt;&apos;c&apos;&gt;</kernel>");
+        HAS(x, "x=&quot;1&quot; &lt;/cmdline&gt;&lt;evil/&gt;");
+        HASNT(x, "<evil/>");
+
+        _cleanup_(json_decrefp) json_t *bad = json_pack("{s:s}", "name", "web-1-1");
+        struct vc_domain_desc d = {.guest = bad, .image = &im, .node = &nc, .console = "/c", .agent = "/a"};
+        _cleanup_free_ char *err = NULL;
+        assert_null(vc_domain_xml(&d, &err));
+        assert_string_equal(err, "guest web-1-1: incomplete description (plan entry, image, paths)");
+}
+
+static void test_bridge_name(void **state) {
+        char b[16];
+        vc_bridge_name(4094, b);
+        assert_string_equal(b, "vcbr4094");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_ovs_direct_boot),   cmocka_unit_test(test_bridge_disk_kvm),
+                cmocka_unit_test(test_frontend_public_nic), cmocka_unit_test(test_escaping_and_missing),
+                cmocka_unit_test(test_bridge_name),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
