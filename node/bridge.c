@@ -441,6 +441,19 @@ int vc_bridge_create(const char *bridge, char **err) {
         return ensure_bridge(&c, bridge, &made, err);
 }
 
+/* open_bridge: a context and the existing bridge named bridge (-ENODEV: none, -EINVAL: not a bridge). */
+static int open_bridge(struct ctx *c, const char *bridge, struct rtnl_link **b, char **err) {
+        int r = ctx_open(c, err);
+        if (r < 0)
+                return r;
+        *b = ctx_get(c, bridge);
+        if (!*b) {
+                *err = xasprintf("bridge %s does not exist", bridge);
+                return -ENODEV;
+        }
+        return check_bridge(*b, bridge, err) < 0 ? -EINVAL : 0;
+}
+
 int vc_link_enslave(const char *link, const char *bridge, char **err) {
         int r = vc_ifname_check(link, err);
         if (r < 0)
@@ -449,17 +462,10 @@ int vc_link_enslave(const char *link, const char *bridge, char **err) {
         if (r < 0)
                 return r;
         _cleanup_ctx_ struct ctx c = {0};
-        r = ctx_open(&c, err);
+        _cleanup_link_ struct rtnl_link *b = NULL;
+        r = open_bridge(&c, bridge, &b, err);
         if (r < 0)
                 return r;
-        _cleanup_link_ struct rtnl_link *b = ctx_get(&c, bridge);
-        if (!b) {
-                *err = xasprintf("bridge %s does not exist", bridge);
-                return -ENODEV;
-        }
-        r = check_bridge(b, bridge, err);
-        if (r < 0)
-                return -EINVAL;
         return enslave(&c, link, bridge, err);
 }
 
@@ -479,17 +485,10 @@ int vc_bridge_ports(const char *bridge, char ***ports, char **err) {
         if (r < 0)
                 return r;
         _cleanup_ctx_ struct ctx c = {0};
-        r = ctx_open(&c, err);
+        _cleanup_link_ struct rtnl_link *b = NULL;
+        r = open_bridge(&c, bridge, &b, err);
         if (r < 0)
                 return r;
-        _cleanup_link_ struct rtnl_link *b = ctx_get(&c, bridge);
-        if (!b) {
-                *err = xasprintf("bridge %s does not exist", bridge);
-                return -ENODEV;
-        }
-        r = check_bridge(b, bridge, err);
-        if (r < 0)
-                return -EINVAL;
         *ports = ports_of(&c, rtnl_link_get_ifindex(b));
         return 0;
 }

@@ -170,30 +170,44 @@ static int remove_file(const char *path, char **err) {
         return 0;
 }
 
-int vc_guest_define_undo(void *ctx, json_t *args, char **err) {
+/* stopped: the domain of a guest step's args, made not to run; 0 with *dom
+ * (NULL when libvirt has no such domain), or -errno with *err. */
+static int stopped(void *ctx, json_t *args, const char *kind, virDomainPtr *dom, char **err) {
         const char *uri = arg(args, "uri"), *name = arg(args, "domain");
+        *dom = NULL;
         if (!uri || !name) {
-                *err = xstrdup("guest.define: needs \"uri\" and \"domain\"");
+                *err = xasprintf("%s: needs \"uri\" and \"domain\"", kind);
                 return -EINVAL;
         }
         virConnectPtr conn;
         int r = vc_node_conn(ctx, uri, &conn, err);
         if (r < 0)
                 return r;
-        _cleanup_(domain_freep) virDomainPtr dom = NULL;
-        r = lookup(conn, name, &dom, err);
-        if (r == 0) {
-                /* A start whose step record was lost (crash) may have left it running. */
-                if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1) {
-                        *err = xasprintf("domain %s: destroy: %s", name, vc_virt_error());
-                        return -EIO;
-                }
-                if (virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
-                        *err = xasprintf("domain %s: undefine: %s", name, vc_virt_error());
-                        return -EIO;
-                }
-        } else if (r != -ENOENT)
+        r = lookup(conn, name, dom, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
                 return r;
+        /* Destroy fails when the guest stopped meanwhile: what counts is that it is not running. */
+        if (virDomainIsActive(*dom) == 1 && virDomainDestroy(*dom) < 0 && virDomainIsActive(*dom) == 1) {
+                *err = xasprintf("domain %s: destroy: %s", name, vc_virt_error());
+                domain_freep(dom);
+                *dom = NULL;
+                return -EIO;
+        }
+        return 0;
+}
+
+int vc_guest_define_undo(void *ctx, json_t *args, char **err) {
+        /* A start whose step record was lost (crash) may have left it running. */
+        _cleanup_(domain_freep) virDomainPtr dom = NULL;
+        int r = stopped(ctx, args, "guest.define", &dom, err);
+        if (r < 0)
+                return r;
+        if (dom && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
+                *err = xasprintf("domain %s: undefine: %s", arg(args, "domain"), vc_virt_error());
+                return -EIO;
+        }
         size_t i;
         json_t *p;
         json_array_foreach(json_object_get(args, "files"), i, p) {
@@ -232,27 +246,8 @@ int vc_guest_start_do(void *ctx, json_t *args, char **err) {
 }
 
 int vc_guest_start_undo(void *ctx, json_t *args, char **err) {
-        const char *uri = arg(args, "uri"), *name = arg(args, "domain");
-        if (!uri || !name) {
-                *err = xstrdup("guest.start: needs \"uri\" and \"domain\"");
-                return -EINVAL;
-        }
-        virConnectPtr conn;
-        int r = vc_node_conn(ctx, uri, &conn, err);
-        if (r < 0)
-                return r;
         _cleanup_(domain_freep) virDomainPtr dom = NULL;
-        r = lookup(conn, name, &dom, err);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        /* Destroy fails when the guest stopped meanwhile: what counts is that it is not running. */
-        if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0 && virDomainIsActive(dom) == 1) {
-                *err = xasprintf("domain %s: destroy: %s", name, vc_virt_error());
-                return -EIO;
-        }
-        return 0;
+        return stopped(ctx, args, "guest.start", &dom, err);
 }
 
 

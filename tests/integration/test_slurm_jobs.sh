@@ -91,7 +91,7 @@ p=$(node_plan a001 "$J1")
 [ "$(jq -c '[.site.name, .site.vlan, .is_gateway, [.guests[].name], .vni, .frontend, .cluster_nodes]' <<<"$p")" = \
         '["a",100,true,["web-1-1","web-1-2"],5000,"web-1-1","web-1-[1-2],web-3-[1-2]"]' ] || fail "a001's plan: $p"
 p=$(node_plan c001 "$J1")
-[ "$(jq -c '[.site.name, .site.vlan, .guests]' <<<"$p")" = '["c",2000,["web-3-1","web-3-2"]]' ] || fail "c001's plan: $p"
+[ "$(jq -c '[.site.name, .site.vlan, [.guests[].name]]' <<<"$p")" = '["c",2000,["web-3-1","web-3-2"]]' ] || fail "c001's plan: $p"
 for n in a002 b001; do
         [ "$(node_plan $n "$J2" | jq .site.vlan)" = 101 ] || fail "$n's plan: $(node_plan $n "$J2")"
 done
