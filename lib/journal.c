@@ -171,42 +171,105 @@ static int run_batch(struct vc_journal *j, size_t from, size_t to, char **err) {
         return r;
 }
 
-static int step_undo(struct vc_journal *j, struct vc_step *st, char **err) {
-        const struct vc_step_kind *k = kind_find(j, st->kind);
-        if (!k) {
-                *err = xasprintf("step %d: unknown kind '%s'", st->seq, st->kind);
-                return -EINVAL;
-        }
-        int r = mark(j, st, VC_STEP_UNDOING);
-        if (r == 0)
-                r = FAILPOINT("step.undo.before");
+/* undo_act: a step's undo between "undoing" and "undone", failpoints included. */
+static int undo_act(struct vc_journal *j, const struct vc_step_kind *k, struct vc_step *st, char **err) {
+        int r = FAILPOINT("step.undo.before");
         if (r == 0)
                 r = k->undo(j->ctx, st->args, err);
         if (r == 0)
                 r = FAILPOINT("step.undo.after");
-        if (r == 0)
-                r = mark(j, st, VC_STEP_UNDONE);
-        if (r < 0) {
-                _cleanup_free_ char *why = TAKE_PTR(*err);
-                *err = xasprintf("undo of step %d (%s): %s", st->seq, st->kind, why ? why : strerror(-r));
-        }
         return r;
+}
+
+static void undo_failed(struct vc_step *st, int r, char **err) {
+        _cleanup_free_ char *why = TAKE_PTR(*err);
+        *err = xasprintf("undo of step %d (%s): %s", st->seq, st->kind, why ? why : strerror(-r));
+}
+
+struct undo_item {
+        struct vc_journal *j;
+        const struct vc_step_kind *k;
+        struct vc_step *st;
+        int r;
+        char *err;
+        pthread_t thread;
+        bool threaded;
+};
+
+static void *undo_thread(void *arg) {
+        struct undo_item *it = arg;
+        it->r = undo_act(it->j, it->k, it->st, &it->err);
+        return NULL;
+}
+
+/* undo_batch: undo the n steps of one parallel kind at once (one guest per
+ * step, say): all marked undoing first, then acted on concurrently, then
+ * marked undone, the journal written from this thread only. Each failure is
+ * logged; the first is returned. */
+static int undo_batch(struct vc_journal *j, const struct vc_step_kind *k, struct vc_step **steps, size_t n,
+                      char **err) {
+        _cleanup_free_ struct undo_item *items = xcalloc(n, sizeof(*items));
+        int first = 0;
+        for (size_t i = 0; i < n; i++) {
+                items[i] = (struct undo_item){.j = j, .k = k, .st = steps[i]};
+                items[i].r = mark(j, steps[i], VC_STEP_UNDOING);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (items[i].r < 0)
+                        continue;
+                if (i + 1 < n && pthread_create(&items[i].thread, NULL, undo_thread, &items[i]) == 0)
+                        items[i].threaded = true;
+                else
+                        undo_thread(&items[i]);
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (items[i].threaded)
+                        pthread_join(items[i].thread, NULL);
+                int r = items[i].r;
+                if (r == 0)
+                        r = mark(j, steps[i], VC_STEP_UNDONE);
+                if (r < 0) {
+                        undo_failed(steps[i], r, &items[i].err);
+                        log_error("%s", items[i].err);
+                        if (first == 0) {
+                                first = r;
+                                *err = TAKE_PTR(items[i].err);
+                        }
+                }
+                free(items[i].err);
+        }
+        return first;
 }
 
 int vc_journal_undo(struct vc_journal *j, char **err) {
         int first = 0;
+        _cleanup_free_ struct vc_step **batch = xcalloc(j->n ? j->n : 1, sizeof(*batch));
         for (size_t i = j->n; i-- > 0;) {
                 struct vc_step *st = &j->steps[i];
                 if (!needs_undo(st->state))
                         continue;
-                _cleanup_free_ char *e = NULL;
-                int r = step_undo(j, st, &e);
-                if (r < 0) {
-                        log_error("%s", e);
+                const struct vc_step_kind *k = kind_find(j, st->kind);
+                if (!k) {
+                        log_error("step %d: unknown kind '%s'", st->seq, st->kind);
                         if (first == 0) {
-                                first = r;
-                                *err = TAKE_PTR(e);
+                                first = -EINVAL;
+                                *err = xasprintf("step %d: unknown kind '%s'", st->seq, st->kind);
                         }
+                        continue;
+                }
+                /* the run of this kind back to its first step, for a parallel kind */
+                size_t n = 0;
+                batch[n++] = st;
+                while (k->parallel && i > 0 && streq(j->steps[i - 1].kind, k->name)) {
+                        i--;
+                        if (needs_undo(j->steps[i].state))
+                                batch[n++] = &j->steps[i];
+                }
+                _cleanup_free_ char *e = NULL;
+                int r = undo_batch(j, k, batch, n, &e);
+                if (r < 0 && first == 0) {
+                        first = r;
+                        *err = TAKE_PTR(e);
                 }
         }
         return first;

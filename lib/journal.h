@@ -26,8 +26,9 @@ struct vc_step {
 };
 
 /* A kind of step. do_ and undo return 0 or -errno and set *err (malloc'd) on failure.
- * parallel: consecutive planned steps of this kind may run concurrently (each
- * touches a different device, e.g. one switch each); do_ must be thread-safe. */
+ * parallel: consecutive steps of this kind may run, and be undone, concurrently
+ * (each touches a different device, e.g. one switch each); do_ and undo must
+ * be thread-safe. */
 struct vc_step_kind {
         const char *name;
         int (*do_)(void *ctx, json_t *args, char **err);
@@ -67,7 +68,8 @@ int vc_journal_add(struct vc_journal *j, const char *kind, json_t *args);
  * names the step and why; a failed step stays "doing" so undo covers it). It does not roll back: the caller
  * decides when, with vc_journal_undo, so there is one rollback path. */
 int vc_journal_run(struct vc_journal *j, char **err);
-/* vc_journal_undo: undo, in reverse, every step that is doing, done or undoing;
+/* vc_journal_undo: undo, in reverse, every step that is doing, done or undoing
+ * (a run of one parallel kind concurrently, as vc_journal_run does it);
  * continues past failures so as much as possible is undone; first error returned. */
 int vc_journal_undo(struct vc_journal *j, char **err);
 /* vc_journal_pending: how many steps still need an undo. */

@@ -86,8 +86,28 @@ static int pthing_do(void *ctx, json_t *args, char **err) {
         return 0;
 }
 
+/* its undo likewise waits for all three, so the undo must be concurrent too */
+static int undo_arrived;
+
+static int pthing_undo(void *ctx, json_t *args, char **err) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        pthread_mutex_lock(&gate_lock);
+        undo_arrived++;
+        pthread_cond_broadcast(&gate_cond);
+        int r = 0;
+        while (undo_arrived < 3 && r == 0)
+                r = pthread_cond_timedwait(&gate_cond, &gate_lock, &until);
+        int u = r ? -ETIMEDOUT : thing_undo(ctx, args, err); /* under the lock: the world is not thread-safe */
+        pthread_mutex_unlock(&gate_lock);
+        if (r)
+                *err = xasprintf("undo of thing %d ran alone", (int)json_integer_value(json_object_get(args, "id")));
+        return u;
+}
+
 static const struct vc_step_kind kinds[] = {{"thing", thing_do, thing_undo, false},
-                                            {"pthing", pthing_do, thing_undo, true},
+                                            {"pthing", pthing_do, pthing_undo, true},
                                             {NULL, NULL, NULL, false}};
 
 /* Every test: a world, a journal file in its own temp dir, opened. */
@@ -160,8 +180,12 @@ static void test_parallel_batch(void **state) {
         for (int i = 1; i <= 4; i++)
                 assert_int_equal(f->j.steps[i - 1].state, VC_STEP_DONE);
         assert_string_equal(f->w.log, "+4");
+        undo_arrived = 0;
         assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
         assert_int_equal(vc_journal_pending(&f->j), 0);
+        /* the sequential step first, then the batch in any order */
+        assert_int_equal(strncmp(f->w.log, "+4-4", 4), 0);
+        assert_int_equal(strlen(f->w.log), 10);
 
         /* a fresh journal: the middle one of the batch fails */
         vc_journal_file_close(&f->j);
@@ -184,6 +208,10 @@ static void test_parallel_batch(void **state) {
         assert_int_equal(f->j.steps[1].state, VC_STEP_DOING);
         assert_int_equal(f->j.steps[2].state, VC_STEP_DONE);
         assert_int_equal(vc_journal_pending(&f->j), 3);
+        /* the half-done step is undone with its siblings, concurrently */
+        undo_arrived = 0;
+        assert_int_equal(vc_journal_undo(&f->j, &f->err), 0);
+        assert_int_equal(vc_journal_pending(&f->j), 0);
 }
 
 static void test_run_stops_at_failure_and_undo_covers_it(void **state) {
