@@ -186,19 +186,10 @@ static void undo_failed(struct vc_step *st, int r, char **err) {
         *err = xasprintf("undo of step %d (%s): %s", st->seq, st->kind, why ? why : strerror(-r));
 }
 
-struct undo_item {
-        struct vc_journal *j;
-        const struct vc_step_kind *k;
-        struct vc_step *st;
-        int r;
-        char *err;
-        pthread_t thread;
-        bool threaded;
-};
-
 static void *undo_thread(void *arg) {
-        struct undo_item *it = arg;
+        struct batch_item *it = arg;
         it->r = undo_act(it->j, it->k, it->st, &it->err);
+        it->ran = true;
         return NULL;
 }
 
@@ -208,10 +199,10 @@ static void *undo_thread(void *arg) {
  * logged; the first is returned. */
 static int undo_batch(struct vc_journal *j, const struct vc_step_kind *k, struct vc_step **steps, size_t n,
                       char **err) {
-        _cleanup_free_ struct undo_item *items = xcalloc(n, sizeof(*items));
+        _cleanup_free_ struct batch_item *items = xcalloc(n, sizeof(*items));
         int first = 0;
         for (size_t i = 0; i < n; i++) {
-                items[i] = (struct undo_item){.j = j, .k = k, .st = steps[i]};
+                items[i] = (struct batch_item){.j = j, .k = k, .st = steps[i]};
                 items[i].r = mark(j, steps[i], VC_STEP_UNDOING);
         }
         for (size_t i = 0; i < n; i++) {

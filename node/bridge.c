@@ -333,16 +333,22 @@ static char **ports_of(struct ctx *c, int bidx) {
         return v;
 }
 
-int vc_bridge_vlan_up(const char *trunk, int vlan, const char *bridge, char **err) {
-        _cleanup_free_ char *vname = NULL;
-        int r = vc_vlan_ifname(trunk, vlan, &vname, err);
+/* open_vlan_bridge: check the names of TRUNK.VLAN (into *vname) and bridge, and open a context. */
+static int open_vlan_bridge(const char *trunk, int vlan, const char *bridge, char **vname, struct ctx *c,
+                            char **err) {
+        int r = vc_vlan_ifname(trunk, vlan, vname, err);
         if (r < 0)
                 return r;
         r = vc_ifname_check(bridge, err);
         if (r < 0)
                 return r;
+        return ctx_open(c, err);
+}
+
+int vc_bridge_vlan_up(const char *trunk, int vlan, const char *bridge, char **err) {
+        _cleanup_free_ char *vname = NULL;
         _cleanup_ctx_ struct ctx c = {0};
-        r = ctx_open(&c, err);
+        int r = open_vlan_bridge(trunk, vlan, bridge, &vname, &c, err);
         if (r < 0)
                 return r;
         _cleanup_link_ struct rtnl_link *t = ctx_get(&c, trunk);
@@ -376,14 +382,8 @@ int vc_bridge_vlan_up(const char *trunk, int vlan, const char *bridge, char **er
 
 int vc_bridge_vlan_down(const char *trunk, int vlan, const char *bridge, char **err) {
         _cleanup_free_ char *vname = NULL;
-        int r = vc_vlan_ifname(trunk, vlan, &vname, err);
-        if (r < 0)
-                return r;
-        r = vc_ifname_check(bridge, err);
-        if (r < 0)
-                return r;
         _cleanup_ctx_ struct ctx c = {0};
-        r = ctx_open(&c, err);
+        int r = open_vlan_bridge(trunk, vlan, bridge, &vname, &c, err);
         if (r < 0)
                 return r;
         _cleanup_link_ struct rtnl_link *b = ctx_get(&c, bridge);
