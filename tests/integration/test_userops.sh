@@ -29,6 +29,10 @@ r=$(as_uid 12345 12345 "$TOOLS/rpcpoke" -s "$SOCK" -m "$MUNGE_SOCKET" send '{"op
 [ "$(jq -r .code <<<"$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"up"}')")" = bad-request ] ||
         fail "unknown phase accepted"
 expect_in "phase 'up' is not known (known: starting, ready, failed)" "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"up"}')"
+expect_in "guest x-1-1: phase is not one of defined, started, up, failed" \
+        "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"starting","guests":{"x-1-1":"booting"}}')"
+expect_in "optional \\\"detail\\\" (string), \\\"guests\\\" ({name: phase})" \
+        "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"starting","guests":["x-1-1"]}')"
 expect_in "node b001 is not a node of job 11" "$(poke '{"op":"node_phase","job":11,"node":"b001","phase":"ready"}')"
 expect_in "job 99 holds no VLANs" "$(poke '{"op":"node_phase","job":99,"node":"a001","phase":"ready"}')"
 expect_in "needs \\\"job\\\"" "$(poke '{"op":"node_phase","job":"11","node":"a001","phase":"ready"}')"
