@@ -155,10 +155,27 @@ hook_failpoints() {
 }
 
 stop_slurm() {
-        local p
+        local p pp jobs
+        # A test that fails mid-job leaves jobs running: end them while slurmctld
+        # can, so their epilogs still run and no slurmstepd outlives its slurmd.
+        if [ -n "$SLURM_CTLD_PID" ] && kill -0 "$SLURM_CTLD_PID" 2>/dev/null; then
+                jobs=$(squeue -h -o %i 2>/dev/null || true)
+                if [ -n "$jobs" ]; then
+                        # shellcheck disable=SC2086
+                        scancel $jobs 2>/dev/null || true
+                        for _ in $(seq 100); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+                fi
+        fi
         for p in "${SLURM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         for p in "${SLURM_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
         SLURM_PIDS=()
+        # What is left of a job (its slurmd was killed): the batch script runs
+        # from our private spool, and its slurmstepd is its parent.
+        for p in $(pgrep -f -- "${S:-$T/slurm}/spool/" || true); do
+                pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
+                kill -KILL "$p" 2>/dev/null || true
+                [ -n "$pp" ] && [ "$(ps -o comm= -p "$pp" 2>/dev/null)" = slurmstepd ] && kill -KILL "$pp" 2>/dev/null || true
+        done
 }
 
 # slurm_leak_check: no node kept state of a job, no hook crashed or leaked memory.
