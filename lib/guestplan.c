@@ -21,6 +21,18 @@ int vc_guest_addr(uint32_t subnet, unsigned prefix, unsigned long k, char buf[16
         return 0;
 }
 
+int vc_guest_count_check(const struct vc_spec *spec, size_t total, char **err) {
+        char ip[16];
+        if (total <= VC_GUESTS_MAX && (total == 0 || vc_guest_addr(spec->subnet, spec->prefix, total, ip) == 0))
+                return 0;
+        struct in_addr a = {.s_addr = htonl(spec->subnet)};
+        char net[16];
+        inet_ntop(AF_INET, &a, net, sizeof(net));
+        *err = xasprintf("the cluster has %zu guests: more than subnet=%s/%u holds%s", total, net, spec->prefix,
+                         total > VC_GUESTS_MAX ? " (or than 65535)" : "");
+        return -EINVAL;
+}
+
 static size_t count_guests(const json_t *sites, unsigned vms) {
         size_t n = 0, i;
         json_t *s;
@@ -36,16 +48,9 @@ int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t 
         int r = vc_plan_guests(sites, spec->name, spec->vms, NULL, &names, err);
         if (r < 0)
                 return r;
-        size_t total = count_guests(sites, spec->vms);
+        if ((r = vc_guest_count_check(spec, count_guests(sites, spec->vms), err)) < 0)
+                return r;
         char ip[16];
-        if (total > VC_GUESTS_MAX || (total && vc_guest_addr(spec->subnet, spec->prefix, total, ip) < 0)) {
-                struct in_addr a = {.s_addr = htonl(spec->subnet)};
-                char net[16];
-                inet_ntop(AF_INET, &a, net, sizeof(net));
-                *err = xasprintf("the cluster has %zu guests: more than subnet=%s/%u holds%s", total, net,
-                                 spec->prefix, total > VC_GUESTS_MAX ? " (or than 65535)" : "");
-                return -EINVAL;
-        }
         json_t *list = json_array();
         bool found = false;
         unsigned long k = 0;

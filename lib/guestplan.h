@@ -32,6 +32,9 @@ void vc_guest_mac(int site_id, int64_t job, unsigned long n, char buf[18]);
 /* vc_guest_addr: subnet + k as dotted text into buf[16]; -ERANGE when k
  * does not fit the subnet (network and broadcast addresses excluded). */
 int vc_guest_addr(uint32_t subnet, unsigned prefix, unsigned long k, char buf[16]);
+/* vc_guest_count_check: 0 when a cluster of total guests fits the spec's
+ * subnet and VC_GUESTS_MAX, else -EINVAL with *err giving both numbers. */
+int vc_guest_count_check(const struct vc_spec *spec, size_t total, char **err);
 /* vc_plan_guest_list: the guests of a plan's "sites" (all when node is NULL,
  * else those of node) as a new array of {name, k, site, site_id, node,
  * mac, ip, prefix, domain, tap, frontend}; 0, or -EINVAL with *err (bad plan,

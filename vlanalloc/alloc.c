@@ -1,4 +1,5 @@
 #include "alloc.h"
+#include "guestplan.h"
 
 #include <errno.h>
 #include <time.h>
@@ -318,6 +319,11 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
         if (c->limits.max_nodes && strv_len(nodes) > c->limits.max_nodes)
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "nodes: %zu nodes, above MaxNodes=%u", strv_len(nodes),
                                     c->limits.max_nodes);
+        /* Guests get their addresses on the nodes; a cluster that cannot fit
+         * its subnet is refused here, before any switch is touched, rather
+         * than by every node prolog afterwards (which would drain them). */
+        if (spec.image[0] && vc_guest_count_check(&spec, strv_len(nodes) * spec.vms, &err) < 0)
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "spec: %s", err);
         _cleanup_(plan_clearp) struct vc_plan p = {0};
         if (vc_plan_group(c, nodes, &p, &err) < 0 || vc_plan_mode(&p, spec.l2, &err) < 0)
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err);

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 vc_setup
 start_munged
-VLANS_C=2000-2001 write_conf "SiteName=big SiteId=9 VlanIds=10-20 Nodes=x[00001-60000]"
+VLANS_C=2000-2001 write_conf "SiteName=big SiteId=9 VlanIds=10-20 Nodes=x[00001-60000]" "ImageName=tiny Kernel=/k"
 start_daemon
 
 say "shared: one id free at both sites (a and b share L2Domain=campus)"
@@ -27,6 +27,14 @@ p2=$(va acquire 12 --nodes 'a003,c001' --json)
 [ "$(jq -r '.vni' <<<"$p2")" = 5000 ] || fail "vni: $p2"
 expect_exit 1 va acquire 13 --nodes 'a004,c002' --spec l2=shared
 expect_in "do not share an L2Domain" "$ERR"
+
+say "guests that cannot fit the cluster's subnet are refused before anything is configured"
+expect_exit 1 va acquire 13 --nodes 'a[004-006]' --spec image=tiny,vms=2,subnet=10.0.0.0/30
+expect_in "spec: the cluster has 6 guests: more than subnet=10.0.0.0/30 holds" "$ERR"
+[ "$(va show 13 --json 2>/dev/null | jq -r '.state // "unknown"')" != held ] || fail "job 13 holds a VLAN after the refusal"
+va acquire 13 --nodes 'a[004-006]' --spec image=tiny,vms=2,subnet=10.0.0.0/29 --json >/dev/null ||
+        fail "6 guests in a /29 refused"
+va release 13 >/dev/null
 
 say "exhausted pool names the site and its free count"
 va acquire 14 --nodes c003 >/dev/null
