@@ -57,6 +57,11 @@ struct vc_journal {
         void *ctx;                        /* handed to every do/undo */
 };
 
+/* vc_step_arg: the string member key of a step's args, or NULL (missing or not a string). */
+static inline const char *vc_step_arg(const json_t *args, const char *key) {
+        return json_string_value(json_object_get(args, key));
+}
+
 /* vc_step_state_name: "planned", "doing", "done", "undoing", "undone". */
 const char *vc_step_state_name(enum vc_step_state s);
 /* vc_step_state_parse: inverse of vc_step_state_name; 0 or -EINVAL. */

@@ -153,7 +153,7 @@ int vc_write_file_atomic(const char *path, const char *data, size_t len, mode_t 
 
 /* node.plan — args {"path": FILE, "plan": OBJECT}. */
 int vc_node_plan_do(void *ctx, json_t *args, char **err) {
-        const char *path = json_string_value(json_object_get(args, "path"));
+        const char *path = vc_step_arg(args, "path");
         json_t *plan = json_object_get(args, "plan");
         if (!path || !json_is_object(plan)) {
                 *err = xstrdup("node.plan: needs \"path\" and \"plan\"");
@@ -168,7 +168,7 @@ int vc_node_plan_do(void *ctx, json_t *args, char **err) {
 }
 
 int vc_node_plan_undo(void *ctx, json_t *args, char **err) {
-        const char *path = json_string_value(json_object_get(args, "path"));
+        const char *path = vc_step_arg(args, "path");
         if (!path) {
                 *err = xstrdup("node.plan: needs \"path\"");
                 return -EINVAL;

@@ -94,10 +94,8 @@ int vc_ovs_ports_remove(const char *db, const char *bridge, char *const *taps, u
         return transact(db, del, &res2, err);
 }
 
-static const char *arg(json_t *args, const char *k) { return json_string_value(json_object_get(args, k)); }
-
 int vc_net_ovs_do(void *ctx, json_t *args, char **err) {
-        const char *db = arg(args, "db"), *bridge = arg(args, "bridge");
+        const char *db = vc_step_arg(args, "db"), *bridge = vc_step_arg(args, "bridge");
         if (!db || !bridge) {
                 *err = xstrdup("net.ovs: needs \"db\" and \"bridge\"");
                 return -EINVAL;
@@ -108,7 +106,7 @@ int vc_net_ovs_do(void *ctx, json_t *args, char **err) {
 }
 
 int vc_net_ovs_undo(void *ctx, json_t *args, char **err) {
-        const char *db = arg(args, "db"), *bridge = arg(args, "bridge");
+        const char *db = vc_step_arg(args, "db"), *bridge = vc_step_arg(args, "bridge");
         if (!db || !bridge) {
                 *err = xstrdup("net.ovs: needs \"db\" and \"bridge\"");
                 return -EINVAL;

@@ -11,11 +11,9 @@
 #include "spec.h"
 #include "util.h"
 
-static const char *arg(json_t *args, const char *k) { return json_string_value(json_object_get(args, k)); }
-
 /* net.bridge — args {trunk, vlan, bridge}. */
 static int net_bridge_do(void *ctx, json_t *args, char **err) {
-        const char *trunk = arg(args, "trunk"), *bridge = arg(args, "bridge");
+        const char *trunk = vc_step_arg(args, "trunk"), *bridge = vc_step_arg(args, "bridge");
         if (!trunk || !bridge) {
                 *err = xstrdup("net.bridge: needs \"trunk\", \"vlan\", \"bridge\"");
                 return -EINVAL;
@@ -26,7 +24,7 @@ static int net_bridge_do(void *ctx, json_t *args, char **err) {
 }
 
 static int net_bridge_undo(void *ctx, json_t *args, char **err) {
-        const char *trunk = arg(args, "trunk"), *bridge = arg(args, "bridge");
+        const char *trunk = vc_step_arg(args, "trunk"), *bridge = vc_step_arg(args, "bridge");
         if (!trunk || !bridge) {
                 *err = xstrdup("net.bridge: needs \"trunk\", \"vlan\", \"bridge\"");
                 return -EINVAL;

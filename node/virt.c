@@ -59,8 +59,6 @@ int vc_node_conn(struct vc_node_ctx *c, const char *uri, virConnectPtr *conn, ch
         return r;
 }
 
-static const char *arg(json_t *args, const char *k) { return json_string_value(json_object_get(args, k)); }
-
 static void domain_freep(virDomainPtr *d) {
         if (*d)
                 virDomainFree(*d);
@@ -131,7 +129,7 @@ static int readable(const char *what, const char *path, char **err) {
 /* guest.define — args {uri, domain, xml, files: [paths the guest creates],
  * overlay: {path, image} (optional), check: [paths that must be readable]}. */
 int vc_guest_define_do(void *ctx, json_t *args, char **err) {
-        const char *uri = arg(args, "uri"), *name = arg(args, "domain"), *xml = arg(args, "xml");
+        const char *uri = vc_step_arg(args, "uri"), *name = vc_step_arg(args, "domain"), *xml = vc_step_arg(args, "xml");
         if (!uri || !name || !xml) {
                 *err = xstrdup("guest.define: needs \"uri\", \"domain\", \"xml\"");
                 return -EINVAL;
@@ -145,7 +143,7 @@ int vc_guest_define_do(void *ctx, json_t *args, char **err) {
         }
         json_t *ov = json_object_get(args, "overlay");
         if (ov) {
-                int r = overlay_create(arg(ov, "image"), arg(ov, "path"), err);
+                int r = overlay_create(vc_step_arg(ov, "image"), vc_step_arg(ov, "path"), err);
                 if (r < 0)
                         return r;
         }
@@ -173,7 +171,7 @@ static int remove_file(const char *path, char **err) {
 /* stopped: the domain of a guest step's args, made not to run; 0 with *dom
  * (NULL when libvirt has no such domain), or -errno with *err. */
 static int stopped(void *ctx, json_t *args, const char *kind, virDomainPtr *dom, char **err) {
-        const char *uri = arg(args, "uri"), *name = arg(args, "domain");
+        const char *uri = vc_step_arg(args, "uri"), *name = vc_step_arg(args, "domain");
         *dom = NULL;
         if (!uri || !name) {
                 *err = xasprintf("%s: needs \"uri\" and \"domain\"", kind);
@@ -191,7 +189,7 @@ static int stopped(void *ctx, json_t *args, const char *kind, virDomainPtr *dom,
         /* Destroy fails when the guest stopped meanwhile: what counts is that it is not running. */
         if (virDomainIsActive(*dom) == 1 && virDomainDestroy(*dom) < 0 && virDomainIsActive(*dom) == 1) {
                 *err = xasprintf("domain %s: destroy: %s", name, vc_virt_error());
-                domain_freep(dom);
+                virDomainFree(*dom);
                 *dom = NULL;
                 return -EIO;
         }
@@ -205,7 +203,7 @@ int vc_guest_define_undo(void *ctx, json_t *args, char **err) {
         if (r < 0)
                 return r;
         if (dom && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
-                *err = xasprintf("domain %s: undefine: %s", arg(args, "domain"), vc_virt_error());
+                *err = xasprintf("domain %s: undefine: %s", vc_step_arg(args, "domain"), vc_virt_error());
                 return -EIO;
         }
         size_t i;
@@ -215,12 +213,12 @@ int vc_guest_define_undo(void *ctx, json_t *args, char **err) {
                         return r;
         }
         json_t *ov = json_object_get(args, "overlay");
-        return ov ? remove_file(arg(ov, "path"), err) : 0;
+        return ov ? remove_file(vc_step_arg(ov, "path"), err) : 0;
 }
 
 /* guest.start — args {uri, domain, tap, job, ovs: {db} (HostNet=ovs)}. */
 int vc_guest_start_do(void *ctx, json_t *args, char **err) {
-        const char *uri = arg(args, "uri"), *name = arg(args, "domain"), *tap = arg(args, "tap");
+        const char *uri = vc_step_arg(args, "uri"), *name = vc_step_arg(args, "domain"), *tap = vc_step_arg(args, "tap");
         if (!uri || !name || !tap) {
                 *err = xstrdup("guest.start: needs \"uri\", \"domain\", \"tap\"");
                 return -EINVAL;
@@ -241,7 +239,7 @@ int vc_guest_start_do(void *ctx, json_t *args, char **err) {
         }
         json_t *ovs = json_object_get(args, "ovs");
         if (ovs)
-                return vc_ovs_port_mark(arg(ovs, "db"), tap, json_integer_value(json_object_get(args, "job")), err);
+                return vc_ovs_port_mark(vc_step_arg(ovs, "db"), tap, json_integer_value(json_object_get(args, "job")), err);
         return 0;
 }
 

@@ -340,8 +340,8 @@ static int prolog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
                 r = vc_journal_add(&n.j, "node.plan", json_pack("{s:s, s:O}", "path", plan_path, "plan", plan));
         if (r == 0)
                 r = stage(&n, "plan recorded", &err);
-        bool has_guests = json_array_size(json_object_get(plan, "guests")) > 0 &&
-                          json_object_get(plan, "image") && !json_is_null(json_object_get(plan, "image"));
+        /* guests are booted only from an image: without one the job gets its network alone */
+        bool has_guests = json_is_string(json_object_get(plan, "image"));
         if (r == 0 && has_guests)
                 r = guests_up(&n, plan, dir, &err);
         if (r < 0) {
