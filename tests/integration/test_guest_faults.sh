@@ -50,7 +50,10 @@ J=$(sbatch --parsable -N1 -w a001 --vcluster=image=nokernel,mem=128M -o /dev/nul
 held_after_prolog_failure "$J" a001
 grep -q "image file $T/missing/vmlinuz: No such file or directory" "$HOOK_LOG" ||
         fail "no message naming the missing kernel: $(grep "$J" "$HOOK_LOG" | tail -3)"
-"$BIN/vcluster" status "$J" --json >/dev/null 2>&1 || true
+st=$("$BIN/vcluster" status "$J" --json)
+[ "$(jq -c '[.nodes[0].phase, .guests[0].phase]' <<<"$st")" = '["failed","failed"]' ] ||
+        fail "the user is not shown the failure: $st"
+expect_in "image file $T/missing/vmlinuz" "$(jq -r '.nodes[0].detail' <<<"$st")"
 
 say "a frontend on a public bridge that does not exist: libvirt cannot start it; rolled back"
 J=$(sbatch --parsable -N1 -w c001 --vcluster=image=tiny,frontend=yes,mem=128M -o /dev/null --wrap true)
