@@ -31,7 +31,7 @@ OPT := -O2 -g
 SANLD :=
 endif
 
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc -Inode
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc -Inode -Istorage
 CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
 # net-snmp ships no .pc on Debian either; its own config tool gives the libs.
@@ -41,6 +41,7 @@ LIBS     := $(PKG_LIBS) $(SLURM_LIBS) $(SNMP_LIBS)
 LIB_SRC  := $(wildcard lib/*.c)
 SW_SRC   := $(wildcard switchcfg/*.c)
 NODE_SRC := $(wildcard node/*.c)
+STOR_SRC := $(filter-out storage/storaged.c,$(wildcard storage/*.c))
 VA_CORE  := $(filter-out vlanalloc/vlanallocd.c vlanalloc/vlanalloc.c,$(wildcard vlanalloc/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
@@ -53,6 +54,7 @@ LIBVC   := $(BUILD)/libvc.a
 LIBSW   := $(BUILD)/libswitchcfg.a
 LIBVA   := $(BUILD)/libvlanalloc.a
 LIBNODE := $(BUILD)/libnode.a
+LIBSTOR := $(BUILD)/libstorage.a
 DAEMON  := $(BUILD)/bin/vlanallocd
 CLI     := $(BUILD)/bin/vlanalloc
 UNITS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -63,7 +65,7 @@ BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 UCLI    := $(BUILD)/bin/vcluster
 HOOKS   := $(BUILD)/bin/vcluster-prolog $(BUILD)/bin/vcluster-epilog
 SPANK   := $(BUILD)/lib/spank_vcluster.so
-PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(SPANK)
+PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(SPANK) $(BUILD)/bin/vcluster-storaged
 
 .PHONY: all deps check unit integration bench demo install clean guest
 all: $(PROGS) $(TOOLS) $(FIXTURES)
@@ -82,10 +84,16 @@ $(LIBVA): $(call obj,$(VA_CORE))
 $(LIBNODE): $(call obj,$(NODE_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
+$(LIBSTOR): $(call obj,$(STOR_SRC))
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
 
-ALL_LIBS := $(LIBVA) $(LIBNODE) $(LIBSW) $(LIBVC)
+ALL_LIBS := $(LIBVA) $(LIBNODE) $(LIBSTOR) $(LIBSW) $(LIBVC)
 
 $(BUILD)/bin/vlanallocd: $(call obj,vlanalloc/vlanallocd.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/bin/vcluster-storaged: $(call obj,storage/storaged.c) $(LIBSTOR) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/bin/vlanalloc: $(call obj,vlanalloc/vlanalloc.c) $(ALL_LIBS)
@@ -177,8 +185,9 @@ install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/vlanallocd
 	install -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/vlanalloc
+	install -m 0755 $(BUILD)/bin/vcluster-storaged $(DESTDIR)$(SBINDIR)/
 	install -m 0644 man/vcluster.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/vlanalloc.8 man/vlanallocd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/vlanalloc.8 man/vlanallocd.8 man/vcluster-storaged.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(LIBDIR)/slurm $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(HOOKS) $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(UCLI) $(DESTDIR)$(BINDIR)/vcluster

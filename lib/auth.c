@@ -41,25 +41,87 @@ int vc_auth_seal(const char *socket, const char *req, char **cred, char **err) {
         return 0;
 }
 
-int vc_auth_verify(const char *socket, const char *cred, const char *req, uid_t *uid,
-                   gid_t *gid, char **err) {
+/* decode: cred's payload (malloc'd, NUL-terminated), encoder and origin. */
+static int decode(const char *socket, const char *cred, char **payload, int *plen, uid_t *uid, gid_t *gid,
+                  struct in_addr *origin, char **err) {
         _cleanup_(ctx_destroyp) munge_ctx_t ctx = NULL;
         int r = ctx_new(socket, &ctx, err);
         if (r < 0)
                 return r;
-        _cleanup_free_ void *payload = NULL;
-        int plen = 0;
-        munge_err_t e = munge_decode(cred, ctx, &payload, &plen, uid, gid);
+        void *p = NULL;
+        munge_err_t e = munge_decode(cred, ctx, &p, plen, uid, gid);
         if (e != EMUNGE_SUCCESS) {
+                if (p)
+                        explicit_bzero(p, (size_t)*plen);
+                free(p);
                 if (e == EMUNGE_CRED_REPLAYED)
                         *err = xstrdup("credential refused: replayed credential");
                 else
                         *err = xasprintf("credential refused: %s", munge_ctx_strerror(ctx));
                 return e == EMUNGE_SOCKET ? -ECONNREFUSED : -EACCES;
         }
+        if (origin && munge_ctx_get(ctx, MUNGE_OPT_ADDR4, origin) != EMUNGE_SUCCESS)
+                origin->s_addr = 0;
+        *payload = xmalloc((size_t)*plen + 1);
+        memcpy(*payload, p ? p : "", (size_t)*plen);
+        (*payload)[*plen] = '\0';
+        if (p)
+                explicit_bzero(p, (size_t)*plen);
+        free(p);
+        return 0;
+}
+
+int vc_auth_verify(const char *socket, const char *cred, const char *req, uid_t *uid,
+                   gid_t *gid, char **err) {
+        return vc_auth_verify_origin(socket, cred, req, uid, gid, NULL, err);
+}
+
+int vc_auth_verify_origin(const char *socket, const char *cred, const char *req, uid_t *uid, gid_t *gid,
+                          struct in_addr *origin, char **err) {
+        _cleanup_free_ char *payload = NULL;
+        int plen = 0;
+        int r = decode(socket, cred, &payload, &plen, uid, gid, origin, err);
+        if (r < 0)
+                return r;
         size_t n = strlen(req);
         if ((size_t)plen != n || memcmp(payload, req, n) != 0) {
                 *err = xstrdup("credential refused: its payload does not match the request");
+                return -EACCES;
+        }
+        return 0;
+}
+
+int vc_auth_seal_secret(const char *socket, const char *secret, char **cred, char **err) {
+        _cleanup_(ctx_destroyp) munge_ctx_t ctx = NULL;
+        int r = ctx_new(socket, &ctx, err);
+        if (r < 0)
+                return r;
+        /* Only root may decode it: munged refuses anyone else. */
+        if (munge_ctx_set(ctx, MUNGE_OPT_UID_RESTRICTION, (uid_t)0) != EMUNGE_SUCCESS) {
+                *err = xasprintf("munge: cannot restrict the credential to root: %s", munge_ctx_strerror(ctx));
+                return -EINVAL;
+        }
+        munge_err_t e = munge_encode(cred, ctx, secret, (int)strlen(secret));
+        if (e != EMUNGE_SUCCESS) {
+                *err = xasprintf("munge: cannot encode credential: %s", munge_ctx_strerror(ctx));
+                return e == EMUNGE_SOCKET ? -ECONNREFUSED : -EACCES;
+        }
+        return 0;
+}
+
+int vc_auth_open_secret(const char *socket, const char *cred, char **secret, char **err) {
+        uid_t uid;
+        gid_t gid;
+        int plen = 0;
+        int r = decode(socket, cred, secret, &plen, &uid, &gid, NULL, err);
+        if (r < 0)
+                return r;
+        if (uid != 0 || (size_t)plen != strlen(*secret)) {
+                explicit_bzero(*secret, (size_t)plen);
+                free(*secret);
+                *secret = NULL;
+                *err = xasprintf("credential refused: a secret must come from root (it came from uid %u)",
+                                 (unsigned)uid);
                 return -EACCES;
         }
         return 0;

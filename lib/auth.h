@@ -10,6 +10,7 @@
 #define VC_AUTH_H
 
 #include <stddef.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 
 /* vc_auth_seal: a credential binding req; 0 or -errno with *err malloc'd. */
@@ -18,5 +19,15 @@ int vc_auth_seal(const char *socket, const char *req, char **cred, char **err);
  * (bad, replayed, expired or mismatched credential) or another -errno, with *err. */
 int vc_auth_verify(const char *socket, const char *cred, const char *req, uid_t *uid,
                    gid_t *gid, char **err);
+/* vc_auth_verify_origin: vc_auth_verify, also giving the IPv4 address of the
+ * host whose munged encoded cred (0.0.0.0 when munged did not say). */
+int vc_auth_verify_origin(const char *socket, const char *cred, const char *req, uid_t *uid, gid_t *gid,
+                          struct in_addr *origin, char **err);
+/* vc_auth_seal_secret: a credential carrying secret encrypted (munge's cipher)
+ * that only root may decode: how a CHAP secret crosses the network. */
+int vc_auth_seal_secret(const char *socket, const char *secret, char **cred, char **err);
+/* vc_auth_open_secret: the secret sealed in cred (malloc'd; wipe it after
+ * use) when root sealed it; -EACCES otherwise. Each credential opens once. */
+int vc_auth_open_secret(const char *socket, const char *cred, char **secret, char **err);
 
 #endif

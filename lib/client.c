@@ -29,18 +29,17 @@ static int connect_daemon(const struct vc_conf *c, char **err) {
         return fd;
 }
 
-int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, json_t **reply,
-                   char **err) {
+/* exchange: seal req, send it on fd (closed here), read the reply; who names the peer in errors. */
+static int exchange(const char *munge_socket, int fd_in, const char *who, const json_t *req, int timeout_s,
+                    json_t **reply, char **err) {
+        _cleanup_close_ int fd = fd_in;
         _cleanup_free_ char *text = json_dumps(req, JSON_COMPACT);
         _cleanup_free_ char *cred = NULL;
         if (!text)
                 return -ENOMEM;
-        int r = vc_auth_seal(c->munge_socket, text, &cred, err);
+        int r = vc_auth_seal(munge_socket, text, &cred, err);
         if (r < 0)
                 return r;
-        _cleanup_close_ int fd = connect_daemon(c, err);
-        if (fd < 0)
-                return fd;
         struct timeval tv = {.tv_sec = timeout_s};
         (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -52,11 +51,11 @@ int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, js
         size_t len;
         r = vc_rpc_recv(fd, VC_RPC_MAX_MSG * 16, &buf, &len);
         if (r < 0 && sr < 0) {
-                *err = xasprintf("sending to vlanallocd: %s", strerror(-sr));
+                *err = xasprintf("sending to %s: %s", who, strerror(-sr));
                 return sr;
         }
         if (r < 0) {
-                *err = xasprintf("no reply from vlanallocd: %s",
+                *err = xasprintf("no reply from %s: %s", who,
                                  r == -EAGAIN ? "timed out" : r == -ENODATA || r == -EPROTO
                                                                   ? "connection closed (daemon died or refused the request)"
                                                                   : strerror(-r));
@@ -67,8 +66,25 @@ int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, js
         if (!*reply || !json_is_object(*reply)) {
                 json_decref(*reply);
                 *reply = NULL;
-                *err = xasprintf("malformed reply from vlanallocd: %s", je.text);
+                *err = xasprintf("malformed reply from %s: %s", who, je.text);
                 return -EBADMSG;
         }
         return 0;
+}
+
+int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, json_t **reply,
+                   char **err) {
+        int fd = connect_daemon(c, err);
+        return fd < 0 ? fd : exchange(c->munge_socket, fd, "vlanallocd", req, timeout_s, reply, err);
+}
+
+int vc_client_call_at(const char *munge_socket, const char *host, const char *port, const char *who,
+                      const json_t *req, int timeout_s, json_t **reply, char **err) {
+        _cleanup_free_ char *why = NULL;
+        int fd = vc_tcp_connect_timeout(host, port, 5000, &why);
+        if (fd < 0) {
+                *err = xasprintf("cannot reach %s at %s", who, why);
+                return fd;
+        }
+        return exchange(munge_socket, fd, who, req, timeout_s, reply, err);
 }

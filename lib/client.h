@@ -19,6 +19,12 @@ struct vc_conf;
  * be reached or the exchange failed (*err says which address and why). */
 int vc_client_call(const struct vc_conf *c, const json_t *req, int timeout_s, json_t **reply,
                    char **err);
+/* vc_client_call_at: the same exchange with another daemon speaking this
+ * RPC (a storage agent) at host:port; who names it in errors. A connection
+ * that could not be made returns -ECONNREFUSED, -ETIMEDOUT, … before any
+ * request left: the caller may take it that nothing was done. */
+int vc_client_call_at(const char *munge_socket, const char *host, const char *port, const char *who,
+                      const json_t *req, int timeout_s, json_t **reply, char **err);
 /* vc_socket_path: StateDir/vlanallocd.sock (malloc'd). */
 char *vc_socket_path(const struct vc_conf *c);
 

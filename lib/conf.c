@@ -60,6 +60,7 @@ void conf_site_clear(struct vc_site *s) {
         strv_free(s->nodes);
         free(s->gateway);
         free(s->l2domain);
+        free(s->storage);
         memset(s, 0, sizeof(*s));
 }
 
@@ -78,6 +79,9 @@ static void conf_free(struct vc_conf *c) {
         for (size_t i = 0; i < c->n_nodecfgs; i++)
                 conf_nodecfg_clear(&c->nodecfgs[i]);
         free(c->nodecfgs);
+        for (size_t i = 0; i < c->n_storages; i++)
+                conf_storage_clear(&c->storages[i]);
+        free(c->storages);
         conf_nodecfg_clear(&c->node_default);
         free(c->node_index);
         free(c->port_index);
@@ -100,6 +104,7 @@ static void parser_done(struct conf_parser *p) {
         free(p->switch_loc);
         free(p->image_loc);
         free(p->nodecfg_loc);
+        free(p->storage_loc);
 }
 
 static void set_defaults(struct vc_conf *c) {
@@ -115,6 +120,7 @@ static void set_defaults(struct vc_conf *c) {
                 .max_cpus = 64,
                 .max_mem = 256ULL << 30,
                 .max_disk = 16ULL << 40,
+                .max_volumes = 256,
         };
 }
 
@@ -168,6 +174,9 @@ static int finish(struct conf_parser *p, const char *path) {
         if (r < 0)
                 return r;
         r = conf_check_nodecfgs(p);
+        if (r < 0)
+                return r;
+        r = conf_check_storages(p);
         if (r < 0)
                 return r;
         if (!c->slurm_user) {

@@ -7,7 +7,10 @@
  *                 AdminGroup=GROUP LeaseGrace=DURATION MungeSocket=PATH
  *                 ReapInterval=DURATION VniRange=LO-HI
  *   SiteName=NAME SiteId=N VlanIds=RANGES Nodes=HOSTLIST [Gateway=NODE]
- *                 [L2Domain=NAME]
+ *                 [L2Domain=NAME] [Storage=NAME]
+ *   StorageName=NAME Host=HOST Backend=lvm|file [VolumeGroup=VG [ThinPool=POOL]]
+ *                 [Directory=DIR] Export=tgt Portal=ADDR:PORT [TgtControl=N]
+ *                 [AgentPort=PORT] [IqnBase=IQN]
  *   SwitchName=NAME Site=SITE Driver=none|snmp|ovs|exec [NodePorts=HOSTLIST:PORTS]
  *                 [Uplinks=PORTS] [NodePortMode=trunk|access] [SecretFile=PATH]
  *                 driver keys — snmp: Host= [Port=] [Version=2c|3] [Timeout=] [Retries=]
@@ -17,8 +20,9 @@
  *                 (a kernel, a disk, or both: direct boot with the disk attached)
  *   NodeName=HOSTLIST [HostNet=ovs|bridge] [OvsBridge=NAME] [OvsDb=REMOTE]
  *                 [Trunk=IFACE] [PublicBridge=NAME] [Libvirt=URI]
- *                 [DomainType=kvm|qemu] [BootTimeout=DURATION]
+ *                 [DomainType=kvm|qemu] [BootTimeout=DURATION] [IscsiAttach=qemu|host]
  *   Limits [MaxNodes=N] [MaxVmsPerNode=N] [MaxCpus=N] [MaxMem=SIZE] [MaxDisk=SIZE]
+ *                 [MaxVolumes=N]
  * A file with any error is refused as a whole; the error reads
  * "FILE:LINE: what is wrong". The parsed object is immutable and may be
  * shared between threads (reference counted).
@@ -48,7 +52,27 @@ struct vc_site {
         size_t n_nodes;
         char *gateway;            /* a member of nodes; default: first node */
         char *l2domain;           /* sites with the same L2Domain share trunks; may be NULL */
+        char *storage;            /* StorageName serving disk= volumes of its guests; may be NULL */
 };
+
+/* A storage host: volumes of guests of sites naming it, exported over iSCSI.
+ * When host is the controller's own host the controller runs the steps
+ * itself, else it asks the storage agent there (port agent_port). */
+struct vc_storage {
+        char *name;
+        char *host;               /* where volumes live (Host=) */
+        char *backend;            /* "lvm" | "file" */
+        char *vg, *thin_pool;     /* lvm */
+        char *dir;                /* file */
+        char *export;             /* "tgt" */
+        char *portal;             /* ADDR:PORT initiators connect to */
+        char *tgt_control;        /* tgtd control port number (tgtadm -C N); default "0" */
+        char *agent_port;         /* default VC_STORAGE_AGENT_PORT */
+        char *iqn_base;           /* default VC_IQN_BASE */
+};
+
+#define VC_STORAGE_AGENT_PORT "6830"
+#define VC_IQN_BASE "iqn.2026-11.org.vcluster"
 
 struct vc_switch {
         char *name;
@@ -83,6 +107,7 @@ struct vc_nodecfg {
         char *libvirt_uri;         /* default qemu:///system */
         bool tcg;                  /* DomainType=qemu: software emulation, no KVM */
         unsigned boot_timeout;     /* seconds a guest may take to report up; default 300 */
+        bool iscsi_host;           /* IscsiAttach=host: open-iscsi on the node; default qemu */
 };
 
 struct vc_limits {
@@ -91,6 +116,7 @@ struct vc_limits {
         unsigned max_cpus;          /* per guest; default 64 */
         uint64_t max_mem;           /* bytes per guest; default 256G */
         uint64_t max_disk;          /* bytes per guest; default 16T */
+        unsigned max_volumes;       /* disk= volumes per job; default 256 */
 };
 
 struct vc_conf {
@@ -112,6 +138,8 @@ struct vc_conf {
         struct vc_image *images;
         size_t n_images;
         struct vc_limits limits;
+        struct vc_storage *storages;
+        size_t n_storages;
         struct vc_nodecfg *nodecfgs;
         size_t n_nodecfgs;
         struct vc_nodecfg node_default;
@@ -140,6 +168,11 @@ const struct vc_image *vc_conf_image(const struct vc_conf *c, const char *name);
 /* vc_conf_switch_of_node: the switch whose NodePorts cable node (and *port), or NULL. */
 const struct vc_switch *vc_conf_switch_of_node(const struct vc_conf *c, const char *node,
                                                const char **port);
+/* vc_conf_storage: storage by name, or NULL. */
+const struct vc_storage *vc_conf_storage(const struct vc_conf *c, const char *name);
+/* vc_storage_is_local: whether the controller runs this storage's steps itself
+ * (Host= is the controller's host) rather than asking its agent. */
+bool vc_storage_is_local(const struct vc_conf *c, const struct vc_storage *s);
 /* vc_conf_node: the NodeName= settings of node (the defaults when no line names it); never NULL. */
 const struct vc_nodecfg *vc_conf_node(const struct vc_conf *c, const char *node);
 /* vc_switch_opt: the value of a driver key of the switch ("Host"), or NULL. */

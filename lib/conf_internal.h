@@ -38,7 +38,7 @@ enum {
         G_COUNT
 };
 
-enum { L_MAX_NODES, L_MAX_VMS_PER_NODE, L_MAX_CPUS, L_MAX_MEM, L_MAX_DISK, L_COUNT };
+enum { L_MAX_NODES, L_MAX_VMS_PER_NODE, L_MAX_CPUS, L_MAX_MEM, L_MAX_DISK, L_MAX_VOLUMES, L_COUNT };
 
 struct conf_parser {
         struct vc_conf *c;
@@ -50,6 +50,7 @@ struct conf_parser {
         struct conf_loc *switch_loc;       /* parallel to c->switches */
         struct conf_loc *image_loc;        /* parallel to c->images */
         struct conf_loc *nodecfg_loc;      /* parallel to c->nodecfgs */
+        struct conf_loc *storage_loc;      /* parallel to c->storages */
         struct conf_loc global_loc[G_COUNT];
         struct conf_loc limits_loc[L_COUNT];
         struct {
@@ -107,6 +108,12 @@ int conf_parse_image(struct conf_parser *p, char *const *w);
 int conf_parse_node(struct conf_parser *p, char *const *w);
 /* conf_check_nodecfgs: whole-file check: every node a NodeName line names is in a site. */
 int conf_check_nodecfgs(struct conf_parser *p);
+/* conf_parse_storage: one StorageName= line (conf_storage.c). */
+int conf_parse_storage(struct conf_parser *p, char *const *w);
+/* conf_check_storages: whole-file check: every site's Storage= names a StorageName line. */
+int conf_check_storages(struct conf_parser *p);
+/* conf_storage_clear: free a storage's members. */
+void conf_storage_clear(struct vc_storage *s);
 /* conf_nodecfg_default: fill n with the built-in node defaults. */
 void conf_nodecfg_default(struct vc_nodecfg *n);
 /* conf_nodecfg_clear: free a node config's members (cleanup-attribute compatible). */

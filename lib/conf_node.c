@@ -11,9 +11,11 @@
 #include <net/if.h>
 #include <strings.h>
 
-enum { N_NAME, N_HOSTNET, N_OVSBRIDGE, N_OVSDB, N_TRUNK, N_PUBLIC, N_LIBVIRT, N_DOMTYPE, N_BOOT, N_COUNT };
-static const char *const node_keys[N_COUNT] = {"NodeName", "HostNet",  "OvsBridge",  "OvsDb",      "Trunk",
-                                               "PublicBridge", "Libvirt", "DomainType", "BootTimeout"};
+enum { N_NAME, N_HOSTNET, N_OVSBRIDGE, N_OVSDB, N_TRUNK, N_PUBLIC, N_LIBVIRT, N_DOMTYPE, N_BOOT, N_ISCSI,
+       N_COUNT };
+static const char *const node_keys[N_COUNT] = {"NodeName",     "HostNet", "OvsBridge",  "OvsDb",
+                                               "Trunk",        "PublicBridge", "Libvirt", "DomainType",
+                                               "BootTimeout",  "IscsiAttach"};
 static const struct keyset node_set = {"NodeName line", node_keys, N_COUNT};
 
 #define DEFAULT_OVS_BRIDGE "br-vcluster"
@@ -102,6 +104,13 @@ int conf_parse_node(struct conf_parser *p, char *const *w) {
                 else if (strcasecmp(v[N_DOMTYPE], "kvm") != 0)
                         return conf_fail(p, "DomainType=%s: not a domain type (kvm, or qemu for software emulation)",
                                          v[N_DOMTYPE]);
+        }
+        if (v[N_ISCSI]) {
+                if (strcasecmp(v[N_ISCSI], "host") == 0)
+                        n.iscsi_host = true;
+                else if (strcasecmp(v[N_ISCSI], "qemu") != 0)
+                        return conf_fail(p, "IscsiAttach=%s: not an attach mode (qemu: QEMU logs in itself; host: "
+                                            "open-iscsi on the node)", v[N_ISCSI]);
         }
         if (v[N_BOOT] && (r = conf_parse_secs(p, "BootTimeout", v[N_BOOT], 1, &n.boot_timeout)) < 0)
                 return r;

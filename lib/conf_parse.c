@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 
 
-enum { S_NAME, S_ID, S_VLANS, S_NODES, S_GATEWAY, S_L2DOMAIN, S_COUNT };
-static const char *const site_keys[S_COUNT] = {"SiteName", "SiteId",  "VlanIds",
-                                               "Nodes",    "Gateway", "L2Domain"};
+enum { S_NAME, S_ID, S_VLANS, S_NODES, S_GATEWAY, S_L2DOMAIN, S_STORAGE, S_COUNT };
+static const char *const site_keys[S_COUNT] = {"SiteName", "SiteId",   "VlanIds", "Nodes",
+                                               "Gateway",  "L2Domain", "Storage"};
 static const struct keyset site_set = {"SiteName line", site_keys, S_COUNT};
 
 static const char *const global_keys[G_COUNT] = {
@@ -27,7 +27,7 @@ static const char *const global_keys[G_COUNT] = {
 static const struct keyset global_set = {"global line", global_keys, G_COUNT};
 
 static const char *const limits_keys[L_COUNT] = {"MaxNodes", "MaxVmsPerNode", "MaxCpus",
-                                                 "MaxMem", "MaxDisk"};
+                                                 "MaxMem", "MaxDisk", "MaxVolumes"};
 static const struct keyset limits_set = {"Limits line", limits_keys, L_COUNT};
 
 struct range_kind {
@@ -279,6 +279,12 @@ static int parse_site(struct conf_parser *p, char *const *w) {
                         return r;
                 s.l2domain = xstrdup(v[S_L2DOMAIN]);
         }
+        if (v[S_STORAGE]) {
+                r = conf_check_name(p, "Storage", v[S_STORAGE]);
+                if (r < 0)
+                        return r;
+                s.storage = xstrdup(v[S_STORAGE]);
+        }
 
         conf_append_loc(p, &p->site_loc, c->n_sites);
         c->sites = xrealloc(c->sites, (c->n_sites + 1) * sizeof(*c->sites));
@@ -410,6 +416,11 @@ static int set_limit(struct conf_parser *p, int k, const char *val) {
                 return parse_size_key(p, "MaxMem", val, &l->max_mem);
         case L_MAX_DISK:
                 return parse_size_key(p, "MaxDisk", val, &l->max_disk);
+        case L_MAX_VOLUMES:
+                r = conf_parse_number(p, "MaxVolumes", val, 1, UINT_MAX, &v);
+                if (r == 0)
+                        l->max_volumes = (unsigned)v;
+                return r;
         }
         return -EINVAL;
 }
@@ -493,6 +504,8 @@ static int parse_line(struct conf_parser *p, const char *line) {
                 return conf_parse_image(p, w);
         if (strncasecmp(w[0], "NodeName=", 9) == 0)
                 return conf_parse_node(p, w);
+        if (strncasecmp(w[0], "StorageName=", 12) == 0)
+                return conf_parse_storage(p, w);
         return parse_singletons(p, w, &global_set, p->global_loc, set_global);
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "guestname.h"
+#include "iscsiname.h"
 #include "util.h"
 
 void vc_guest_mac(int site_id, int64_t job, unsigned long n, char buf[18]) {
@@ -38,6 +39,27 @@ static size_t count_guests(const json_t *sites, unsigned vms) {
         json_t *s;
         json_array_foreach(sites, i, s) n += json_array_size(json_object_get(s, "nodes")) * vms;
         return n;
+}
+
+/* add_volume: where guest n of its site finds its disk= volume: LUN n of
+ * the job's target on the site's storage host (the controller numbers them
+ * the same way). A site without storage in the plan gives none. */
+static void add_volume(json_t *guest, const json_t *site, int64_t job, const char *node, unsigned long n,
+                       const char *name, uint64_t bytes) {
+        const json_t *st = json_object_get(site, "storage");
+        const char *base = json_string_value(json_object_get(st, "iqn_base"));
+        if (!base)
+                return;
+        _cleanup_free_ char *initiator = vc_iqn_initiator(base, job, node);
+        _cleanup_free_ char *target = vc_iqn_target(base, job);
+        _cleanup_free_ char *user = vc_chap_user(job);
+        _cleanup_free_ char *volume = vc_volume_name(job, name);
+        json_object_set_new(guest, "volume",
+                            json_pack("{s:s, s:s?, s:s, s:I, s:s, s:s, s:s, s:I}", "storage",
+                                      json_string_value(json_object_get(st, "name")), "portal",
+                                      json_string_value(json_object_get(st, "portal")), "iqn", target, "lun",
+                                      (json_int_t)n, "initiator", initiator, "user", user, "name", volume,
+                                      "bytes", (json_int_t)bytes));
 }
 
 int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t job, const char *node,
@@ -80,6 +102,9 @@ int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t 
                                                         site_name, "site_id", id, "node", nn, "mac", mac, "ip",
                                                         ip, "prefix", (int)spec->prefix, "domain", domain, "tap",
                                                         tap, "frontend", spec->frontend && k == 1));
+                                if (spec->disk)
+                                        add_volume(json_array_get(list, json_array_size(list) - 1), site, job,
+                                                   nn, n, names[k - 1], spec->disk);
                         }
                 }
         }

@@ -37,7 +37,9 @@ int vc_guest_addr(uint32_t subnet, unsigned prefix, unsigned long k, char buf[16
 int vc_guest_count_check(const struct vc_spec *spec, size_t total, char **err);
 /* vc_plan_guest_list: the guests of a plan's "sites" (all when node is NULL,
  * else those of node) as a new array of {name, k, site, site_id, node,
- * mac, ip, prefix, domain, tap, frontend}; 0, or -EINVAL with *err (bad plan,
+ * mac, ip, prefix, domain, tap, frontend, volume?} — volume {storage, portal, iqn,
+ * lun, initiator, user, name, bytes} when the spec has disk= and the site's
+ * plan entry names its storage (iscsiname.h); 0, or -EINVAL with *err (bad plan,
  * node not in it, cluster too large for its subnet or for VC_GUESTS_MAX). */
 int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t job, const char *node,
                        json_t **out, char **err);

@@ -354,5 +354,15 @@ int vc_spec_check(const struct vc_spec *s, const struct vc_conf *c, char **err) 
                 *err = xasprintf("disk=%s: above this site's limit MaxDisk=%s", v, lim);
                 return -EINVAL;
         }
+        if (s->disk && !s->image[0]) {
+                format_size(s->disk, v, sizeof(v));
+                *err = xasprintf("disk=%s: a volume is a guest's disk, so it needs image= (the guests)", v);
+                return -EINVAL;
+        }
+        if (s->disk && c->n_storages == 0) {
+                format_size(s->disk, v, sizeof(v));
+                *err = xasprintf("disk=%s: this site's vcluster.conf declares no StorageName= to keep volumes", v);
+                return -EINVAL;
+        }
         return 0;
 }

@@ -13,13 +13,26 @@
 #include "rpc.h"
 #include "spec.h"
 #include "state.h"
+#include "chap_file.h"
+#include "storage_step.h"
 #include "switch.h"
 #include "util.h"
 
 static const struct vc_step_kind controller_kinds[] = {
         {"switch.vlan", vc_switch_step_do, vc_switch_step_undo, .parallel = true},
+        {"storage.chap", vc_chap_step_do, vc_chap_step_undo, false},
+        /* different storage hosts in parallel; each host serializes its own tools */
+        {"storage.volumes", vc_storage_volumes_do, vc_storage_volumes_undo, .parallel = true},
+        {"storage.export", vc_storage_export_do, vc_storage_export_undo, .parallel = true},
         {NULL, NULL, NULL, false},
 };
+
+/* journal_for: a journal of the controller's kinds whose steps reach
+ * storage agents through munge socket of c (ctx must outlive it). */
+static struct vc_journal journal_for(struct vc_storage_ctx *ctx, const struct vc_conf *c) {
+        *ctx = (struct vc_storage_ctx){c->munge_socket};
+        return (struct vc_journal){.kinds = controller_kinds, .ctx = ctx};
+}
 
 static void job_clearp(struct vc_job *j) { vc_job_clear(j); }
 static void plan_clearp(struct vc_plan *p) { vc_plan_clear(p); }
@@ -113,7 +126,9 @@ static json_t *job_plan(const struct vc_job *j) {
  * name the failpoints around the final commit (NULL: none). */
 static int undo_and_free(struct vc_alloc *a, int64_t job, const char *final_state, const char *event,
                          const char *fp_before, const char *fp_after, char **err) {
-        struct vc_journal j = {.kinds = controller_kinds};
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
+        struct vc_storage_ctx sctx;
+        struct vc_journal j = journal_for(&sctx, c);
         vc_state_lock(a->st);
         int r = vc_state_journal(a->st, job, &j);
         vc_state_unlock(a->st);
@@ -260,7 +275,9 @@ static json_t *acquire_again(const struct vc_job *j, const char *nodes) {
 
 /* Run the job's recorded steps, then commit it as held; on failure *err says why. */
 static int run_and_hold(struct vc_alloc *a, int64_t job, char **err) {
-        struct vc_journal j = {.kinds = controller_kinds};
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
+        struct vc_storage_ctx sctx;
+        struct vc_journal j = journal_for(&sctx, c);
         vc_state_lock(a->st);
         int r = vc_state_journal(a->st, job, &j);
         vc_state_unlock(a->st);
@@ -325,7 +342,8 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
         if (spec.image[0] && vc_guest_count_check(&spec, strv_len(nodes) * spec.vms, &err) < 0)
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "spec: %s", err);
         _cleanup_(plan_clearp) struct vc_plan p = {0};
-        if (vc_plan_group(c, nodes, &p, &err) < 0 || vc_plan_mode(&p, spec.l2, &err) < 0)
+        if (vc_plan_group(c, nodes, &p, &err) < 0 || vc_plan_mode(&p, spec.l2, &err) < 0 ||
+            vc_plan_storage(c, &p, &spec, &err) < 0)
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err);
         _cleanup_free_ char *canon_nodes = vc_hostlist_compress(nodes);
         _cleanup_free_ char *canon_spec = vc_spec_format(&spec);
@@ -352,6 +370,10 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
         }
         _cleanup_(json_decrefp) json_t *plan = vc_plan_json(&p, q->job, canon_spec, q->uid, lease);
         _cleanup_(json_decrefp) json_t *steps = vc_plan_steps(c, &p, q->job);
+        if (vc_plan_storage_steps(c, &p, plan, &spec, q->job, steps, &err) < 0) {
+                vc_state_unlock(a->st);
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "spec: %s", err);
+        }
         _cleanup_free_ char *plan_text = json_dumps(plan, JSON_COMPACT);
         struct vc_job row = {.job = q->job, .uid = q->uid, .state = JS_ACQUIRING,
                              .mode = (char *)vc_l2_name(p.mode), .vni = p.vni, .spec = canon_spec,

@@ -110,9 +110,15 @@ json_t *vc_plan_json(const struct vc_plan *p, int64_t job, const char *spec, int
                 json_t *nodes = json_array();
                 for (char **n = p->sites[i].nodes; *n; n++)
                         json_array_append_new(nodes, json_string(*n));
-                json_array_append_new(sites, json_pack("{s:s, s:i, s:i, s:s, s:o}", "name", p->sites[i].site->name,
-                                                       "id", p->sites[i].site->id, "vlan", p->sites[i].vlan,
-                                                       "gateway", p->sites[i].nodes[0], "nodes", nodes));
+                json_t *site = json_pack("{s:s, s:i, s:i, s:s, s:o}", "name", p->sites[i].site->name, "id",
+                                         p->sites[i].site->id, "vlan", p->sites[i].vlan, "gateway",
+                                         p->sites[i].nodes[0], "nodes", nodes);
+                const struct vc_storage *st = p->sites[i].storage;
+                if (st)
+                        json_object_set_new(site, "storage",
+                                            json_pack("{s:s, s:s, s:s, s:s}", "name", st->name, "host", st->host,
+                                                      "portal", st->portal, "iqn_base", st->iqn_base));
+                json_array_append_new(sites, site);
         }
         return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "job", (json_int_t)job, "uid", (json_int_t)uid,
                          "mode", vc_l2_name(p->mode), "spec", spec, "vni",

@@ -15,6 +15,7 @@ struct vc_plan_site {
         const struct vc_site *site;
         char **nodes; /* NULL-terminated, job order */
         int vlan;
+        const struct vc_storage *storage; /* keeps the guests' disk= volumes; NULL: none */
 };
 
 struct vc_plan {
@@ -33,6 +34,15 @@ int vc_plan_mode(struct vc_plan *p, enum vc_l2 requested, char **err);
 json_t *vc_plan_json(const struct vc_plan *p, int64_t job, const char *spec, int64_t uid, int64_t lease);
 /* vc_plan_steps: the journal steps ([{kind,args}]) for the plan, one per switch of each site. */
 json_t *vc_plan_steps(const struct vc_conf *c, const struct vc_plan *p, int64_t job);
+/* vc_plan_storage: choose each site's storage for a spec with disk=: 0, or
+ * -EINVAL with *err when a site has none or the job needs more volumes
+ * than MaxVolumes. */
+int vc_plan_storage(const struct vc_conf *c, struct vc_plan *p, const struct vc_spec *spec, char **err);
+/* vc_plan_storage_steps: append to steps the storage steps (storage_step.h)
+ * of plan (as vc_plan_json made it): one storage.chap for the job, then a
+ * storage.volumes and a storage.export per site with storage. */
+int vc_plan_storage_steps(const struct vc_conf *c, const struct vc_plan *p, const json_t *plan,
+                          const struct vc_spec *spec, int64_t job, json_t *steps, char **err);
 /* vc_plan_clear: free the grouping. */
 void vc_plan_clear(struct vc_plan *p);
 

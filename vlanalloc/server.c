@@ -165,6 +165,14 @@ static json_t *handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gi
                                            .uid = owner ? json_integer_value(owner) : (int64_t)uid};
                 return vc_alloc_acquire(a, &q);
         }
+        if (streq(op, "chap")) {
+                /* the secret opens for root only, so nobody else need ask */
+                if (uid != 0)
+                        return denied(op, uid, "root (the node prolog)");
+                if (get_job(req, &job) < 0)
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "chap: \"job\" must be a Slurm job id (1..4294967295)");
+                return vc_alloc_chap(a, job);
+        }
         if (streq(op, "show")) {
                 if (get_job(req, &job) < 0)
                         return vc_rpc_error(VC_ERR_BAD_REQUEST, "show: \"job\" must be a Slurm job id (1..4294967295)");

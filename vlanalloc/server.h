@@ -7,6 +7,7 @@
  *   drain, undrain             root, SlurmUser, AdminGroup
  *   node_phase                 root and SlurmUser     (userops.h)
  *   status [JOB]               the job's owner; root, SlurmUser, AdminGroup for all
+ *   chap JOB                   root (a node prolog): the job's CHAP secret, sealed
  *   ping                       anyone with a valid credential
  */
 #ifndef VC_SERVER_H

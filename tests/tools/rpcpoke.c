@@ -1,7 +1,7 @@
 /* rpcpoke — speak vlanallocd's wire protocol directly, to send what the real
  * client never would (integration tests of the daemon's front door).
  *
- *   rpcpoke -s SOCK [-m MUNGESOCK] [-t SECONDS] MODE ARGS…
+ *   rpcpoke -s SOCK|tcp:HOST:PORT [-m MUNGESOCK] [-t SECONDS] MODE ARGS…
  *     raw FILE                 FILE's bytes, framed with a correct length
  *     len N                    only a header announcing N bytes, then wait
  *     big N                    a header of N, then really stream N bytes
@@ -60,7 +60,17 @@ static int usage(void) {
 
 /* connect_daemon: a connected Unix socket with send/receive time-outs, or -errno. */
 static int connect_daemon(void) {
-        int fd = vc_unix_connect(sock_path);
+        int fd;
+        if (strncmp(sock_path, "tcp:", 4) == 0) {
+                /* tcp:HOST:PORT — a daemon reached over TCP (a storage agent) */
+                _cleanup_free_ char *host = xstrdup(sock_path + 4), *why = NULL;
+                char *colon = strrchr(host, ':');
+                if (!colon)
+                        return -EINVAL;
+                *colon = '\0';
+                fd = vc_tcp_connect(host, colon + 1, &why);
+        } else
+                fd = vc_unix_connect(sock_path);
         if (fd < 0)
                 return fd;
         struct timeval tv = {.tv_sec = timeout_s};

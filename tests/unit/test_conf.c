@@ -70,7 +70,7 @@ static void test_full(void **state) {
                 "sub/sites.conf",
                 "# sites\n"
                 "SiteName=a SiteId=1 VlanIds=300-349,100-199,400,200-210 Nodes=tk[001-003],n[1-2] "
-                "Gateway=n1 L2Domain=campus\n"
+                "Gateway=n1 L2Domain=campus Storage=st-a\n"
                 "Include b.conf\n",
                 0644));
         _cleanup_free_ char *path = put(
@@ -91,7 +91,12 @@ static void test_full(void **state) {
                 "ImageName=deb Disk=/img/debian.qcow2\n"
                 "ImageName=both Kernel=/img/vmlinuz Disk=/img/root.raw\n"
                 "NodeName=n1 HostNet=bridge Trunk=eth1 PublicBridge=pub0 DomainType=qemu BootTimeout=1m\n"
-                "NodeName=tk[001-002] OvsBridge=br-g OvsDb=tcp:127.0.0.1:6640 Libvirt=qemu:///session\n",
+                "NodeName=tk[001-002] OvsBridge=br-g OvsDb=tcp:127.0.0.1:6640 Libvirt=qemu:///session "
+                "IscsiAttach=host\n"
+                "StorageName=st-a Host=ctl.example Backend=LVM VolumeGroup=vg0 ThinPool=pool Export=tgt "
+                "Portal=10.0.0.9:3260 TgtControl=3 AgentPort=7000 IqnBase=iqn.2020-01.example.vc\n"
+                "StorageName=st-b Host=store2 Backend=file Directory=/srv/vols Export=tgt Portal=[fe80::1]:3260\n"
+                "Limits MaxVolumes=64\n",
                 0644);
         struct vc_conf *c = NULL;
         _cleanup_free_ char *err = NULL;
@@ -218,6 +223,29 @@ static void test_full(void **state) {
         assert_string_equal(dflt->libvirt_uri, "qemu:///system");
         assert_int_equal(dflt->boot_timeout, 300);
         assert_null(dflt->public_bridge);
+        assert_true(tk->iscsi_host);
+        assert_false(dflt->iscsi_host);
+
+        assert_int_equal(c->limits.max_volumes, 64);
+        assert_int_equal(c->n_storages, 2);
+        const struct vc_storage *sa = vc_conf_storage(c, a->storage);
+        assert_non_null(sa);
+        assert_string_equal(sa->backend, "lvm");
+        assert_string_equal(sa->vg, "vg0");
+        assert_string_equal(sa->thin_pool, "pool");
+        assert_null(sa->dir);
+        assert_string_equal(sa->tgt_control, "3");
+        assert_string_equal(sa->agent_port, "7000");
+        assert_string_equal(sa->iqn_base, "iqn.2020-01.example.vc");
+        assert_true(vc_storage_is_local(c, sa)); /* Host= is the controller's host */
+        const struct vc_storage *sb2 = vc_conf_storage(c, "st-b");
+        assert_string_equal(sb2->dir, "/srv/vols");
+        assert_string_equal(sb2->portal, "[fe80::1]:3260");
+        assert_string_equal(sb2->tgt_control, "0");
+        assert_string_equal(sb2->agent_port, VC_STORAGE_AGENT_PORT);
+        assert_string_equal(sb2->iqn_base, VC_IQN_BASE);
+        assert_false(vc_storage_is_local(c, sb2));
+        assert_null(sb->storage);
 
         /* Shared between holders; freed by the last one. */
         assert_ptr_equal(vc_conf_ref(c), c);
@@ -367,7 +395,7 @@ static void test_errors(void **state) {
                 /* lexical and line kinds */
                 {CTL "SiteName=a SiteId=1 Vlans=100 Nodes=n1\n", "2",
                  "unknown key 'Vlans' in SiteName line (known: SiteName, SiteId, VlanIds, Nodes, "
-                 "Gateway, L2Domain)"},
+                 "Gateway, L2Domain, Storage)"},
                 {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 StateDir=/x\n", "2",
                  "unknown key 'StateDir' in SiteName line"},
                 {CTL "SwitchName=s Site=a Driver=none Nodes=n1\n", "2",
@@ -515,6 +543,39 @@ static void test_errors(void **state) {
                 {CTL "Limits MaxMem=4Q\n", "2", "MaxMem=4Q: not a size"},
                 {CTL "Limits MaxDisk=0\n", "2", "MaxDisk=0: must be above 0"},
                 {CTL "Limits MaxDisk=99999999999T\n", "2", "MaxDisk=99999999999T: too large"},
+                {CTL "Limits MaxVolumes=0\n", "2", "MaxVolumes=0 outside 1.."},
+                /* storage */
+#define ST "StorageName=st Host=s1 Backend=file Directory=/v Export=tgt Portal=10.0.0.9:3260"
+                {CTL "SiteName=a SiteId=1 VlanIds=1 Nodes=n1 Storage=nope\n", "2",
+                 "site 'a': Storage=nope names no StorageName line"},
+                {CTL ST "\nSiteName=a SiteId=1 VlanIds=1 Nodes=n1 Storage=st\nSiteName=b SiteId=2 VlanIds=1 "
+                        "Nodes=n2 Storage=st\n",
+                 "4", "site 'b': Storage=st is already the storage of site 'a'"},
+                {CTL ST "\n" ST "\n", "3", "duplicate storage name 'st' (first at "},
+                {CTL "StorageName=st Host=s1 Backend=file Directory=/v Portal=h:1\n", "2", "storage 'st': missing Export"},
+                {CTL "StorageName=st Host=s1 Backend=zfs Export=tgt Portal=h:1\n", "2",
+                 "Backend=zfs: not a volume backend (lvm or file)"},
+                {CTL "StorageName=st Host=s1 Backend=lvm Export=tgt Portal=h:1\n", "2",
+                 "storage 'st': Backend=lvm needs VolumeGroup="},
+                {CTL "StorageName=st Host=s1 Backend=file Export=tgt Portal=h:1\n", "2",
+                 "storage 'st': Backend=file needs Directory="},
+                {CTL "StorageName=st Host=s1 Backend=file Directory=/v ThinPool=p Export=tgt Portal=h:1\n", "2",
+                 "storage 'st': ThinPool= only goes with Backend=lvm"},
+                {CTL "StorageName=st Host=s1 Backend=lvm VolumeGroup=vg Directory=/v Export=tgt Portal=h:1\n", "2",
+                 "storage 'st': Directory= only goes with Backend=file"},
+                {CTL "StorageName=st Host=s1 Backend=file Directory=v Export=tgt Portal=h:1\n", "2",
+                 "Directory=v: must be an absolute path on the storage host"},
+                {CTL "StorageName=st Host=s1 Backend=file Directory=/v Export=lio Portal=h:1\n", "2",
+                 "Export=lio: not an export backend (tgt)"},
+                {CTL "StorageName=st Host=s1 Backend=file Directory=/v Export=tgt Portal=h\n", "2",
+                 "Portal=h: not ADDR:PORT"},
+                {CTL "StorageName=st Host=s1 Backend=file Directory=/v Export=tgt Portal=h:99999\n", "2",
+                 "Portal=h:99999: '99999' is not a port (1..65535)"},
+                {CTL ST " AgentPort=x\n", "2", "AgentPort=x: 'x' is not a port"},
+                {CTL ST " TgtControl=70000\n", "2", "TgtControl=70000 outside 0..65535"},
+                {CTL ST " IqnBase=iqn.2026-11.Org.X\n", "2", "IqnBase=iqn.2026-11.Org.X: not an iSCSI qualified name"},
+                {CTL SITE_A "NodeName=n1 IscsiAttach=fc\n", "3", "IscsiAttach=fc: not an attach mode"},
+#undef ST
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
                 _cleanup_free_ char *name = xasprintf("e%zu.conf", i);

@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "hostlist.h"
 #include "plan.h"
+#include "spec.h"
 #include "util.h"
 
 static struct vc_conf *conf;
@@ -22,9 +23,14 @@ static int setup(void **state) {
         conf_path = xasprintf("%s/vcluster.conf", conf_dir);
         FILE *f = fopen(conf_path, "w");
         fprintf(f, "ControllerAddr=127.0.0.1:7000 StateDir=%s SlurmUser=root\n"
-                   "SiteName=a SiteId=1 VlanIds=100-199 Nodes=a[1-4] L2Domain=x\n"
+                   "SiteName=a SiteId=1 VlanIds=100-199 Nodes=a[1-4] L2Domain=x Storage=sa\n"
                    "SiteName=b SiteId=2 VlanIds=100-199 Nodes=b[1-4] L2Domain=x\n"
-                   "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4]\n"
+                   "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4] Storage=sc\n"
+                   "StorageName=sa Host=127.0.0.1 Backend=lvm VolumeGroup=vg0 Export=tgt Portal=10.1.0.1:3260\n"
+                   "StorageName=sc Host=stor-c Backend=file Directory=/vols Export=tgt Portal=10.3.0.1:3260 "
+                   "TgtControl=4 AgentPort=7001\n"
+                   "ImageName=img Kernel=/k\n"
+                   "Limits MaxVolumes=6\n"
                    "SwitchName=sa1 Site=a Driver=none NodePorts=a[1-2]:[11-12] Uplinks=48\n"
                    "SwitchName=sa2 Site=a Driver=ovs Db=unix:/x Bridge=br0 NodePorts=a[3-4]:p[3-4] "
                    "NodePortMode=access\n"
@@ -151,12 +157,83 @@ static void test_json_and_steps(void **state) {
         vc_plan_clear(&p);
 }
 
+static json_t *step_args(json_t *steps, size_t i, const char *kind) {
+        json_t *st = json_array_get(steps, i);
+        assert_string_equal(json_string_value(json_object_get(st, "kind")), kind);
+        return json_object_get(st, "args");
+}
+
+static void test_storage_steps(void **state) {
+        struct vc_plan p;
+        struct vc_spec spec;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_spec_parse("image=img,vms=2,disk=1G,name=w", &spec, &err), 0);
+        assert_int_equal(group("a1,a2,c1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(vc_plan_storage(conf, &p, &spec, &err), 0);
+        p.sites[0].vlan = 120;
+        p.sites[1].vlan = 301;
+        json_t *plan = vc_plan_json(&p, 42, "x", 1000, 0);
+        /* the plan tells nodes where their volumes are, never a secret */
+        json_t *st0 = json_object_get(json_array_get(json_object_get(plan, "sites"), 0), "storage");
+        _cleanup_free_ char *st0s = json_dumps(st0, JSON_SORT_KEYS | JSON_COMPACT);
+        assert_string_equal(st0s, "{\"host\":\"127.0.0.1\",\"iqn_base\":\"iqn.2026-11.org.vcluster\","
+                                  "\"name\":\"sa\",\"portal\":\"10.1.0.1:3260\"}");
+        json_t *steps = json_array();
+        assert_int_equal(vc_plan_storage_steps(conf, &p, plan, &spec, 42, steps, &err), 0);
+        /* chap, then both volume steps, then both exports */
+        assert_int_equal(json_array_size(steps), 5);
+        json_t *chap = step_args(steps, 0, "storage.chap");
+        _cleanup_free_ char *want = xasprintf("%s/secrets/42.chap", conf_dir);
+        assert_string_equal(json_string_value(json_object_get(chap, "file")), want);
+        json_t *va = step_args(steps, 1, "storage.volumes");
+        _cleanup_free_ char *vas = json_dumps(va, JSON_SORT_KEYS | JSON_COMPACT);
+        /* the controller is site a's storage host: no agent */
+        assert_string_equal(vas, "{\"host\":\"127.0.0.1\",\"job\":42,\"place\":{\"backend\":\"lvm\",\"vg\":\"vg0\"},"
+                                 "\"storage\":\"sa\",\"volumes\":[{\"bytes\":1073741824,\"name\":\"vc-42-w-1-1\"},"
+                                 "{\"bytes\":1073741824,\"name\":\"vc-42-w-1-2\"},{\"bytes\":1073741824,\"name\":"
+                                 "\"vc-42-w-1-3\"},{\"bytes\":1073741824,\"name\":\"vc-42-w-1-4\"}]}");
+        json_t *vc = step_args(steps, 2, "storage.volumes");
+        assert_string_equal(json_string_value(json_object_get(vc, "agent")), "stor-c:7001");
+        assert_int_equal(json_array_size(json_object_get(vc, "volumes")), 2);
+        json_t *xa = step_args(steps, 3, "storage.export");
+        assert_string_equal(json_string_value(json_object_get(xa, "iqn")), "iqn.2026-11.org.vcluster:target.42");
+        assert_string_equal(json_string_value(json_object_get(xa, "user")), "vcluster-42");
+        _cleanup_free_ char *inits = json_dumps(json_object_get(xa, "initiators"), JSON_COMPACT);
+        assert_string_equal(inits, "[\"iqn.2026-11.org.vcluster:42.a1\",\"iqn.2026-11.org.vcluster:42.a2\"]");
+        json_t *luns = json_object_get(xa, "luns");
+        assert_int_equal(json_array_size(luns), 4);
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(luns, 3), "lun")), 4);
+        assert_null(json_object_get(xa, "secret"));
+        json_t *xc = step_args(steps, 4, "storage.export");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(xc, "export"), "control")), "4");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(xc, "luns"), 1), "lun")), 2);
+        json_decref(steps);
+        json_decref(plan);
+        vc_plan_clear(&p);
+
+        /* refusals: too many volumes, a site without storage */
+        assert_int_equal(vc_spec_parse("image=img,vms=4,disk=1G", &spec, &err), 0);
+        assert_int_equal(group("a1,a2", &p, &err), 0);
+        assert_int_equal(vc_plan_storage(conf, &p, &spec, &err), -EINVAL);
+        assert_string_equal(err, "spec: the job needs 8 volumes (one per guest), above this site's limit MaxVolumes=6");
+        vc_plan_clear(&p);
+        free(err);
+        err = NULL;
+        assert_int_equal(group("b1", &p, &err), 0);
+        assert_int_equal(vc_plan_storage(conf, &p, &spec, &err), -EINVAL);
+        assert_string_equal(err, "spec: disk= needs a storage host, and site 'b' names none (no Storage= on its "
+                                 "SiteName line)");
+        vc_plan_clear(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_group_in_job_order),
                 cmocka_unit_test(test_group_errors),
                 cmocka_unit_test(test_modes),
                 cmocka_unit_test(test_json_and_steps),
+                cmocka_unit_test(test_storage_steps),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -291,10 +291,16 @@ static void test_check_limits(void **state) {
         c.limits.max_cpus = 64;
         c.limits.max_mem = 256 * GIB;
         c.limits.max_disk = 16 * TIB;
+        struct vc_image im = {.name = "i", .kernel = "/k"};
+        struct vc_storage st = {.name = "st"};
+        c.images = &im;
+        c.n_images = 1;
+        c.storages = &st;
+        c.n_storages = 1;
 
         struct vc_spec s;
         char *err = NULL;
-        assert_int_equal(vc_spec_parse("vms=16,cpus=64,mem=256G,disk=16T", &s, &err), 0);
+        assert_int_equal(vc_spec_parse("image=i,vms=16,cpus=64,mem=256G,disk=16T", &s, &err), 0);
         assert_int_equal(vc_spec_check(&s, &c, &err), 0);
         assert_null(err);
 
@@ -306,6 +312,7 @@ static void test_check_limits(void **state) {
                 {"vms=17", "vms=17: above this site's limit MaxVmsPerNode=16"},
                 {"cpus=65", "cpus=65: above this site's limit MaxCpus=64"},
                 {"disk=17T", "disk=17T: above this site's limit MaxDisk=16T"},
+                {"disk=4G", "disk=4G: a volume is a guest's disk, so it needs image="},
         };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 assert_int_equal(vc_spec_parse(bad[i].text, &s, &err), 0);
@@ -317,6 +324,11 @@ static void test_check_limits(void **state) {
                 free(err);
                 err = NULL;
         }
+        c.n_storages = 0;
+        assert_int_equal(vc_spec_parse("image=i,disk=4G", &s, &err), 0);
+        assert_int_equal(vc_spec_check(&s, &c, &err), -EINVAL);
+        assert_string_equal(err, "disk=4G: this site's vcluster.conf declares no StorageName= to keep volumes");
+        free(err);
 }
 
 int main(void) {

@@ -1,0 +1,16 @@
+/* chap.h — how a compute node learns its job's CHAP secret: it asks
+ * vlanallocd (op "chap", root and SlurmUser only) and gets a munge
+ * credential that only root can open, so the secret crosses the network
+ * encrypted and is never in a plan, a status or a log. */
+#ifndef VC_CHAP_H
+#define VC_CHAP_H
+
+#include <stdint.h>
+
+struct vc_conf;
+
+/* vc_chap_fetch: the CHAP secret of job (malloc'd; explicit_bzero + free it);
+ * 0, or -errno with *err saying why (daemon unreachable, job holds no storage). */
+int vc_chap_fetch(const struct vc_conf *c, int64_t job, char **secret, char **err);
+
+#endif

@@ -1,0 +1,136 @@
+#include "chap_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "util.h"
+
+char *vc_chap_file_path(const char *state_dir, int64_t job) {
+        return xasprintf("%s/secrets/%lld.chap", state_dir, (long long)job);
+}
+
+static bool secret_ok(const char *s, size_t n) {
+        if (n != VC_CHAP_SECRET_LEN)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+                        return false;
+        return true;
+}
+
+int vc_chap_file_read(const char *path, char **secret, char **err) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                *err = xasprintf("CHAP secret %s: %s", path, strerror(errno));
+                return -errno;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
+                *err = xasprintf("CHAP secret %s: must be a regular file of uid %u with mode 0600", path,
+                                 (unsigned)geteuid());
+                return -EPERM;
+        }
+        char *text = NULL;
+        size_t len = 0;
+        int r = read_fd(fd, 256, &text, &len);
+        if (r < 0) {
+                *err = xasprintf("CHAP secret %s: %s", path, strerror(-r));
+                return r;
+        }
+        if (!secret_ok(text, len)) {
+                explicit_bzero(text, len);
+                free(text);
+                *err = xasprintf("CHAP secret %s: malformed (not %d letters and digits)", path, VC_CHAP_SECRET_LEN);
+                return -EBADMSG;
+        }
+        *secret = text;
+        return 0;
+}
+
+static int fsync_dir(const char *path) {
+        _cleanup_free_ char *copy = xstrdup(path);
+        _cleanup_close_ int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 || fsync(fd) < 0 ? -errno : 0;
+}
+
+/* make_dir: the secrets directory, 0700, created if missing. */
+static int make_dir(const char *file, char **err) {
+        _cleanup_free_ char *copy = xstrdup(file);
+        const char *dir = dirname(copy);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                *err = xasprintf("cannot create %s: %s", dir, strerror(errno));
+                return -errno;
+        }
+        struct stat st;
+        if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
+                *err = xasprintf("%s: must be a directory of uid %u with mode 0700", dir, (unsigned)geteuid());
+                return -EPERM;
+        }
+        return 0;
+}
+
+static void generate(char out[VC_CHAP_SECRET_LEN]) {
+        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        unsigned char rnd[VC_CHAP_SECRET_LEN * 2];
+        size_t i = 0;
+        while (i < VC_CHAP_SECRET_LEN) {
+                ssize_t n = getrandom(rnd, sizeof(rnd), 0);
+                /* Rejection sampling: bytes of 248 and above would bias the first letters. */
+                for (ssize_t k = 0; k < n && i < VC_CHAP_SECRET_LEN; k++)
+                        if (rnd[k] < 248)
+                                out[i++] = alphabet[rnd[k] % 62];
+        }
+        explicit_bzero(rnd, sizeof(rnd));
+}
+
+int vc_chap_step_do(void *ctx, json_t *args, char **err) {
+        const char *file = vc_step_arg(args, "file");
+        if (!file) {
+                *err = xstrdup("malformed storage.chap step");
+                return -EINVAL;
+        }
+        int r = make_dir(file, err);
+        if (r < 0)
+                return vc_step_untouched(r);
+        _cleanup_free_ char *old = NULL, *rerr = NULL;
+        if (vc_chap_file_read(file, &old, &rerr) == 0) {
+                explicit_bzero(old, strlen(old));
+                return 0;
+        }
+        (void)unlink(file); /* a torn or foreign file: replace it */
+        int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                *err = xasprintf("cannot create %s: %s", file, strerror(errno));
+                return -errno;
+        }
+        char s[VC_CHAP_SECRET_LEN];
+        generate(s);
+        r = write_all(fd, s, sizeof(s));
+        explicit_bzero(s, sizeof(s));
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        close(fd);
+        if (r == 0)
+                r = fsync_dir(file);
+        if (r < 0)
+                *err = xasprintf("cannot write %s: %s", file, strerror(-r));
+        return r;
+}
+
+int vc_chap_step_undo(void *ctx, json_t *args, char **err) {
+        const char *file = vc_step_arg(args, "file");
+        if (!file) {
+                *err = xstrdup("malformed storage.chap step");
+                return -EINVAL;
+        }
+        if (unlink(file) < 0 && errno != ENOENT) {
+                *err = xasprintf("cannot remove %s: %s", file, strerror(errno));
+                return -errno;
+        }
+        return 0;
+}

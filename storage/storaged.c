@@ -1,0 +1,99 @@
+/* vcluster-storaged — the storage agent on a storage host that is not the
+ * controller: creates, exports, unexports and removes a job's volumes when
+ * vlanallocd asks (agent.h). */
+#include <getopt.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "conf.h"
+#include "failpoint.h"
+#include "log.h"
+#include "sock.h"
+#include "util.h"
+
+static void usage(FILE *f) {
+        fprintf(f, "usage: vcluster-storaged -s STORAGE [-c FILE] [-f] [-v]\n"
+                   "  -s NAME  the StorageName= line this host serves (listens on its Host:AgentPort)\n"
+                   "  -c FILE  configuration (default $VCLUSTER_CONF or " VC_CONF_DEFAULT ")\n"
+                   "  -f       stay in the foreground and log to stderr\n"
+                   "  -v       log debug messages\n");
+}
+
+int main(int argc, char **argv) {
+        const char *conf_path = vc_conf_path(), *name = NULL;
+        bool foreground = false, verbose = false;
+        int opt;
+        while ((opt = getopt(argc, argv, "s:c:fvh")) != -1) {
+                switch (opt) {
+                case 's': name = optarg; break;
+                case 'c': conf_path = optarg; break;
+                case 'f': foreground = true; break;
+                case 'v': verbose = true; break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return 1;
+                }
+        }
+        if (optind != argc || !name) {
+                fprintf(stderr, optind != argc ? "vcluster-storaged: unexpected argument '%s'\n"
+                                               : "vcluster-storaged: -s STORAGE is required%s\n",
+                        optind != argc ? argv[optind] : "");
+                usage(stderr);
+                return 1;
+        }
+        vc_log_open("vcluster-storaged", true);
+        if (verbose)
+                vc_log_set_level(LOG_DEBUG);
+        _cleanup_free_ char *err = NULL;
+        if (vc_failpoint_setup(getenv("VCLUSTER_FAILPOINTS"), &err) < 0) {
+                log_error("%s", err);
+                return 1;
+        }
+        _cleanup_conf_ struct vc_conf *c = NULL;
+        if (vc_conf_load(conf_path, &c, &err) < 0) {
+                log_error("%s", err);
+                return 1;
+        }
+        const struct vc_storage *st = vc_conf_storage(c, name);
+        if (!st) {
+                log_error("%s: no StorageName=%s line", c->path, name);
+                return 1;
+        }
+        struct vc_agent ag;
+        if (vc_agent_init(&ag, c, &err) < 0) {
+                log_error("%s", err);
+                return 1;
+        }
+        int lfd = vc_tcp_listen(st->host, st->agent_port, &err);
+        if (lfd < 0) {
+                log_error("storage '%s': %s", name, err);
+                vc_agent_done(&ag);
+                return 1;
+        }
+        if (!foreground) {
+                if (daemon(0, 0) < 0) {
+                        log_error("daemon: %m");
+                        return 1;
+                }
+                vc_log_open("vcluster-storaged", false);
+        }
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        if (sfd < 0) {
+                log_error("signalfd: %m");
+                return 1;
+        }
+        log_notice("ready: storage '%s' (%s, export %s) on %s:%s; only root on %s may ask", name, st->backend,
+                   st->export, st->host, st->agent_port, c->controller_host);
+        int r = vc_agent_serve(&ag, lfd, sfd);
+        close(lfd);
+        close(sfd);
+        vc_agent_done(&ag);
+        return r < 0 ? 1 : 0;
+}
