@@ -11,6 +11,11 @@
  * console logged to a file; and the virtio-serial port org.vcluster.agent
  * (a unix socket on the host) on which the guest says it is up.
  * The kernel command line gets vc.name= and vc.ip= appended.
+ * A guest whose plan entry has a "volume" (disk=) gets it as the next virtio
+ * disk after the image's own (vda without Disk=, else vdb): with
+ * IscsiAttach=qemu a network disk QEMU logs in to itself — the job's
+ * initiator name, CHAP user, and the libvirt secret "vcluster-JOB-NODE"
+ * (iscsi.h) — with IscsiAttach=host the block device open-iscsi made.
  */
 #ifndef VC_DOMXML_H
 #define VC_DOMXML_H
@@ -36,6 +41,8 @@ struct vc_domain_desc {
 
 /* vc_bridge_name: the Linux bridge of a VLAN for HostNet=bridge, "vcbrID", into buf[16]. */
 void vc_bridge_name(int vlan, char buf[16]);
+/* vc_xml_escape: s safe inside an XML attribute or element (malloc'd). */
+char *vc_xml_escape(const char *s);
 /* vc_domain_xml: the domain's XML (malloc'd); NULL with *err when a field is missing. */
 char *vc_domain_xml(const struct vc_domain_desc *d, char **err);
 

@@ -9,11 +9,16 @@
  *                 port of the job that is still on it (libvirt removes its
  *                 own; this catches what a lost libvirtd left)
  *   net.bridge    HostNet=bridge: TRUNK.VLAN and vcbrVLAN (bridge.h)
+ *   storage.secret  IscsiAttach=qemu, guests with volumes: the job's CHAP
+ *                 secret as an ephemeral libvirt secret (iscsi.h, secret.c)
+ *   storage.iscsi   IscsiAttach=host: the open-iscsi iface, node record and
+ *                 session of the job's target (iscsi.h, iscsi.c)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
  *   guest.start   the domain started, its OVS port marked with the job
  *                 (parallel); undo destroys it
  * Steps of one node share one libvirt connection per URI (struct vc_node_ctx,
- * the journal's ctx).
+ * the journal's ctx). Storage steps come before guest.define, so undo (in
+ * reverse) destroys the domains before their secret or session goes.
  */
 #ifndef VC_NODE_H
 #define VC_NODE_H
@@ -27,6 +32,9 @@ struct vc_node_ctx {
         pthread_mutex_t lock;
         char *uri;
         virConnectPtr conn;
+        /* The job's CHAP secret while the storage steps run (never in step
+         * args, which are journaled): set by the prolog, wiped right after. */
+        char *chap;
 };
 
 /* Every node step kind, {NULL}-terminated. */
@@ -34,8 +42,10 @@ extern const struct vc_step_kind vc_node_step_kinds[];
 
 /* vc_node_ctx_init: an empty context (no connection yet). */
 void vc_node_ctx_init(struct vc_node_ctx *c);
-/* vc_node_ctx_done: close the connection, free the context's members. */
+/* vc_node_ctx_done: close the connection, wipe the secret, free the context's members. */
 void vc_node_ctx_done(struct vc_node_ctx *c);
+/* vc_node_ctx_chap_clear: wipe (explicit_bzero) and free the context's CHAP secret. */
+void vc_node_ctx_chap_clear(struct vc_node_ctx *c);
 /* vc_node_conn: the context's connection to uri, opened on first use
  * (thread-safe); 0 with *conn borrowed, or -errno with *err naming uri. */
 int vc_node_conn(struct vc_node_ctx *c, const char *uri, virConnectPtr *conn, char **err);

@@ -5,6 +5,7 @@
 
 #include "bridge.h"
 #include "domxml.h"
+#include "iscsi.h"
 #include "node.h"
 #include "nodestate.h"
 #include "ovsport.h"
@@ -36,6 +37,8 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         {"node.plan", vc_node_plan_do, vc_node_plan_undo, false},
         {"net.ovs", vc_net_ovs_do, vc_net_ovs_undo, false},
         {"net.bridge", net_bridge_do, net_bridge_undo, false},
+        {"storage.secret", vc_storage_secret_do, vc_storage_secret_undo, false},
+        {"storage.iscsi", vc_storage_iscsi_do, vc_storage_iscsi_undo, false},
         /* libvirt serves concurrent calls on one connection; QEMU start is the slow part */
         {"guest.define", vc_guest_define_do, vc_guest_define_undo, true},
         {"guest.start", vc_guest_start_do, vc_guest_start_undo, true},
@@ -82,6 +85,76 @@ int vc_node_add_net(struct vc_journal *j, const struct vc_nodecfg *nc, const jso
         json_array_foreach(guests_of(plan), i, g) json_array_append(taps, json_object_get(g, "tap"));
         return vc_journal_add(j, "net.ovs", json_pack("{s:s, s:s, s:o}", "db", nc->ovs_db, "bridge",
                                                       nc->ovs_bridge, "taps", taps));
+}
+
+size_t vc_node_plan_volumes(const json_t *plan) {
+        size_t n = 0, i;
+        json_t *g;
+        json_array_foreach(guests_of(plan), i, g) n += json_is_object(json_object_get(g, "volume"));
+        return n;
+}
+
+/* How long a host-mode login waits for udev to name the LUNs. */
+#define DEVICE_WAIT_S 30
+
+/* add_iscsi: IscsiAttach=host — one session per node and job, so every
+ * volume of the node's guests must be on the one target of its site. */
+static int add_iscsi(struct vc_journal *j, const json_t *plan, const char *node, int64_t job, char **err) {
+        const json_t *first = NULL, *g;
+        json_t *devices = json_array();
+        size_t i;
+        json_array_foreach(guests_of(plan), i, g) {
+                const json_t *v = json_object_get(g, "volume");
+                if (!v)
+                        continue;
+                const char *iqn = vc_step_arg(v, "iqn"), *portal = vc_step_arg(v, "portal"),
+                           *ini = vc_step_arg(v, "initiator"), *user = vc_step_arg(v, "user");
+                json_t *lun = json_object_get(v, "lun");
+                if (!iqn || !portal || !ini || !user || !json_is_integer(lun)) {
+                        json_decref(devices);
+                        *err = xasprintf("guest %s: incomplete volume in the plan (portal, iqn, lun, initiator, user)",
+                                         vc_step_arg(g, "name"));
+                        return -EINVAL;
+                }
+                if (!first)
+                        first = v;
+                else if (!streq(iqn, vc_step_arg(first, "iqn")) || !streq(portal, vc_step_arg(first, "portal")) ||
+                         !streq(ini, vc_step_arg(first, "initiator")) || !streq(user, vc_step_arg(first, "user"))) {
+                        json_decref(devices);
+                        *err = xasprintf("node %s: volumes on two targets (%s, %s): IscsiAttach=host logs in to one",
+                                         node, vc_step_arg(first, "iqn"), iqn);
+                        return -EINVAL;
+                }
+                _cleanup_free_ char *dev = vc_iscsi_by_path(portal, iqn, json_integer_value(lun));
+                json_array_append_new(devices, json_string(dev));
+        }
+        _cleanup_free_ char *iface = vc_iscsi_iface_name(job, node);
+        if (!iface) {
+                json_decref(devices);
+                *err = xasprintf("node %s: the iSCSI iface name of job %lld would be longer than open-iscsi allows",
+                                 node, (long long)job);
+                return -EINVAL;
+        }
+        return vc_journal_add(j, "storage.iscsi",
+                              json_pack("{s:s, s:O, s:O, s:O, s:O, s:o, s:i}", "iface", iface, "initiator",
+                                        json_object_get(first, "initiator"), "iqn", json_object_get(first, "iqn"),
+                                        "portal", json_object_get(first, "portal"), "user",
+                                        json_object_get(first, "user"), "devices", devices, "wait_s", DEVICE_WAIT_S));
+}
+
+int vc_node_add_storage(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
+        if (vc_node_plan_volumes(plan) == 0)
+                return 0;
+        const char *node = vc_step_arg(plan, "node");
+        int64_t job = json_integer_value(json_object_get(plan, "job"));
+        if (!node) {
+                *err = xstrdup("the node's plan names no node");
+                return -EINVAL;
+        }
+        if (nc->iscsi_host)
+                return add_iscsi(j, plan, node, job, err);
+        _cleanup_free_ char *usage = vc_iscsi_secret_usage(job, node);
+        return vc_journal_add(j, "storage.secret", json_pack("{s:s, s:s}", "uri", nc->libvirt_uri, "usage", usage));
 }
 
 int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,

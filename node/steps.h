@@ -25,6 +25,15 @@ void vc_guest_files_clear(struct vc_guest_files *f);
 
 /* vc_node_add_net: the host network step of plan on this node. */
 int vc_node_add_net(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err);
+/* vc_node_plan_volumes: how many guests of plan have a volume (disk=). */
+size_t vc_node_plan_volumes(const json_t *plan);
+/* vc_node_add_storage: the steps that make plan's volumes attachable on this
+ * node, to run before guest.define with the job's CHAP secret in the
+ * journal's ctx: IscsiAttach=qemu one storage.secret, IscsiAttach=host one
+ * storage.iscsi; none without volumes. -EINVAL with *err when the volumes
+ * cannot be attached as planned (host mode: several targets on one node, an
+ * iface name too long). */
+int vc_node_add_storage(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err);
 /* vc_node_add_define: one guest.define per guest of plan; -EINVAL with *err
  * for an unknown image or a guest whose paths or XML cannot be built. */
 int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,

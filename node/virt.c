@@ -27,7 +27,16 @@ void vc_node_ctx_init(struct vc_node_ctx *c) {
         pthread_mutex_init(&c->lock, NULL);
 }
 
+void vc_node_ctx_chap_clear(struct vc_node_ctx *c) {
+        if (c->chap) {
+                explicit_bzero(c->chap, strlen(c->chap));
+                free(c->chap);
+                c->chap = NULL;
+        }
+}
+
 void vc_node_ctx_done(struct vc_node_ctx *c) {
+        vc_node_ctx_chap_clear(c);
         if (c->conn)
                 virConnectClose(c->conn);
         free(c->uri);

@@ -5,8 +5,9 @@
  *                     it, with the reason in the job's AdminComment
  *   prolog_slurmd     fetch the plan, record this node's part of it through
  *                     the node's journal; when the job names an image, bring
- *                     its guests up on this node (host network, libvirt
- *                     domains defined and started, each reporting up),
+ *                     its guests up on this node (host network, their
+ *                     volumes made attachable with the job's CHAP secret,
+ *                     libvirt domains defined and started, each reporting up),
  *                     reporting every guest's phase; then the node ready.
  *                     Any failure undoes this node's journal and exits 1.
  * A job without --vcluster (no SPANK_VCLUSTER) exits 0 before anything else:
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "chap.h"
 #include "client.h"
 #include "conf.h"
 #include "failpoint.h"
@@ -235,6 +237,43 @@ static int stage(struct node_run *n, const char *what, char **err) {
         return r;
 }
 
+/* fetch_chap: the job's CHAP secret into the ctx, asked of vlanallocd as
+ * patiently as the plan was; a refusal (-ENOENT: no such job, no storage)
+ * ends it at once. */
+static int fetch_chap(struct node_run *n, char **err) {
+        uint64_t until = now_ms() + NODE_PATIENCE_S * 1000;
+        for (;;) {
+                int r = vc_chap_fetch(n->c, n->e->job, &n->ctx.chap, err);
+                if (r == 0 || r == -ENOENT || now_ms() >= until)
+                        return r;
+                log_warning("job %lld on %s: %s; retrying", (long long)n->e->job, n->e->node, *err);
+                free(*err);
+                *err = NULL;
+                sleep(1);
+        }
+}
+
+/* volumes: the steps that let the guests reach their volumes; they run
+ * before guest.define, so the epilog's undo (in reverse) destroys the
+ * domains before it takes the secret or the session away. The secret
+ * lives in the ctx only while they run. */
+static int volumes(struct node_run *n, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
+        size_t count = vc_node_plan_volumes(plan);
+        if (count == 0)
+                return 0;
+        int r = fetch_chap(n, err);
+        if (r == 0)
+                r = vc_node_add_storage(&n->j, nc, plan, err);
+        if (r == 0) {
+                char what[96];
+                snprintf(what, sizeof(what), nc->iscsi_host ? "%zu volume(s) logged in (open-iscsi)"
+                                                            : "CHAP secret of %zu volume(s) given to libvirt", count);
+                r = stage(n, what, err);
+        }
+        vc_node_ctx_chap_clear(&n->ctx);
+        return r;
+}
+
 static void guest_up(void *arg, const char *name) {
         struct node_run *n = arg;
         report_guests(n->e, n->c, "starting", NULL, json_pack("{s:s}", name, "up"));
@@ -248,6 +287,8 @@ static int guests_up(struct node_run *n, const json_t *plan, const char *dir, ch
         int r = vc_node_add_net(&n->j, nc, plan, err);
         if (r == 0)
                 r = stage(n, nc->host_net == VC_HOSTNET_OVS ? "OVS bridge checked" : "VLAN bridge made", err);
+        if (r == 0)
+                r = volumes(n, nc, plan, err);
         if (r == 0)
                 r = vc_node_add_define(&n->j, n->c, nc, plan, dir, err);
         if (r == 0)

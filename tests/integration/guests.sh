@@ -8,7 +8,9 @@
 #                                GUEST_NODES (a hostlist) get the guest
 #                                NodeName line; a test's own config lines come
 #                                from its function guest_conf_lines, if any,
-#                                called once OVS_DB and LIBVIRT_URI are known.
+#                                called once OVS_DB and LIBVIRT_URI are known
+#                                (and after the test's function guest_setup,
+#                                if any, run in this shell once OVS_NS exists).
 #   gexec NODE JOB GUEST CMD…    run CMD inside the guest (guestexec over its
 #                                agent socket); its exit status
 #   domains                      names of every domain libvirtd has
@@ -24,6 +26,8 @@ start_guest_cluster() {
         start_ovs
         ovs_bridge "$GUEST_BR"
         start_libvirtd "$OVS_NS"
+        # a test's own daemons that must live where the guests are (in OVS's namespace)
+        if declare -F guest_setup >/dev/null; then guest_setup; fi
         local extra=()
         if declare -F guest_conf_lines >/dev/null; then mapfile -t extra < <(guest_conf_lines); fi
         write_conf "ImageName=tiny Kernel=$GUEST_IMG/vmlinuz Initrd=$GUEST_IMG/initrd.img Cmdline=\"console=ttyS0 quiet\"" \

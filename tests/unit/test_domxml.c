@@ -1,6 +1,7 @@
 /* tests for node/domxml.c: the domain XML says what the guest gets — the
  * right network for the node's HostNet, the boot the image asks for, the
- * frontend's public NIC — and config text cannot break out of it. */
+ * frontend's public NIC, its volume as IscsiAttach says — and config or
+ * plan text cannot break out of it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,6 +96,93 @@ static void test_escaping_and_missing(void **state) {
         assert_string_equal(err, "guest web-1-1: incomplete description (plan entry, image, paths)");
 }
 
+/* guest_vol: a guest of node n1 with LUN 3 of job 42's target. */
+static json_t *guest_vol(const char *iqn) {
+        json_t *g = guest(false);
+        json_object_set_new(g, "node", json_string("n1"));
+        json_object_set_new(g, "volume", json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:I}", "storage", "st",
+                                                   "portal", "10.1.0.5:3260", "iqn", iqn, "lun", 3, "initiator",
+                                                   "iqn.2026-11.org.vcluster:42.n1", "user", "vcluster-42", "name",
+                                                   "vc-42-web-1-1", "bytes", (json_int_t)1 << 30));
+        return g;
+}
+
+static void test_volume_qemu_network_disk(void **state) {
+        struct vc_image im = {.name = "tiny", .kernel = "/img/vmlinuz"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc"};
+        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.2026-11.org.vcluster:target.42");
+        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        HAS(x, "    <disk type='network' device='disk'>\n"
+               "      <driver name='qemu' type='raw' cache='none'/>\n"
+               "      <source protocol='iscsi' name='iqn.2026-11.org.vcluster:target.42/3'>\n"
+               "        <host name='10.1.0.5' port='3260'/>\n"
+               "        <initiator><iqn name='iqn.2026-11.org.vcluster:42.n1'/></initiator>\n"
+               "        <auth username='vcluster-42'><secret type='iscsi' usage='vcluster-42-n1'/></auth>\n"
+               "      </source>\n"
+               "      <target dev='vda' bus='virtio'/>\n"
+               "    </disk>\n");
+        /* the secret is named, never given */
+        HASNT(x, "password");
+        HASNT(x, "type='block'");
+        /* a guest without a volume has no disk */
+        _cleanup_(json_decrefp) json_t *plain = guest(false);
+        _cleanup_free_ char *y = xml_of(plain, &im, &nc);
+        HASNT(y, "<disk");
+}
+
+static void test_volume_after_image_disk(void **state) {
+        struct vc_image im = {.name = "deb", .disk = "/img/deb.qcow2"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc"};
+        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.2026-11.org.vcluster:target.42");
+        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        const char *own = strstr(x, "<target dev='vda' bus='virtio'/>");
+        const char *data = strstr(x, "<target dev='vdb' bus='virtio'/>");
+        assert_non_null(own);
+        assert_non_null(data);
+        assert_true(own < data);
+        assert_true(strstr(x, "<source file='/s/web-1-1.qcow2'/>") < own);
+        assert_true(strstr(x, "protocol='iscsi'") < data && strstr(x, "protocol='iscsi'") > own);
+}
+
+static void test_volume_host_block(void **state) {
+        struct vc_image im = {.name = "deb", .disk = "/img/deb.qcow2"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc", .iscsi_host = true};
+        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.2026-11.org.vcluster:target.42");
+        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        HAS(x, "    <disk type='block' device='disk'>\n"
+               "      <driver name='qemu' type='raw' cache='none' io='native'/>\n"
+               "      <source dev='/dev/disk/by-path/ip-10.1.0.5:3260-iscsi-iqn.2026-11.org.vcluster:target.42-lun-3'/>\n"
+               "      <target dev='vdb' bus='virtio'/>\n"
+               "    </disk>\n");
+        HASNT(x, "protocol='iscsi'");
+        HASNT(x, "<secret");
+}
+
+static void test_volume_escaping_and_missing(void **state) {
+        struct vc_image im = {.name = "tiny", .kernel = "/k"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br"};
+        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.x:t'/><evil/>&");
+        json_object_set_new(json_object_get(g, "volume"), "user", json_string("u\"<evil/>"));
+        json_object_set_new(g, "node", json_string("n'1"));
+        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        HAS(x, "name='iqn.x:t&apos;/&gt;&lt;evil/&gt;&amp;/3'");
+        HAS(x, "<auth username='u&quot;&lt;evil/&gt;'><secret type='iscsi' usage='vcluster-42-n&apos;1'/>");
+        HASNT(x, "<evil/>");
+
+        struct vc_domain_desc d = {.image = &im, .node = &nc, .console = "/c", .agent = "/a", .job = 42};
+        _cleanup_free_ char *err = NULL;
+        /* a field missing, and a portal that is not ADDR:PORT */
+        json_object_del(json_object_get(g, "volume"), "lun");
+        d.guest = g;
+        assert_null(vc_domain_xml(&d, &err));
+        assert_string_equal(err, "guest web-1-1: incomplete volume in the plan (portal, iqn, lun, initiator, user, node)");
+        free(TAKE_PTR(err));
+        json_object_set_new(json_object_get(g, "volume"), "lun", json_integer(1));
+        json_object_set_new(json_object_get(g, "volume"), "portal", json_string("10.1.0.5"));
+        assert_null(vc_domain_xml(&d, &err));
+        assert_non_null(strstr(err, "incomplete volume"));
+}
+
 static void test_bridge_name(void **state) {
         char b[16];
         vc_bridge_name(4094, b);
@@ -106,6 +194,8 @@ int main(void) {
                 cmocka_unit_test(test_ovs_direct_boot),   cmocka_unit_test(test_bridge_disk_kvm),
                 cmocka_unit_test(test_frontend_public_nic), cmocka_unit_test(test_escaping_and_missing),
                 cmocka_unit_test(test_bridge_name),
+                cmocka_unit_test(test_volume_qemu_network_disk), cmocka_unit_test(test_volume_after_image_disk),
+                cmocka_unit_test(test_volume_host_block),   cmocka_unit_test(test_volume_escaping_and_missing),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
