@@ -352,15 +352,22 @@ static int tgt_target_add(const struct vc_export_place *p, const struct vc_expor
         return r;
 }
 
-static int tgt_target_remove(const struct vc_export_place *p, const char *iqn, const char *user, char **err) {
-        _cleanup_(ctl_clear) struct ctl c = {0};
-        int r = ctl_open(p, &c, err);
+/* open_locked: the control port of p opened and locked (*lk), and what its tgtd has now. */
+static int open_locked(const struct vc_export_place *p, struct ctl *c, pthread_mutex_t **lk,
+                       struct vc_tgt_target **ts, size_t *n, char **err) {
+        int r = ctl_open(p, c, err);
         if (r < 0)
                 return r;
-        _cleanup_(unlockp) pthread_mutex_t *lk = lock_port(c.control);
+        *lk = lock_port(c->control);
+        return show_targets(c, ts, n, err);
+}
+
+static int tgt_target_remove(const struct vc_export_place *p, const char *iqn, const char *user, char **err) {
+        _cleanup_(ctl_clear) struct ctl c = {0};
+        _cleanup_(unlockp) pthread_mutex_t *lk = NULL;
         struct vc_tgt_target *ts = NULL;
         size_t n = 0;
-        r = show_targets(&c, &ts, &n, err);
+        int r = open_locked(p, &c, &lk, &ts, &n, err);
         if (r < 0)
                 return r;
         r = iqn ? delete_named(&c, ts, n, iqn, err) : 0;
@@ -375,13 +382,10 @@ static int tgt_target_read(const struct vc_export_place *p, const char *iqn, str
                            char **err) {
         *out = (struct vc_export_state){0};
         _cleanup_(ctl_clear) struct ctl c = {0};
-        int r = ctl_open(p, &c, err);
-        if (r < 0)
-                return r;
-        _cleanup_(unlockp) pthread_mutex_t *lk = lock_port(c.control);
+        _cleanup_(unlockp) pthread_mutex_t *lk = NULL;
         struct vc_tgt_target *ts = NULL;
         size_t n = 0;
-        r = show_targets(&c, &ts, &n, err);
+        int r = open_locked(p, &c, &lk, &ts, &n, err);
         if (r < 0)
                 return r;
         const struct vc_tgt_target *t = iqn ? vc_tgt_find(ts, n, iqn) : NULL;
@@ -401,13 +405,10 @@ static int tgt_target_read(const struct vc_export_place *p, const char *iqn, str
 
 static int tgt_target_list(const struct vc_export_place *p, const char *prefix, char ***iqns, char **err) {
         _cleanup_(ctl_clear) struct ctl c = {0};
-        int r = ctl_open(p, &c, err);
-        if (r < 0)
-                return r;
-        _cleanup_(unlockp) pthread_mutex_t *lk = lock_port(c.control);
+        _cleanup_(unlockp) pthread_mutex_t *lk = NULL;
         struct vc_tgt_target *ts = NULL;
         size_t n = 0;
-        r = show_targets(&c, &ts, &n, err);
+        int r = open_locked(p, &c, &lk, &ts, &n, err);
         if (r < 0)
                 return r;
         char **v = xcalloc(1, sizeof(char *));

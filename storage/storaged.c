@@ -2,12 +2,11 @@
  * controller: creates, exports, unexports and removes a job's volumes when
  * vlanallocd asks (agent.h). */
 #include <getopt.h>
-#include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "conf.h"
+#include "daemon.h"
 #include "failpoint.h"
 #include "log.h"
 #include "sock.h"
@@ -71,24 +70,11 @@ int main(int argc, char **argv) {
                 vc_agent_done(&ag);
                 return 1;
         }
-        if (!foreground) {
-                if (daemon(0, 0) < 0) {
-                        log_error("daemon: %m");
-                        return 1;
-                }
-                vc_log_open("vcluster-storaged", false);
-        }
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-        if (sfd < 0) {
-                log_error("signalfd: %m");
+        if (vc_daemon_detach("vcluster-storaged", foreground) < 0)
                 return 1;
-        }
+        int sfd = vc_daemon_signalfd(false);
+        if (sfd < 0)
+                return 1;
         log_notice("ready: storage '%s' (%s, export %s) on %s:%s; only root on %s may ask", name, st->backend,
                    st->export, st->host, st->agent_port, c->controller_host);
         int r = vc_agent_serve(&ag, lfd, sfd);

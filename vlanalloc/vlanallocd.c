@@ -1,12 +1,11 @@
 /* vlanallocd — the transactional VLAN allocator, one per Slurm cluster. */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
-#include <sys/signalfd.h>
 
 #include "alloc.h"
 #include "client.h"
 #include "conf.h"
+#include "daemon.h"
 #include "failpoint.h"
 #include "log.h"
 #include "reaper.h"
@@ -81,26 +80,12 @@ int main(int argc, char **argv) {
                 vc_state_close(st);
                 return 1;
         }
-        if (!foreground) {
-                if (daemon(0, 0) < 0) {
-                        log_error("daemon: %m");
-                        return 1;
-                }
-                vc_log_open("vlanallocd", false);
-        }
-        /* Signals arrive through a signalfd in the main loop; no thread sees them. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        pthread_sigmask(SIG_BLOCK, &mask, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-        if (sfd < 0) {
-                log_error("signalfd: %m");
+        if (vc_daemon_detach("vlanallocd", foreground) < 0)
                 return 1;
-        }
+        /* Signals arrive through a signalfd in the main loop; no thread sees them. */
+        int sfd = vc_daemon_signalfd(true);
+        if (sfd < 0)
+                return 1;
         if (vc_alloc_recover(&a) < 0)
                 log_warning("recovery left work for the reaper");
         if (vc_reaper_start(&a) < 0) {

@@ -1,0 +1,17 @@
+/* daemon.h — what every vcluster daemon does at start: leave the terminal
+ * unless told to stay, and take its signals through a signalfd so that no
+ * worker thread is ever interrupted by one. */
+#ifndef VC_DAEMON_H
+#define VC_DAEMON_H
+
+#include <stdbool.h>
+
+/* vc_daemon_detach: unless foreground, daemon(0, 0) and log to syslog as
+ * ident from then on; 0 or -errno (logged). */
+int vc_daemon_detach(const char *ident, bool foreground);
+/* vc_daemon_signalfd: block SIGTERM, SIGINT (and SIGHUP when hup) in this
+ * thread and every thread it starts later, ignore SIGPIPE; a signalfd
+ * delivering them, or -errno (logged). */
+int vc_daemon_signalfd(bool hup);
+
+#endif
