@@ -52,16 +52,16 @@ static void ours(unsigned n, uint64_t *up, uint64_t *down) {
         uint64_t t0 = now_ms();
         /* lvm here is metadata only: its volumes cannot be exported (no device-mapper) */
         bool export = !streq(backend, "lvm");
-        must(vc_storage_op("volumes.create", a, NULL, NULL, &err), "create", err);
+        must(vc_storage_op("volumes.create", a, NULL, &err), "create", err);
         err = NULL;
         if (export)
-                must(vc_storage_op("export.add", a, SECRET, NULL, &err), "export", err);
+                must(vc_storage_op("export.add", a, SECRET, &err), "export", err);
         err = NULL;
         uint64_t t1 = now_ms();
         if (export)
-                must(vc_storage_op("export.remove", a, NULL, NULL, &err), "unexport", err);
+                must(vc_storage_op("export.remove", a, NULL, &err), "unexport", err);
         err = NULL;
-        must(vc_storage_op("volumes.remove", a, NULL, NULL, &err), "remove", err);
+        must(vc_storage_op("volumes.remove", a, NULL, &err), "remove", err);
         *up = t1 - t0;
         *down = now_ms() - t1;
 }

@@ -59,8 +59,7 @@ static json_t *handle(const struct vc_agent *ag, const json_t *req) {
         _cleanup_free_ char *err = NULL, *secret = NULL;
         if (sealed && vc_auth_open_secret(ag->munge_socket, sealed, &secret, &err) < 0)
                 return vc_rpc_error(VC_ERR_AUTH, "%s", err);
-        json_t *out = NULL;
-        int r = vc_storage_op(what, args, secret, &out, &err);
+        int r = vc_storage_op(what, args, secret, &err);
         if (secret)
                 explicit_bzero(secret, strlen(secret));
         if (r < 0) {
@@ -71,10 +70,7 @@ static json_t *handle(const struct vc_agent *ag, const json_t *req) {
                 return e;
         }
         log_info("%s: done (%s)", what, json_string_value(json_object_get(args, "iqn")) ?: "volumes");
-        json_t *reply = vc_rpc_ok();
-        if (out)
-                json_object_set_new(reply, "inventory", out);
-        return reply;
+        return vc_rpc_ok();
 }
 
 static void reply(int fd, json_t *r) {

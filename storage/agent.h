@@ -5,7 +5,7 @@
  * the controller's host (munge's origin address is one of ControllerAddr's
  * addresses), so root on a compute node cannot create or export volumes.
  * Requests: {op:"ping"} and {op:"storage", do:OP, args:{…}, secret?:CRED}
- * (ops.h); the reply is {ok:true[, inventory]} or an error naming the fault.
+ * (ops.h); the reply is {ok:true} or an error naming the fault.
  */
 #ifndef VC_STORAGE_AGENT_H
 #define VC_STORAGE_AGENT_H

@@ -7,7 +7,7 @@
 #include "failpoint.h"
 #include "util.h"
 
-static const char *const ops[] = {"volumes.create", "volumes.remove", "export.add", "export.remove", "inventory"};
+static const char *const ops[] = {"volumes.create", "volumes.remove", "export.add", "export.remove"};
 
 bool vc_storage_op_known(const char *op) {
         for (size_t i = 0; op && i < ARRAY_SIZE(ops); i++)
@@ -160,43 +160,7 @@ static int export_remove(const json_t *args, char **err) {
         return r < 0 ? r : b->target_remove(&x, str(args, "iqn"), str(args, "user"), err);
 }
 
-static int inventory(const json_t *args, json_t **out, char **err) {
-        struct vc_volume_place p;
-        const struct vc_volume_backend *vb;
-        int r = place_of(args, &p, &vb, err);
-        if (r < 0)
-                return r;
-        struct vc_volume_info *v = NULL;
-        size_t n = 0;
-        if ((r = vb->list(&p, "vc-", &v, &n, err)) < 0)
-                return r;
-        json_t *vols = json_array();
-        for (size_t i = 0; i < n; i++)
-                json_array_append_new(vols, json_string(v[i].name));
-        vc_volume_infos_free(v, n);
-        json_t *targets = json_array();
-        struct vc_export_place x;
-        const struct vc_export_backend *xb;
-        const char *base = str(args, "iqn_base");
-        const json_t *o = json_object_get(args, "export");
-        x = (struct vc_export_place){str(o, "backend"), str(o, "control")};
-        xb = vc_export_backend_find(x.backend);
-        if (xb && base) {
-                _cleanup_strv_ char **iqns = NULL;
-                _cleanup_free_ char *prefix = xasprintf("%s:target.", base);
-                if ((r = xb->target_list(&x, prefix, &iqns, err)) < 0) {
-                        json_decref(vols);
-                        json_decref(targets);
-                        return r;
-                }
-                for (char **q = iqns; q && *q; q++)
-                        json_array_append_new(targets, json_string(*q));
-        }
-        *out = json_pack("{s:o, s:o}", "volumes", vols, "targets", targets);
-        return 0;
-}
-
-int vc_storage_op(const char *op, const json_t *args, const char *secret, json_t **out, char **err) {
+int vc_storage_op(const char *op, const json_t *args, const char *secret, char **err) {
         if (!op || !json_is_object(args)) {
                 *err = xstrdup("malformed storage request");
                 return -EINVAL;
@@ -209,8 +173,6 @@ int vc_storage_op(const char *op, const json_t *args, const char *secret, json_t
                 return export_add(args, secret, err);
         if (streq(op, "export.remove"))
                 return export_remove(args, err);
-        if (streq(op, "inventory"))
-                return inventory(args, out, err);
         *err = xasprintf("unknown storage operation '%s'", op);
         return -EINVAL;
 }

@@ -8,8 +8,6 @@
  *                   args.initiators, args.luns [{lun, name}] served from
  *                   args.place; secret: the CHAP secret
  *   export.remove   args.iqn, args.user (gone is fine)
- *   inventory       *out = {volumes:[names with prefix "vc-"], targets:[IQNs
- *                   under args.iqn_base]} for leak checks
  * Errors say which volume or target and the tool's own words; the caller
  * adds the storage host.
  */
@@ -21,8 +19,8 @@
 
 #include "volume.h"
 
-/* vc_storage_op: run op with args here; 0 or -errno with *err; *out only for inventory. */
-int vc_storage_op(const char *op, const json_t *args, const char *secret, json_t **out, char **err);
+/* vc_storage_op: run op with args here; 0 or -errno with *err. */
+int vc_storage_op(const char *op, const json_t *args, const char *secret, char **err);
 /* vc_storage_op_known: whether op is one of the operations above. */
 bool vc_storage_op_known(const char *op);
 /* vc_volume_path: where backend place keeps volume name (malloc'd): what an export serves. */

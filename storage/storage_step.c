@@ -27,7 +27,7 @@ static int split_agent(const char *agent, char **host, char **port) {
 
 /* remote: one request to the agent. Returns vc_step_untouched() when it never left. */
 static int remote(const char *munge, const char *agent, const char *op, json_t *args, const char *secret,
-                  json_t **out, char **err) {
+                  char **err) {
         _cleanup_free_ char *host = NULL, *port = NULL;
         if (split_agent(agent, &host, &port) < 0) {
                 *err = xasprintf("agent address '%s' is not HOST:PORT", agent);
@@ -54,8 +54,6 @@ static int remote(const char *munge, const char *agent, const char *op, json_t *
                 *err = xstrdup(e ? e : "the agent refused without saying why");
                 return json_is_true(json_object_get(reply, "untouched")) ? -ENOTCONN : -EIO;
         }
-        if (out)
-                *out = json_incref(json_object_get(reply, "inventory"));
         return 0;
 }
 
@@ -63,7 +61,7 @@ static int remote(const char *munge, const char *agent, const char *op, json_t *
 static int plain(int r) { return r <= -VC_STEP_UNTOUCHED_BIAS ? r + VC_STEP_UNTOUCHED_BIAS : r; }
 
 /* run: op here or at the agent; every error gets "storage 'NAME' on HOST: ". */
-static int run(void *ctx, const char *op, json_t *args, bool needs_secret, json_t **out, char **err) {
+static int run(void *ctx, const char *op, json_t *args, bool needs_secret, char **err) {
         const char *name = vc_step_arg(args, "storage"), *host = vc_step_arg(args, "host");
         const char *agent = vc_step_arg(args, "agent");
         _cleanup_free_ char *e = NULL, *secret = NULL;
@@ -81,8 +79,8 @@ static int run(void *ctx, const char *op, json_t *args, bool needs_secret, json_
                         r = vc_step_untouched(r);
         }
         if (r == 0)
-                r = agent ? remote(munge_of(ctx), agent, op, args, secret, out, &e)
-                          : vc_storage_op(op, args, secret, out, &e);
+                r = agent ? remote(munge_of(ctx), agent, op, args, secret, &e)
+                          : vc_storage_op(op, args, secret, &e);
         if (secret)
                 explicit_bzero(secret, strlen(secret));
         if (r == -ENOTCONN)
@@ -93,19 +91,15 @@ static int run(void *ctx, const char *op, json_t *args, bool needs_secret, json_
 }
 
 int vc_storage_volumes_do(void *ctx, json_t *args, char **err) {
-        return run(ctx, "volumes.create", args, false, NULL, err);
+        return run(ctx, "volumes.create", args, false, err);
 }
 
 int vc_storage_volumes_undo(void *ctx, json_t *args, char **err) {
-        return plain(run(ctx, "volumes.remove", args, false, NULL, err));
+        return plain(run(ctx, "volumes.remove", args, false, err));
 }
 
-int vc_storage_export_do(void *ctx, json_t *args, char **err) { return run(ctx, "export.add", args, true, NULL, err); }
+int vc_storage_export_do(void *ctx, json_t *args, char **err) { return run(ctx, "export.add", args, true, err); }
 
 int vc_storage_export_undo(void *ctx, json_t *args, char **err) {
-        return plain(run(ctx, "export.remove", args, false, NULL, err));
-}
-
-int vc_storage_inventory(const struct vc_storage_ctx *ctx, json_t *args, json_t **out, char **err) {
-        return plain(run((void *)ctx, "inventory", args, false, out, err));
+        return plain(run(ctx, "export.remove", args, false, err));
 }

@@ -10,7 +10,7 @@
  *    storage host, job, place:{backend, vg?, thin_pool?, dir?},
  *    volumes:[{name, bytes}]}                                 (volumes)
  *   {… , export:{backend, control}, iqn, user, secret_file, initiators:[…],
- *    luns:[{lun, name}], iqn_base}                             (export)
+ *    luns:[{lun, name}]}                                       (export)
  * A remote step is one request to the agent ({op:"storage", do:OP,
  * args:ARGS, secret?:CRED}); the secret travels only inside a munge
  * credential that root alone can open (auth.h). A request that could not
@@ -33,8 +33,5 @@ int vc_storage_volumes_undo(void *ctx, json_t *args, char **err);
 /* The "storage.export" step. */
 int vc_storage_export_do(void *ctx, json_t *args, char **err);
 int vc_storage_export_undo(void *ctx, json_t *args, char **err);
-/* vc_storage_inventory: what the step's storage host has of ours ({volumes,
- * targets}, see ops.h); for `vlanalloc check` and tests. */
-int vc_storage_inventory(const struct vc_storage_ctx *ctx, json_t *args, json_t **out, char **err);
 
 #endif

@@ -94,7 +94,6 @@ int vc_plan_storage_steps(const struct vc_conf *c, const struct vc_plan *p, cons
                 json_object_set_new(xa, "export", json_pack("{s:s, s:s}", "backend", st->export, "control",
                                                             st->tgt_control));
                 json_object_set_new(xa, "iqn", take(vc_iqn_target(st->iqn_base, job)));
-                json_object_set_new(xa, "iqn_base", json_string(st->iqn_base));
                 json_object_set_new(xa, "user", take(vc_chap_user(job)));
                 json_object_set_new(xa, "secret_file", json_string(secret_file));
                 json_object_set_new(xa, "initiators", inits);
