@@ -5,6 +5,7 @@
 
 #include "export.h"
 #include "failpoint.h"
+#include "vol_lvm.h"
 #include "util.h"
 
 static const char *const ops[] = {"volumes.create", "volumes.remove", "export.add", "export.remove"};
@@ -45,23 +46,31 @@ static int volumes_create(const json_t *args, char **err) {
         struct vc_volume_place p;
         const struct vc_volume_backend *b;
         int r = place_of(args, &p, &b, err);
+        if (r < 0)
+                return r;
+        const json_t *vols = json_object_get(args, "volumes");
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(args, "volumes"), i, v) {
+        /* every entry checked before the first is made: bad input changes nothing */
+        json_array_foreach(vols, i, v) {
                 const char *name = str(v, "name");
-                json_int_t bytes = json_integer_value(json_object_get(v, "bytes"));
-                if (r < 0)
-                        break;
-                if (!name || bytes <= 0) {
-                        *err = xstrdup("malformed storage request: a volume needs a name and bytes");
+                if (!name || json_integer_value(json_object_get(v, "bytes")) <= 0) {
+                        *err = xasprintf("malformed storage request: volume %zu needs a name and bytes", i + 1);
                         return -EINVAL;
                 }
+                if ((r = vc_volume_name_check("volume name", name, err)) < 0)
+                        return r;
+        }
+        json_array_foreach(vols, i, v) {
                 _cleanup_free_ char *path = NULL;
-                r = b->create(&p, name, (uint64_t)bytes, &path, err);
+                r = b->create(&p, str(v, "name"), (uint64_t)json_integer_value(json_object_get(v, "bytes")), &path,
+                              err);
                 if (r == 0 && (r = FAILPOINT("storage.volume.created")) < 0)
                         *err = xstrdup("injected failure (storage.volume.created)");
+                if (r < 0)
+                        return r;
         }
-        return r;
+        return 0;
 }
 
 static int volumes_remove(const json_t *args, char **err) {

@@ -42,8 +42,7 @@ static int remote(const char *munge, const char *agent, const char *op, json_t *
                 json_object_set_new(req, "secret", json_string(cred));
         }
         _cleanup_(json_decrefp) json_t *reply = NULL;
-        _cleanup_free_ char *who = xasprintf("its agent");
-        int r = vc_client_call_at(munge, host, port, who, req, AGENT_TIMEOUT_S, &reply, err);
+        int r = vc_client_call_at(munge, host, port, "its agent", req, AGENT_TIMEOUT_S, &reply, err);
         if (r < 0)
                 /* nothing was sent when the connection itself failed */
                 return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EHOSTUNREACH || r == -ENETUNREACH

@@ -116,6 +116,14 @@ reply=$("$TOOLS/rpcpoke" -s "tcp:127.0.0.2:$AGENT_PORT" -m "$T/m2/run/sock" send
 kill "$M2"; wait "$M2" 2>/dev/null || true
 expect_in "this credential is uid 0 from 127.0.0.9" "$reply"
 [ -f "$T/vols/vc-2-vc-2-1.img" ] || fail "a refused request removed a volume"
+say "a malformed request to the agent changes nothing, even when its first volume is fine"
+bad='{"op":"storage","do":"volumes.create","args":{"place":{"backend":"file","dir":"'$T/vols'"},"volumes":[{"name":"vc-9-ok","bytes":1048576},{"name":"-rf","bytes":1048576}]}}'
+reply=$("$TOOLS/rpcpoke" -s "tcp:127.0.0.2:$AGENT_PORT" -m "$MUNGE_SOCKET" send "$bad")
+expect_in "invalid volume name '-rf'" "$reply"
+bad='{"op":"storage","do":"volumes.create","args":{"place":{"backend":"file","dir":"'$T/vols'"},"volumes":[{"name":"vc-9-ok","bytes":1048576},{"name":"vc-9-x"}]}}'
+reply=$("$TOOLS/rpcpoke" -s "tcp:127.0.0.2:$AGENT_PORT" -m "$MUNGE_SOCKET" send "$bad")
+expect_in "malformed storage request: volume 2 needs a name and bytes" "$reply"
+[ ! -e "$T/vols/vc-9-ok.img" ] || fail "a refused request made a volume"
 
 say "release: no volume, target, account or secret is left"
 va release 1 >/dev/null && va release 2 >/dev/null || fail "release"
