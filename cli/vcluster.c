@@ -110,10 +110,12 @@ static void print_cluster(json_t *o) {
                json_string_value(json_object_get(o, "mode")));
         if (json_is_integer(vni))
                 printf(", VNI %lld", (long long)json_integer_value(vni));
+        if (json_is_string(json_object_get(o, "l2ext")))
+                printf(", %s tunnels", json_string_value(json_object_get(o, "l2ext")));
         printf(")\nspec %s\n", json_string_value(json_object_get(o, "spec")));
         if (json_is_string(json_object_get(o, "error")))
                 printf("error: %s\n", json_string_value(json_object_get(o, "error")));
-        static const char *const shdr[] = {"SITE", "ID", "VLAN", "GATEWAY", "NODES", NULL};
+        static const char *const shdr[] = {"SITE", "ID", "VLAN", "GATEWAY", "WAN", "CACHE", "NODES", NULL};
         struct vc_table *t = vc_table_new(shdr);
         size_t i;
         json_t *s;
@@ -122,8 +124,12 @@ static void print_cluster(json_t *o) {
                 _cleanup_free_ char *vlan = xasprintf("%lld", (long long)json_integer_value(json_object_get(s, "vlan")));
                 _cleanup_free_ char *nodes = NULL;
                 fmt_nodes(json_object_get(s, "nodes"), &nodes);
+                json_t *cache = json_object_get(s, "cache");
+                const char *wan = json_string_value(json_object_get(s, "wan"));
                 const char *row[] = {json_string_value(json_object_get(s, "name")), id, vlan,
-                                     json_string_value(json_object_get(s, "gateway")), nodes};
+                                     json_string_value(json_object_get(s, "gateway")), wan ? wan : "-",
+                                     json_is_object(cache) ? json_string_value(json_object_get(cache, "address")) : "-",
+                                     nodes};
                 vc_table_add(t, row);
         }
         printf("\n");

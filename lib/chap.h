@@ -5,12 +5,14 @@
 #ifndef VC_CHAP_H
 #define VC_CHAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vc_conf;
 
-/* vc_chap_fetch: the CHAP secret of job (malloc'd; explicit_bzero + free it);
- * 0, or -errno with *err saying why (daemon unreachable, job holds no storage). */
-int vc_chap_fetch(const struct vc_conf *c, int64_t job, char **secret, char **err);
+/* vc_chap_fetch: the CHAP secret of job (tunnel: its OpenVPN key as hex)
+ * (malloc'd; explicit_bzero + free it); 0, or -errno with *err saying why
+ * (daemon unreachable: that -errno; no such secret for the job: -ENOENT). */
+int vc_chap_fetch(const struct vc_conf *c, int64_t job, bool tunnel, char **secret, char **err);
 
 #endif

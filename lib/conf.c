@@ -61,6 +61,9 @@ void conf_site_clear(struct vc_site *s) {
         free(s->gateway);
         free(s->l2domain);
         free(s->storage);
+        free(s->cache_preload);
+        free(s->cache_parent);
+        free(s->cache_bypass);
         memset(s, 0, sizeof(*s));
 }
 
@@ -89,6 +92,7 @@ static void conf_free(struct vc_conf *c) {
         free(c->controller_host);
         free(c->controller_port);
         free(c->state_dir);
+        free(c->cache_user);
         free(c->slurm_user);
         free(c->admin_group);
         free(c->munge_socket);
@@ -113,6 +117,9 @@ static void set_defaults(struct vc_conf *c) {
         c->reap_interval = 30;
         c->vni_lo = 5000;
         c->vni_hi = 16777215;
+        c->vxlan_port = 4789;
+        c->openvpn_port = 41000;
+        c->cache_user = xstrdup("proxy");
         conf_nodecfg_default(&c->node_default);
         c->limits = (struct vc_limits){
                 .max_nodes = 0,
@@ -278,3 +285,5 @@ char *vc_ranges_format(const struct vc_range *r, size_t n) {
                 abort();
         return buf;
 }
+
+const char *vc_l2ext_name(enum vc_l2ext k) { return k == VC_L2EXT_OPENVPN ? "openvpn" : "vxlan"; }

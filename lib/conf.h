@@ -5,9 +5,12 @@
  * Lines:
  *   global keys:  ControllerAddr=HOST:PORT StateDir=DIR SlurmUser=USER
  *                 AdminGroup=GROUP LeaseGrace=DURATION MungeSocket=PATH
- *                 ReapInterval=DURATION VniRange=LO-HI
+ *                 ReapInterval=DURATION VniRange=LO-HI VxlanPort=PORT
+ *                 OpenvpnPort=PORT CacheUser=USER
  *   SiteName=NAME SiteId=N VlanIds=RANGES Nodes=HOSTLIST [Gateway=NODE]
- *                 [L2Domain=NAME] [Storage=NAME]
+ *                 [L2Domain=NAME] [Storage=NAME] [L2Ext=vxlan|openvpn]
+ *                 [CacheSize=SIZE] [CachePreload=FILE] [CacheParent=HOST:PORT]
+ *                 [CacheBypass=REGEX]
  *   StorageName=NAME Host=HOST Backend=lvm|file [VolumeGroup=VG [ThinPool=POOL]]
  *                 [Directory=DIR] Export=tgt Portal=ADDR:PORT [TgtControl=N]
  *                 [AgentPort=PORT] [IqnBase=IQN]
@@ -21,6 +24,7 @@
  *   NodeName=HOSTLIST [HostNet=ovs|bridge] [OvsBridge=NAME] [OvsDb=REMOTE]
  *                 [Trunk=IFACE] [PublicBridge=NAME] [Libvirt=URI]
  *                 [DomainType=kvm|qemu] [BootTimeout=DURATION] [IscsiAttach=qemu|host]
+ *                 [WanAddr=IPV4] [WanNetns=NAME] [OvsNetns=NAME]
  *   Limits [MaxNodes=N] [MaxVmsPerNode=N] [MaxCpus=N] [MaxMem=SIZE] [MaxDisk=SIZE]
  *                 [MaxVolumes=N]
  * A file with any error is refused as a whole; the error reads
@@ -43,6 +47,10 @@ struct vc_range {
         int lo, hi; /* inclusive */
 };
 
+/* How a stitched job's gateways join their sites: VXLAN (clear, one kernel
+ * device per gateway) or OpenVPN (an encrypted Ethernet tap per peer). */
+enum vc_l2ext { VC_L2EXT_VXLAN, VC_L2EXT_OPENVPN };
+
 struct vc_site {
         char *name;
         int id;                   /* 1..255, unique; appears in guest names and MACs */
@@ -53,6 +61,11 @@ struct vc_site {
         char *gateway;            /* a member of nodes; default: first node */
         char *l2domain;           /* sites with the same L2Domain share trunks; may be NULL */
         char *storage;            /* StorageName serving disk= volumes of its guests; may be NULL */
+        enum vc_l2ext l2ext;      /* tunnel kind to and from this site; default vxlan */
+        unsigned cache_mb;        /* per-cluster squid cache size at this site; default 4096 */
+        char *cache_preload;      /* a file of URLs warmed before the guests boot; may be NULL */
+        char *cache_parent;       /* HOST:PORT of a site-wide parent cache; may be NULL */
+        char *cache_bypass;       /* URLs matching this POSIX ERE are never cached; may be NULL */
 };
 
 /* A storage host: volumes of guests of sites naming it, exported over iSCSI.
@@ -108,6 +121,9 @@ struct vc_nodecfg {
         bool tcg;                  /* DomainType=qemu: software emulation, no KVM */
         unsigned boot_timeout;     /* seconds a guest may take to report up; default 300 */
         bool iscsi_host;           /* IscsiAttach=host: open-iscsi on the node; default qemu */
+        char *wan_addr;            /* IPv4 address other sites' gateways reach it at; may be NULL */
+        char *wan_netns;           /* network namespace holding wan_addr; NULL: the node's own */
+        char *ovs_netns;           /* network namespace of OvsBridge's ports; NULL: the node's own */
 };
 
 struct vc_limits {
@@ -131,6 +147,9 @@ struct vc_conf {
         unsigned reap_interval;    /* seconds; default 30 */
         char *munge_socket;        /* NULL: libmunge's default */
         uint32_t vni_lo, vni_hi;   /* default 5000-16777215 */
+        unsigned vxlan_port;       /* UDP port of every VXLAN tunnel; default 4789 */
+        unsigned openvpn_port;     /* first UDP port of OpenVPN tunnels; default 41000 */
+        char *cache_user;          /* squid's cache_effective_user; default "proxy" */
         struct vc_site *sites;
         size_t n_sites;
         struct vc_switch *switches;
@@ -183,6 +202,8 @@ const struct vc_site *vc_conf_site_of_node(const struct vc_conf *c, const char *
 bool vc_site_has_vlan(const struct vc_site *s, int id);
 /* vc_site_range_size: how many ids the site's ranges hold. */
 unsigned vc_site_range_size(const struct vc_site *s);
+/* vc_l2ext_name: "vxlan" or "openvpn". */
+const char *vc_l2ext_name(enum vc_l2ext k);
 /* vc_ranges_format: "100-199,300-349" (malloc'd). */
 char *vc_ranges_format(const struct vc_range *r, size_t n);
 

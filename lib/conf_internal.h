@@ -35,6 +35,9 @@ enum {
         G_MUNGE_SOCKET,
         G_REAP_INTERVAL,
         G_VNI_RANGE,
+        G_VXLAN_PORT,
+        G_OPENVPN_PORT,
+        G_CACHE_USER,
         G_COUNT
 };
 

@@ -8,14 +8,16 @@
 #include "util.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <strings.h>
 
 enum { N_NAME, N_HOSTNET, N_OVSBRIDGE, N_OVSDB, N_TRUNK, N_PUBLIC, N_LIBVIRT, N_DOMTYPE, N_BOOT, N_ISCSI,
-       N_COUNT };
-static const char *const node_keys[N_COUNT] = {"NodeName",     "HostNet", "OvsBridge",  "OvsDb",
-                                               "Trunk",        "PublicBridge", "Libvirt", "DomainType",
-                                               "BootTimeout",  "IscsiAttach"};
+       N_WANADDR, N_WANNETNS, N_OVSNETNS, N_COUNT };
+static const char *const node_keys[N_COUNT] = {"NodeName",     "HostNet",     "OvsBridge",    "OvsDb",
+                                               "Trunk",        "PublicBridge", "Libvirt",     "DomainType",
+                                               "BootTimeout",  "IscsiAttach", "WanAddr",      "WanNetns",
+                                               "OvsNetns"};
 static const struct keyset node_set = {"NodeName line", node_keys, N_COUNT};
 
 #define DEFAULT_OVS_BRIDGE "br-vcluster"
@@ -112,6 +114,21 @@ int conf_parse_node(struct conf_parser *p, char *const *w) {
                         return conf_fail(p, "IscsiAttach=%s: not an attach mode (qemu: QEMU logs in itself; host: "
                                             "open-iscsi on the node)", v[N_ISCSI]);
         }
+        if (v[N_WANADDR]) {
+                struct in_addr a;
+                if (inet_pton(AF_INET, v[N_WANADDR], &a) != 1)
+                        return conf_fail(p, "WanAddr=%s: not an IPv4 address", v[N_WANADDR]);
+                n.wan_addr = xstrdup(v[N_WANADDR]);
+        }
+        for (int k = N_WANNETNS; k <= N_OVSNETNS; k++) {
+                if (!v[k])
+                        continue;
+                if ((r = conf_check_name(p, node_keys[k], v[k])) < 0)
+                        return r;
+                replace(k == N_WANNETNS ? &n.wan_netns : &n.ovs_netns, v[k]);
+        }
+        if (v[N_OVSNETNS] && n.host_net != VC_HOSTNET_OVS)
+                return conf_fail(p, "NodeName=%s: OvsNetns= only goes with HostNet=ovs", v[N_NAME]);
         if (v[N_BOOT] && (r = conf_parse_secs(p, "BootTimeout", v[N_BOOT], 1, &n.boot_timeout)) < 0)
                 return r;
         for (char **nd = n.nodes; *nd; nd++)
@@ -150,5 +167,8 @@ void conf_nodecfg_clear(struct vc_nodecfg *n) {
         free(n->trunk);
         free(n->public_bridge);
         free(n->libvirt_uri);
+        free(n->wan_addr);
+        free(n->wan_netns);
+        free(n->ovs_netns);
         memset(n, 0, sizeof(*n));
 }

@@ -12,18 +12,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <regex.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 
-enum { S_NAME, S_ID, S_VLANS, S_NODES, S_GATEWAY, S_L2DOMAIN, S_STORAGE, S_COUNT };
-static const char *const site_keys[S_COUNT] = {"SiteName", "SiteId",   "VlanIds", "Nodes",
-                                               "Gateway",  "L2Domain", "Storage"};
+enum { S_NAME, S_ID, S_VLANS, S_NODES, S_GATEWAY, S_L2DOMAIN, S_STORAGE, S_L2EXT, S_CACHE_SIZE, S_CACHE_PRELOAD,
+       S_CACHE_PARENT, S_CACHE_BYPASS, S_COUNT };
+static const char *const site_keys[S_COUNT] = {"SiteName",    "SiteId",       "VlanIds",     "Nodes",
+                                               "Gateway",     "L2Domain",     "Storage",     "L2Ext",
+                                               "CacheSize",   "CachePreload", "CacheParent", "CacheBypass"};
 static const struct keyset site_set = {"SiteName line", site_keys, S_COUNT};
 
 static const char *const global_keys[G_COUNT] = {
         "ControllerAddr", "StateDir",    "SlurmUser",    "AdminGroup",
-        "LeaseGrace",     "MungeSocket", "ReapInterval", "VniRange"};
+        "LeaseGrace",     "MungeSocket", "ReapInterval", "VniRange",
+        "VxlanPort",      "OpenvpnPort", "CacheUser"};
 static const struct keyset global_set = {"global line", global_keys, G_COUNT};
 
 static const char *const limits_keys[L_COUNT] = {"MaxNodes", "MaxVmsPerNode", "MaxCpus",
@@ -226,6 +230,57 @@ void conf_append_loc(struct conf_parser *p, struct conf_loc **locs, size_t n) {
         (*locs)[n] = (struct conf_loc){p->file, p->line};
 }
 
+static int parse_size_key(struct conf_parser *p, const char *key, const char *val, uint64_t *out);
+static int parse_abs_path(struct conf_parser *p, const char *key, const char *val, char **out);
+
+/* parse_site_l2: L2Ext= and the Cache* keys, v[0..4] in site_keys order from S_L2EXT. */
+static int parse_site_l2(struct conf_parser *p, const char *const *v, struct vc_site *s) {
+        enum { X, SIZE, PRELOAD, PARENT, BYPASS };
+        int r;
+        s->l2ext = VC_L2EXT_VXLAN;
+        if (v[X]) {
+                if (strcasecmp(v[X], "openvpn") == 0)
+                        s->l2ext = VC_L2EXT_OPENVPN;
+                else if (strcasecmp(v[X], "vxlan") != 0)
+                        return conf_fail(p, "L2Ext=%s: not a tunnel kind (vxlan, or openvpn for an encrypted path)",
+                                         v[X]);
+        }
+        s->cache_mb = 4096;
+        if (v[SIZE]) {
+                uint64_t bytes;
+                if ((r = parse_size_key(p, "CacheSize", v[SIZE], &bytes)) < 0)
+                        return r;
+                if (bytes < (16u << 20) || bytes / (1u << 20) > UINT_MAX)
+                        return conf_fail(p, "CacheSize=%s: outside 16M..%uM", v[SIZE], UINT_MAX);
+                s->cache_mb = (unsigned)(bytes >> 20);
+        }
+        if (v[PRELOAD] && (r = parse_abs_path(p, "CachePreload", v[PRELOAD], &s->cache_preload)) < 0)
+                return r;
+        if (v[PARENT]) {
+                const char *colon = strrchr(v[PARENT], ':');
+                unsigned long long port;
+                if (!colon || colon == v[PARENT] || parse_uint(colon + 1, 1, 65535, &port) < 0 ||
+                    strcspn(v[PARENT], " \t\"'") != strlen(v[PARENT]))
+                        return conf_fail(p, "CacheParent=%s is not HOST:PORT", v[PARENT]);
+                s->cache_parent = xstrdup(v[PARENT]);
+        }
+        if (v[BYPASS]) {
+                regex_t re;
+                int e = regcomp(&re, v[BYPASS], REG_EXTENDED | REG_NOSUB);
+                if (e != 0) {
+                        char why[128];
+                        regerror(e, &re, why, sizeof(why));
+                        return conf_fail(p, "CacheBypass=%s: not a regular expression: %s", v[BYPASS], why);
+                }
+                regfree(&re);
+                /* squid.conf takes it as one word */
+                if (strcspn(v[BYPASS], " \t\n\"") != strlen(v[BYPASS]))
+                        return conf_fail(p, "CacheBypass=%s: no blanks or quotes (write \\s for a blank)", v[BYPASS]);
+                s->cache_bypass = xstrdup(v[BYPASS]);
+        }
+        return 0;
+}
+
 static int parse_site(struct conf_parser *p, char *const *w) {
         struct vc_conf *c = p->c;
         const char *v[S_COUNT] = {0};
@@ -285,6 +340,8 @@ static int parse_site(struct conf_parser *p, char *const *w) {
                         return r;
                 s.storage = xstrdup(v[S_STORAGE]);
         }
+        if ((r = parse_site_l2(p, v + S_L2EXT, &s)) < 0)
+                return r;
 
         conf_append_loc(p, &p->site_loc, c->n_sites);
         c->sites = xrealloc(c->sites, (c->n_sites + 1) * sizeof(*c->sites));
@@ -370,6 +427,21 @@ static int set_global(struct conf_parser *p, int k, const char *val) {
         case G_REAP_INTERVAL:
                 /* 0 would make the reaper spin. */
                 return conf_parse_secs(p, "ReapInterval", val, 1, &c->reap_interval);
+        case G_VXLAN_PORT:
+        case G_OPENVPN_PORT: {
+                unsigned long long port;
+                r = conf_parse_number(p, global_keys[k], val, 1, 65535, &port);
+                if (r == 0)
+                        *(k == G_VXLAN_PORT ? &c->vxlan_port : &c->openvpn_port) = (unsigned)port;
+                return r;
+        }
+        case G_CACHE_USER:
+                r = conf_lookup_id(val, false, &id);
+                if (r < 0)
+                        return conf_fail(p, "CacheUser=%s: %s", val, r == -ENOENT ? "no such user" : strerror(-r));
+                free(c->cache_user);
+                c->cache_user = xstrdup(val);
+                return 0;
         case G_VNI_RANGE: {
                 struct vc_range rg;
                 r = parse_range(p, &vni_kind, val, val, strlen(val), &rg);

@@ -35,6 +35,8 @@ struct vc_node_ctx {
         /* The job's CHAP secret while the storage steps run (never in step
          * args, which are journaled): set by the prolog, wiped right after. */
         char *chap;
+        /* The job's tunnel key (hex) while the l2.openvpn step runs, the same way. */
+        char *tunnel_key;
 };
 
 /* Every node step kind, {NULL}-terminated. */
@@ -44,7 +46,7 @@ extern const struct vc_step_kind vc_node_step_kinds[];
 void vc_node_ctx_init(struct vc_node_ctx *c);
 /* vc_node_ctx_done: close the connection, wipe the secret, free the context's members. */
 void vc_node_ctx_done(struct vc_node_ctx *c);
-/* vc_node_ctx_chap_clear: wipe (explicit_bzero) and free the context's CHAP secret. */
+/* vc_node_ctx_chap_clear: wipe (explicit_bzero) and free the context's CHAP secret and tunnel key. */
 void vc_node_ctx_chap_clear(struct vc_node_ctx *c);
 /* vc_node_conn: the context's connection to uri, opened on first use
  * (thread-safe); 0 with *conn borrowed, or -errno with *err naming uri. */

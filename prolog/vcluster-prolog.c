@@ -24,6 +24,7 @@
 #include "guestplan.h"
 #include "hook.h"
 #include "hostlist.h"
+#include "l2steps.h"
 #include "log.h"
 #include "node.h"
 #include "nodestate.h"
@@ -182,12 +183,14 @@ static json_t *node_plan(const struct vc_hook_env *e, const json_t *job, char **
         if (vc_spec_parse(spec_text, &spec, err) < 0)
                 return NULL;
         json_t *sites = json_object_get(job, "sites"), *site = NULL, *s;
-        size_t i, k;
+        size_t i, k, index = 0;
         json_t *nd;
         json_array_foreach(sites, i, s) {
                 json_array_foreach(json_object_get(s, "nodes"), k, nd) {
-                        if (json_is_string(nd) && streq(json_string_value(nd), e->node))
+                        if (json_is_string(nd) && streq(json_string_value(nd), e->node)) {
                                 site = s;
+                                index = i;
+                        }
                 }
         }
         if (!site) {
@@ -214,8 +217,10 @@ static json_t *node_plan(const struct vc_hook_env *e, const json_t *job, char **
                          json_object_get(site, "id"), "vlan", json_object_get(site, "vlan"), "gateway",
                          json_object_get(site, "gateway"), "is_gateway", gateway && streq(gateway, e->node),
                          "guests", guests, "cluster_nodes", all_text, "frontend", frontend);
-        if (out)
+        if (out) {
                 json_object_set_new(out, "image", spec.image[0] ? json_string(spec.image) : json_null());
+                json_object_set_new(out, "l2", vc_node_l2_plan(job, index));
+        }
         return out;
 }
 
@@ -237,13 +242,13 @@ static int stage(struct node_run *n, const char *what, char **err) {
         return r;
 }
 
-/* fetch_chap: the job's CHAP secret into the ctx, asked of vlanallocd as
- * patiently as the plan was; a refusal (-ENOENT: no such job, no storage)
- * ends it at once. */
-static int fetch_chap(struct node_run *n, char **err) {
+/* fetch_secret: the job's CHAP secret (tunnel: its OpenVPN key) into *out,
+ * asked of vlanallocd as patiently as the plan was; a refusal (-ENOENT: no
+ * such job, no such secret) ends it at once. */
+static int fetch_secret(struct node_run *n, bool tunnel, char **out, char **err) {
         uint64_t until = now_ms() + NODE_PATIENCE_S * 1000;
         for (;;) {
-                int r = vc_chap_fetch(n->c, n->e->job, &n->ctx.chap, err);
+                int r = vc_chap_fetch(n->c, n->e->job, tunnel, out, err);
                 if (r == 0 || r == -ENOENT || now_ms() >= until)
                         return r;
                 log_warning("job %lld on %s: %s; retrying", (long long)n->e->job, n->e->node, *err);
@@ -261,13 +266,36 @@ static int volumes(struct node_run *n, const struct vc_nodecfg *nc, const json_t
         size_t count = vc_node_plan_volumes(plan);
         if (count == 0)
                 return 0;
-        int r = fetch_chap(n, err);
+        int r = fetch_secret(n, false, &n->ctx.chap, err);
         if (r == 0)
                 r = vc_node_add_storage(&n->j, nc, plan, err);
         if (r == 0) {
                 char what[96];
                 snprintf(what, sizeof(what), nc->iscsi_host ? "%zu volume(s) logged in (open-iscsi)"
                                                             : "CHAP secret of %zu volume(s) given to libvirt", count);
+                r = stage(n, what, err);
+        }
+        vc_node_ctx_chap_clear(&n->ctx);
+        return r;
+}
+
+/* links: on a stitched job's gateway, the cluster's namespace, its tunnel to
+ * the other sites and (not at the first site) its cache, before any guest
+ * boots, so the segment is whole when they come up. OpenVPN's key lives in
+ * the ctx only while its steps run. */
+static int links(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+        size_t tunnels = vc_node_l2_tunnels(plan);
+        if (tunnels == 0)
+                return 0;
+        int r = 0;
+        if (vc_node_l2_openvpn(plan))
+                r = fetch_secret(n, true, &n->ctx.tunnel_key, err);
+        if (r == 0)
+                r = vc_node_add_l2(&n->j, n->c, vc_conf_node(n->c, n->e->node), plan, dir, err);
+        if (r == 0) {
+                char what[96];
+                snprintf(what, sizeof(what), "%zu %s tunnel(s) to the job's other sites up", tunnels,
+                         vc_node_l2_openvpn(plan) ? "OpenVPN" : "VXLAN");
                 r = stage(n, what, err);
         }
         vc_node_ctx_chap_clear(&n->ctx);
@@ -383,6 +411,8 @@ static int prolog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
                 r = stage(&n, "plan recorded", &err);
         /* guests are booted only from an image: without one the job gets its network alone */
         bool has_guests = json_is_string(json_object_get(plan, "image"));
+        if (r == 0)
+                r = links(&n, plan, dir, &err);
         if (r == 0 && has_guests)
                 r = guests_up(&n, plan, dir, &err);
         if (r < 0) {

@@ -14,38 +14,58 @@ char *vc_chap_file_path(const char *state_dir, int64_t job) {
         return xasprintf("%s/secrets/%lld.chap", state_dir, (long long)job);
 }
 
-static bool secret_ok(const char *s, size_t n) {
-        if (n != VC_CHAP_SECRET_LEN)
+char *vc_tunnel_key_path(const char *state_dir, int64_t job) {
+        return xasprintf("%s/secrets/%lld.tunnel", state_dir, (long long)job);
+}
+
+/* The two kinds of job secret, told apart by the file's suffix. */
+struct kind {
+        const char *what;
+        size_t len;
+        const char *alphabet;
+};
+static const struct kind chap_kind = {"CHAP secret", VC_CHAP_SECRET_LEN,
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"};
+static const struct kind tunnel_kind = {"tunnel key", VC_TUNNEL_KEY_LEN, "0123456789abcdef"};
+
+static const struct kind *kind_of(const char *path) {
+        size_t n = strlen(path);
+        return n > 7 && streq(path + n - 7, ".tunnel") ? &tunnel_kind : &chap_kind;
+}
+
+static bool secret_ok(const struct kind *k, const char *s, size_t n) {
+        if (n != k->len)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+                if (!s[i] || !strchr(k->alphabet, s[i]))
                         return false;
         return true;
 }
 
 int vc_chap_file_read(const char *path, char **secret, char **err) {
+        const struct kind *k = kind_of(path);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
-                *err = xasprintf("CHAP secret %s: %s", path, strerror(errno));
+                *err = xasprintf("%s %s: %s", k->what, path, strerror(errno));
                 return -errno;
         }
         struct stat st;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
-                *err = xasprintf("CHAP secret %s: must be a regular file of uid %u with mode 0600", path,
+                *err = xasprintf("%s %s: must be a regular file of uid %u with mode 0600", k->what, path,
                                  (unsigned)geteuid());
                 return -EPERM;
         }
         char *text = NULL;
         size_t len = 0;
-        int r = read_fd(fd, 256, &text, &len);
+        int r = read_fd(fd, 1024, &text, &len);
         if (r < 0) {
-                *err = xasprintf("CHAP secret %s: %s", path, strerror(-r));
+                *err = xasprintf("%s %s: %s", k->what, path, strerror(-r));
                 return r;
         }
-        if (!secret_ok(text, len)) {
+        if (!secret_ok(k, text, len)) {
                 explicit_bzero(text, len);
                 free(text);
-                *err = xasprintf("CHAP secret %s: malformed (not %d letters and digits)", path, VC_CHAP_SECRET_LEN);
+                *err = xasprintf("%s %s: malformed (not %zu of [%s])", k->what, path, k->len, k->alphabet);
                 return -EBADMSG;
         }
         *secret = text;
@@ -74,16 +94,17 @@ static int make_dir(const char *file, char **err) {
         return 0;
 }
 
-static void generate(char out[VC_CHAP_SECRET_LEN]) {
-        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        unsigned char rnd[VC_CHAP_SECRET_LEN * 2];
+/* generate: k->len characters of k->alphabet from getrandom(). */
+static void generate(const struct kind *k, char *out) {
+        size_t m = strlen(k->alphabet), limit = 256 - 256 % m;
+        unsigned char rnd[64];
         size_t i = 0;
-        while (i < VC_CHAP_SECRET_LEN) {
+        while (i < k->len) {
                 ssize_t n = getrandom(rnd, sizeof(rnd), 0);
-                /* Rejection sampling: bytes of 248 and above would bias the first letters. */
-                for (ssize_t k = 0; k < n && i < VC_CHAP_SECRET_LEN; k++)
-                        if (rnd[k] < 248)
-                                out[i++] = alphabet[rnd[k] % 62];
+                /* Rejection sampling: bytes past the last whole multiple of m would bias the first characters. */
+                for (ssize_t b = 0; b < n && i < k->len; b++)
+                        if (rnd[b] < limit)
+                                out[i++] = k->alphabet[rnd[b] % m];
         }
         explicit_bzero(rnd, sizeof(rnd));
 }
@@ -91,7 +112,7 @@ static void generate(char out[VC_CHAP_SECRET_LEN]) {
 int vc_chap_step_do(void *ctx, json_t *args, char **err) {
         const char *file = vc_step_arg(args, "file");
         if (!file) {
-                *err = xstrdup("malformed storage.chap step");
+                *err = xstrdup("malformed storage.chap or tunnel.key step: needs \"file\"");
                 return -EINVAL;
         }
         int r = make_dir(file, err);
@@ -108,9 +129,10 @@ int vc_chap_step_do(void *ctx, json_t *args, char **err) {
                 *err = xasprintf("cannot create %s: %s", file, strerror(errno));
                 return -errno;
         }
-        char s[VC_CHAP_SECRET_LEN];
-        generate(s);
-        r = write_all(fd, s, sizeof(s));
+        const struct kind *k = kind_of(file);
+        char s[VC_TUNNEL_KEY_LEN];
+        generate(k, s);
+        r = write_all(fd, s, k->len);
         explicit_bzero(s, sizeof(s));
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
@@ -125,7 +147,7 @@ int vc_chap_step_do(void *ctx, json_t *args, char **err) {
 int vc_chap_step_undo(void *ctx, json_t *args, char **err) {
         const char *file = vc_step_arg(args, "file");
         if (!file) {
-                *err = xstrdup("malformed storage.chap step");
+                *err = xstrdup("malformed storage.chap or tunnel.key step: needs \"file\"");
                 return -EINVAL;
         }
         if (unlink(file) < 0 && errno != ENOENT) {

@@ -12,9 +12,15 @@
 #include <stdint.h>
 
 #define VC_CHAP_SECRET_LEN 24
+/* An OpenVPN static key: 256 random bytes as lowercase hex. */
+#define VC_TUNNEL_KEY_LEN 512
 
 /* vc_chap_file_path: StateDir/secrets/JOB.chap (malloc'd). */
 char *vc_chap_file_path(const char *state_dir, int64_t job);
+/* vc_tunnel_key_path: StateDir/secrets/JOB.tunnel (malloc'd), the job's
+ * OpenVPN key, kept and checked like the CHAP secret (same functions and step
+ * code, journal kind "tunnel.key"; the suffix picks the format). */
+char *vc_tunnel_key_path(const char *state_dir, int64_t job);
 /* vc_chap_file_read: the secret in path (malloc'd; wipe after use); -errno with
  * *err naming the file when it is missing, not 0600, not ours or malformed. */
 int vc_chap_file_read(const char *path, char **secret, char **err);

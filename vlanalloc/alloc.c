@@ -21,6 +21,7 @@
 static const struct vc_step_kind controller_kinds[] = {
         {"switch.vlan", vc_switch_step_do, vc_switch_step_undo, .parallel = true},
         {"storage.chap", vc_chap_step_do, vc_chap_step_undo, false},
+        {"tunnel.key", vc_chap_step_do, vc_chap_step_undo, false},
         /* different storage hosts in parallel; each host serializes its own tools */
         {"storage.volumes", vc_storage_volumes_do, vc_storage_volumes_undo, .parallel = true},
         {"storage.export", vc_storage_export_do, vc_storage_export_undo, .parallel = true},
@@ -343,7 +344,7 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "spec: %s", err);
         _cleanup_(plan_clearp) struct vc_plan p = {0};
         if (vc_plan_group(c, nodes, &p, &err) < 0 || vc_plan_mode(&p, spec.l2, &err) < 0 ||
-            vc_plan_storage(c, &p, &spec, &err) < 0)
+            vc_plan_storage(c, &p, &spec, &err) < 0 || vc_plan_l2(c, &p, &spec, &err) < 0)
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err);
         _cleanup_free_ char *canon_nodes = vc_hostlist_compress(nodes);
         _cleanup_free_ char *canon_spec = vc_spec_format(&spec);
@@ -373,6 +374,17 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
         if (vc_plan_storage_steps(c, &p, plan, &spec, q->job, steps, &err) < 0) {
                 vc_state_unlock(a->st);
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "spec: %s", err);
+        }
+        int lr = vc_plan_l2_json(c, &p, &spec, plan, &err);
+        if (lr < 0) {
+                vc_state_unlock(a->st);
+                return vc_rpc_error(lr == -ENOSPC ? VC_ERR_EXHAUSTED : VC_ERR_BAD_REQUEST, "%s", err);
+        }
+        /* the gateways fetch the job's OpenVPN key (op "chap", what "tunnel") once the journal made it */
+        if (p.l2ext == VC_L2EXT_OPENVPN && p.mode == VC_L2_STITCHED) {
+                _cleanup_free_ char *keyfile = vc_tunnel_key_path(c->state_dir, q->job);
+                json_array_append_new(steps, json_pack("{s:s, s:{s:I, s:s}}", "kind", "tunnel.key", "args", "job",
+                                                       (json_int_t)q->job, "file", keyfile));
         }
         _cleanup_free_ char *plan_text = json_dumps(plan, JSON_COMPACT);
         struct vc_job row = {.job = q->job, .uid = q->uid, .state = JS_ACQUIRING,

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vc_conf;
@@ -56,9 +57,10 @@ int vc_alloc_recover(struct vc_alloc *a);
 int64_t vc_alloc_job_owner(struct vc_alloc *a, int64_t job);
 
 json_t *vc_alloc_show(struct vc_alloc *a, int64_t job);
-/* vc_alloc_chap: for a held job with volumes, its CHAP secret sealed in a
+/* vc_alloc_chap: for a held job with volumes, its CHAP secret (tunnel: with an
+ * OpenVPN-stitched segment, its tunnel key) sealed in a
  * munge credential only root can open ({ok, cred}); the caller checked uid 0. */
-json_t *vc_alloc_chap(struct vc_alloc *a, int64_t job);
+json_t *vc_alloc_chap(struct vc_alloc *a, int64_t job, bool tunnel);
 json_t *vc_alloc_list(struct vc_alloc *a);
 json_t *vc_alloc_ranges(struct vc_alloc *a);
 json_t *vc_alloc_check(struct vc_alloc *a);

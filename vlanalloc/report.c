@@ -22,6 +22,11 @@ static json_t *job_json(const struct vc_job *j) {
         json_t *plan = j->plan ? json_loads(j->plan, 0, NULL) : NULL;
         json_object_set_new(o, "sites", plan && json_object_get(plan, "sites") ? json_incref(json_object_get(plan, "sites"))
                                                                                : json_array());
+        /* a stitched job's tunnel: what its gateways build */
+        static const char *const tunnel[] = {"l2ext", "tunnel_port"};
+        for (size_t i = 0; i < ARRAY_SIZE(tunnel); i++)
+                if (plan && json_object_get(plan, tunnel[i]))
+                        json_object_set(o, tunnel[i], json_object_get(plan, tunnel[i]));
         json_decref(plan);
         return o;
 }

@@ -395,7 +395,7 @@ static void test_errors(void **state) {
                 /* lexical and line kinds */
                 {CTL "SiteName=a SiteId=1 Vlans=100 Nodes=n1\n", "2",
                  "unknown key 'Vlans' in SiteName line (known: SiteName, SiteId, VlanIds, Nodes, "
-                 "Gateway, L2Domain, Storage)"},
+                 "Gateway, L2Domain, Storage, L2Ext, CacheSize, CachePreload, CacheParent, CacheBypass)"},
                 {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 StateDir=/x\n", "2",
                  "unknown key 'StateDir' in SiteName line"},
                 {CTL "SwitchName=s Site=a Driver=none Nodes=n1\n", "2",
@@ -575,6 +575,21 @@ static void test_errors(void **state) {
                 {CTL ST " TgtControl=70000\n", "2", "TgtControl=70000 outside 0..65535"},
                 {CTL ST " IqnBase=iqn.2026-11.Org.X\n", "2", "IqnBase=iqn.2026-11.Org.X: not an iSCSI qualified name"},
                 {CTL SITE_A "NodeName=n1 IscsiAttach=fc\n", "3", "IscsiAttach=fc: not an attach mode"},
+                /* multi-site: tunnels and caches */
+                {CTL SITE_A "NodeName=n1 WanAddr=192.0.2.300\n", "3", "WanAddr=192.0.2.300: not an IPv4 address"},
+                {CTL SITE_A "NodeName=n1 WanNetns=a/b\n", "3", "WanNetns=a/b"},
+                {CTL SITE_A "NodeName=n1 HostNet=bridge Trunk=eth0 OvsNetns=sw\n", "3",
+                 "OvsNetns= only goes with HostNet=ovs"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 L2Ext=gre\n", "2", "L2Ext=gre: not a tunnel kind"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheSize=1M\n", "2", "CacheSize=1M: outside 16M"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CachePreload=urls\n", "2",
+                 "CachePreload=urls: not an absolute path"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheParent=cache\n", "2",
+                 "CacheParent=cache is not HOST:PORT"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheBypass=(x\n", "2",
+                 "CacheBypass=(x: not a regular expression"},
+                {CTL "VxlanPort=0\n", "2", "VxlanPort=0"},
+                {CTL "CacheUser=no-such-user-here\n", "2", "CacheUser=no-such-user-here: no such user"},
 #undef ST
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

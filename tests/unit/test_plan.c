@@ -25,7 +25,11 @@ static int setup(void **state) {
         fprintf(f, "ControllerAddr=127.0.0.1:7000 StateDir=%s SlurmUser=root\n"
                    "SiteName=a SiteId=1 VlanIds=100-199 Nodes=a[1-4] L2Domain=x Storage=sa\n"
                    "SiteName=b SiteId=2 VlanIds=100-199 Nodes=b[1-4] L2Domain=x\n"
-                   "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4] Storage=sc\n"
+                   "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4] Storage=sc L2Ext=openvpn CacheSize=64M "
+                   "CacheBypass=/config/ CachePreload=/etc/vc/urls\n"
+                   "NodeName=a1 WanAddr=192.0.2.1 WanNetns=wan-a\n"
+                   "NodeName=b1 WanAddr=192.0.2.2\n"
+                   "NodeName=c1 WanAddr=192.0.2.3\n"
                    "StorageName=sa Host=127.0.0.1 Backend=lvm VolumeGroup=vg0 Export=tgt Portal=10.1.0.1:3260\n"
                    "StorageName=sc Host=stor-c Backend=file Directory=/vols Export=tgt Portal=10.3.0.1:3260 "
                    "TgtControl=4 AgentPort=7001\n"
@@ -227,6 +231,86 @@ static void test_storage_steps(void **state) {
         vc_plan_clear(&p);
 }
 
+/* l2: a stitched plan's tunnel, WAN addresses and caches. */
+static void test_l2(void **state) {
+        struct vc_plan p;
+        struct vc_spec spec;
+        char *err = NULL;
+        assert_int_equal(vc_spec_parse("image=img,vms=2", &spec, &err), 0);
+        assert_int_equal(group("a1,a2,c1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(vc_plan_l2(conf, &p, &spec, &err), 0);
+        assert_int_equal(p.l2ext, VC_L2EXT_OPENVPN); /* site c asks for encryption: every tunnel gets it */
+        assert_false(p.sites[0].cache);
+        assert_true(p.sites[1].cache);
+        p.sites[0].vlan = 120;
+        p.sites[1].vlan = 301;
+        p.vni = 5003;
+        json_t *j = vc_plan_json(&p, 42, "vms=2", 1000, 0);
+        assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), 0);
+        assert_string_equal(json_string_value(json_object_get(j, "l2ext")), "openvpn");
+        /* ports of VNI 5003: 41000 + 3 * 16, one per spoke from there */
+        assert_int_equal(json_integer_value(json_object_get(j, "tunnel_port")), 41000 + 3 * VC_OPENVPN_SPOKES_MAX);
+        json_t *s0 = json_array_get(json_object_get(j, "sites"), 0), *s1 = json_array_get(json_object_get(j, "sites"), 1);
+        assert_string_equal(json_string_value(json_object_get(s0, "wan")), "192.0.2.1");
+        assert_null(json_object_get(s0, "cache"));
+        _cleanup_free_ char *c1 = json_dumps(json_object_get(s1, "cache"), JSON_SORT_KEYS | JSON_COMPACT);
+        assert_string_equal(c1, "{\"address\":\"10.0.0.254/24\",\"bypass\":\"/config/\",\"parent\":null,"
+                                "\"preload\":\"/etc/vc/urls\",\"size_mb\":64}");
+        json_decref(j);
+        /* a VNI whose OpenVPN ports would pass 65535 */
+        p.vni = 5000 + 2000;
+        j = vc_plan_json(&p, 42, "vms=2", 1000, 0);
+        assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), -ENOSPC);
+        assert_non_null(strstr(err, "no OpenVPN port free: VNI 7000"));
+        json_decref(j);
+        free(err);
+        err = NULL;
+        vc_plan_clear(&p);
+
+        /* vxlan between a and b (asked for: they share an L2Domain), cache=off: no cache */
+        assert_int_equal(vc_spec_parse("cache=off", &spec, &err), 0);
+        assert_int_equal(group("a1,b1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_STITCHED, &err), 0);
+        assert_int_equal(vc_plan_l2(conf, &p, &spec, &err), 0);
+        assert_int_equal(p.l2ext, VC_L2EXT_VXLAN);
+        p.vni = 5000;
+        j = vc_plan_json(&p, 43, "cache=off", 1000, 0);
+        assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), 0);
+        assert_int_equal(json_integer_value(json_object_get(j, "tunnel_port")), 4789);
+        assert_null(json_object_get(json_array_get(json_object_get(j, "sites"), 1), "cache"));
+        json_decref(j);
+        vc_plan_clear(&p);
+        /* shared: nothing of this */
+        assert_int_equal(group("a1,b1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(vc_plan_l2(conf, &p, &spec, &err), 0);
+        j = vc_plan_json(&p, 44, "", 1000, 0);
+        assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), 0);
+        assert_null(json_object_get(j, "l2ext"));
+        json_decref(j);
+        vc_plan_clear(&p);
+
+        /* refusals: a gateway with no WanAddr; no room in the subnet for the cache */
+        assert_int_equal(vc_spec_parse("image=img", &spec, &err), 0);
+        assert_int_equal(group("a1,c2", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(vc_plan_l2(conf, &p, &spec, &err), -EINVAL);
+        assert_string_equal(err, "l2=stitched: node c2, the job's gateway at site 'c' (its first node there), has no "
+                                 "WanAddr= on a NodeName line, so no tunnel can reach it");
+        free(err);
+        err = NULL;
+        vc_plan_clear(&p);
+        assert_int_equal(vc_spec_parse("image=img,subnet=10.0.0.0/30", &spec, &err), 0);
+        assert_int_equal(group("a1,c1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(vc_plan_l2(conf, &p, &spec, &err), -EINVAL);
+        assert_non_null(strstr(err, "3 guests: more than subnet=10.0.0.0/30 holds (with the 1 address(es) the remote "
+                                    "sites' caches take)"));
+        free(err);
+        vc_plan_clear(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_group_in_job_order),
@@ -234,6 +318,7 @@ int main(void) {
                 cmocka_unit_test(test_modes),
                 cmocka_unit_test(test_json_and_steps),
                 cmocka_unit_test(test_storage_steps),
+                cmocka_unit_test(test_l2),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
