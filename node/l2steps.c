@@ -81,8 +81,9 @@ static int add_openvpn(struct vc_journal *j, const struct vc_nodecfg *nc, const 
                 if (s == me || (me != 0 && s != 0))
                         continue;
                 size_t spoke = me == 0 ? s : me;
+                /* made in the WAN namespace first, where other jobs' taps live too */
                 char dev[24];
-                snprintf(dev, sizeof(dev), "tap%zu", s);
+                snprintf(dev, sizeof(dev), "vct%llx.%zx", (unsigned long long)job, s);
                 const char *remote = json_string_value(json_object_get(json_array_get(sites, s), "wan"));
                 if (!remote) {
                         *err = xasprintf("plan: site %zu has no WAN address", s);
@@ -119,9 +120,12 @@ int vc_node_add_l2(struct vc_journal *j, const struct vc_conf *c, const struct v
         json_t *sites = json_object_get(l2, "sites");
         json_t *cache = json_object_get(json_array_get(sites, me), "cache");
         const char *address = json_is_object(cache) ? json_string_value(json_object_get(cache, "address")) : NULL;
-        char netns[32], port[16];
-        snprintf(netns, sizeof(netns), "vcl-%lld", (long long)job);
-        snprintf(port, sizeof(port), "vcg%llx", (unsigned long long)job);
+        /* one host may run the gateways of several sites of one job (several
+         * slurmd): the namespace is the node's, the switch port the site's */
+        _cleanup_free_ char *netns = xasprintf("vcl-%lld-%s", (long long)job, node);
+        char port[24];
+        snprintf(port, sizeof(port), "vcg%llx.%llx", (unsigned long long)job,
+                 (unsigned long long)json_integer_value(json_object_get(json_object_get(plan, "site"), "id")));
         int vlan = (int)json_integer_value(json_object_get(json_object_get(plan, "site"), "vlan"));
         int r = add(j, "l2.segment",
                                json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:i, s:o}", "job", (json_int_t)job, "netns",

@@ -13,6 +13,12 @@
  *                 secret as an ephemeral libvirt secret (iscsi.h, secret.c)
  *   storage.iscsi   IscsiAttach=host: the open-iscsi iface, node record and
  *                 session of the job's target (iscsi.h, iscsi.c)
+ *   l2.segment    stitched sites, the site's gateway: namespace vcl-JOB with
+ *                 bridge br0, its veth lan0 ⇄ vcgHEX an access port (the
+ *                 site's VLAN) of the node's OVS bridge (l2ext.h)
+ *   l2.vxlan      the VXLAN tunnel to the other sites' gateways, in br0
+ *   l2.openvpn    an OpenVPN tap to one peer gateway, in br0 (the job's
+ *                 tunnel key from the ctx, like the CHAP secret)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
  *   guest.start   the domain started, its OVS port marked with the job
  *                 (parallel); undo destroys it

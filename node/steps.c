@@ -6,6 +6,7 @@
 #include "bridge.h"
 #include "domxml.h"
 #include "iscsi.h"
+#include "l2ext.h"
 #include "node.h"
 #include "nodestate.h"
 #include "ovsport.h"
@@ -39,6 +40,10 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         {"net.bridge", net_bridge_do, net_bridge_undo, false},
         {"storage.secret", vc_storage_secret_do, vc_storage_secret_undo, false},
         {"storage.iscsi", vc_storage_iscsi_do, vc_storage_iscsi_undo, false},
+        /* stitched sites, on a site's gateway node (l2ext.h) */
+        {"l2.segment", vc_l2_segment_do, vc_l2_segment_undo, false},
+        {"l2.vxlan", vc_l2_vxlan_do, vc_l2_vxlan_undo, false},
+        {"l2.openvpn", vc_l2_openvpn_do, vc_l2_openvpn_undo, false},
         /* libvirt serves concurrent calls on one connection; QEMU start is the slow part */
         {"guest.define", vc_guest_define_do, vc_guest_define_undo, true},
         {"guest.start", vc_guest_start_do, vc_guest_start_undo, true},

@@ -1,0 +1,1222 @@
+/* l2ext.c — the steps l2.segment, l2.vxlan and l2.openvpn (l2ext.h).
+ *
+ * Every netlink socket is opened inside the namespace it acts on (netns.h)
+ * and stays bound to it, so one step talks to several namespaces at once
+ * without moving the thread around: vcl-JOB, where ovs-vswitchd runs, and
+ * the WAN namespace. Devices that must cross are made in one and given
+ * IFLA_NET_NS_FD of the other (the veth peer, the vxlan device) or moved
+ * afterwards (the openvpn tap). */
+#include "l2ext.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/if_ether.h>
+#include <linux/neighbour.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
+#include <netlink/route/neighbour.h>
+
+#include "bridge.h"
+#include "journal.h"
+#include "log.h"
+#include "netns.h"
+#include "node.h"
+#include "ovsdb.h"
+#include "run.h"
+#include "util.h"
+
+#define OVSDB_TIMEOUT_MS 10000
+#define JOB_KEY "vcluster-job"
+#define VNI_MAX 16777215
+#define VXLAN_MTU 1500
+#define OPENVPN_START_TIMEOUT_MS 30000
+#define TAP_WAIT_MS 10000
+#define PIDFILE_GRACE_MS 2000
+#define STOP_TERM_MS 10000
+#define STOP_KILL_MS 5000
+#define KEY_BEGIN "-----BEGIN OpenVPN Static key V1-----"
+#define KEY_END "-----END OpenVPN Static key V1-----"
+#define KEY_LINE 32
+
+/* ---- names ---------------------------------------------------------- */
+
+const char *vc_l2_port_name(int64_t job, char buf[16]) {
+        if (job < 1)
+                return NULL;
+        int n = snprintf(buf, 16, "vcg%llx", (unsigned long long)job);
+        return n > 0 && n < 16 ? buf : NULL;
+}
+
+const char *vc_l2_netns_name(int64_t job, char buf[32]) {
+        snprintf(buf, 32, "vcl-%lld", (long long)job);
+        return buf;
+}
+
+/* where: a namespace for messages ("vcl-42", or the caller's own). */
+static const char *where(const char *ns) { return ns ? ns : "this node's own namespace"; }
+
+/* ---- libnl errors ---------------------------------------------------- */
+
+/* nl_errno: a libnl error (negative NLE_*) as the nearest -errno. */
+static int nl_errno(int nlerr) {
+        switch (nlerr < 0 ? -nlerr : nlerr) {
+        case NLE_NOMEM: return -ENOMEM;
+        case NLE_EXIST: return -EEXIST;
+        case NLE_INVAL: return -EINVAL;
+        case NLE_RANGE: return -ERANGE;
+        case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+        case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+        case NLE_OBJ_NOTFOUND: return -ENOENT;
+        case NLE_NODEV: return -ENODEV;
+        case NLE_BUSY: return -EBUSY;
+        case NLE_NOACCESS: return -EACCES;
+        case NLE_PERM: return -EPERM;
+        case NLE_NOADDR: return -EADDRNOTAVAIL;
+        case NLE_AGAIN: return -EAGAIN;
+        default: return -EIO;
+        }
+}
+
+static void nl_linkp(struct rtnl_link **l) {
+        if (*l)
+                rtnl_link_put(*l);
+}
+#define _cleanup_link_ _cleanup_(nl_linkp)
+static void nl_addrp(struct nl_addr **a) {
+        if (*a)
+                nl_addr_put(*a);
+}
+#define _cleanup_nladdr_ _cleanup_(nl_addrp)
+
+/* ---- one namespace's rtnetlink socket and link cache ----------------- */
+
+struct nlc {
+        const char *ns; /* borrowed; NULL: the caller's own */
+        struct nl_sock *sk;
+        struct nl_cache *links;
+};
+
+static void nlc_done(struct nlc *c) {
+        if (c->links)
+                nl_cache_free(c->links);
+        if (c->sk)
+                nl_socket_free(c->sk);
+        c->links = NULL;
+        c->sk = NULL;
+}
+#define _cleanup_nlc_ _cleanup_(nlc_done)
+
+static int nlc_connect(void *arg, char **err) {
+        struct nlc *c = arg;
+        c->sk = nl_socket_alloc();
+        if (!c->sk)
+                abort();
+        int r = nl_connect(c->sk, NETLINK_ROUTE);
+        if (r < 0) {
+                *err = xasprintf("%s: cannot connect to rtnetlink: %s", where(c->ns), nl_geterror(r));
+                return nl_errno(r);
+        }
+        return 0;
+}
+
+/* nlc_open: a socket bound to namespace ns (it must exist) and its links. */
+static int nlc_open(struct nlc *c, const char *ns, char **err) {
+        *c = (struct nlc){.ns = ns};
+        int r = vc_netns_run(ns, nlc_connect, c, err);
+        if (r < 0)
+                return r;
+        r = rtnl_link_alloc_cache(c->sk, AF_UNSPEC, &c->links);
+        if (r < 0) {
+                c->links = NULL;
+                *err = xasprintf("%s: cannot list links: %s", where(ns), nl_geterror(r));
+                return nl_errno(r);
+        }
+        return 0;
+}
+
+static int nlc_refill(struct nlc *c, char **err) {
+        int r = nl_cache_refill(c->sk, c->links);
+        if (r < 0) {
+                *err = xasprintf("%s: cannot list links: %s", where(c->ns), nl_geterror(r));
+                return nl_errno(r);
+        }
+        return 0;
+}
+
+static struct rtnl_link *nlc_get(struct nlc *c, const char *name) { return rtnl_link_get_by_name(c->links, name); }
+
+static char *kind_of(struct rtnl_link *l) {
+        const char *k = rtnl_link_get_type(l);
+        return k ? xasprintf("kind %s", k) : xstrdup("no link kind");
+}
+
+/* link_up: name (in c's namespace, must exist) is up. */
+static int link_up(struct nlc *c, const char *name, char **err) {
+        _cleanup_link_ struct rtnl_link *l = nlc_get(c, name);
+        if (!l) {
+                *err = xasprintf("%s in %s does not exist", name, where(c->ns));
+                return -ENODEV;
+        }
+        if (rtnl_link_get_flags(l) & IFF_UP)
+                return 0;
+        _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
+        if (!change)
+                abort();
+        rtnl_link_set_flags(change, IFF_UP);
+        int r = rtnl_link_change(c->sk, l, change, 0);
+        if (r < 0) {
+                *err = xasprintf("bringing %s in %s up: %s", name, where(c->ns), nl_geterror(r));
+                return nl_errno(r);
+        }
+        return 0;
+}
+
+/* link_delete: name is gone from c's namespace; only a link of kind (NULL:
+ * any) is deleted, another is left with a warning. 0 when it is not there. */
+static int link_delete(struct nlc *c, const char *name, const char *kind, char **err) {
+        _cleanup_link_ struct rtnl_link *l = nlc_get(c, name);
+        if (!l)
+                return 0;
+        const char *k = rtnl_link_get_type(l);
+        if (kind && (!k || !streq(k, kind))) {
+                _cleanup_free_ char *has = kind_of(l);
+                log_warning("%s in %s has %s, not kind %s: not ours, leaving it", name, where(c->ns), has, kind);
+                return 0;
+        }
+        int r = rtnl_link_delete(c->sk, l);
+        if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
+                return 0;
+        if (r < 0) {
+                *err = xasprintf("deleting %s in %s: %s", name, where(c->ns), nl_geterror(r));
+                return nl_errno(r);
+        }
+        log_debug("deleted %s in %s", name, where(c->ns));
+        return 0;
+}
+
+/* enslave: link is a port of the bridge br0 (both in c's namespace). */
+static int enslave(struct nlc *c, const char *link, char **err) {
+        _cleanup_link_ struct rtnl_link *l = nlc_get(c, link);
+        _cleanup_link_ struct rtnl_link *b = nlc_get(c, VC_L2_BRIDGE);
+        if (!l || !b) {
+                *err = xasprintf("%s in %s does not exist%s", l ? VC_L2_BRIDGE : link, where(c->ns),
+                                 l ? " (is l2.segment done?)" : "");
+                return -ENODEV;
+        }
+        int master = rtnl_link_get_master(l), bidx = rtnl_link_get_ifindex(b);
+        if (master == bidx)
+                return 0;
+        if (master != 0) {
+                *err = xasprintf("%s in %s is already a port of ifindex %d, not of %s", link, where(c->ns), master,
+                                 VC_L2_BRIDGE);
+                return -EBUSY;
+        }
+        int r = rtnl_link_enslave(c->sk, b, l);
+        if (r < 0) {
+                *err = xasprintf("making %s a port of %s in %s: %s", link, VC_L2_BRIDGE, where(c->ns), nl_geterror(r));
+                return nl_errno(r);
+        }
+        return 0;
+}
+
+/* join_bridge: link (in c's namespace) is a port of br0 and up. */
+static int join_bridge(struct nlc *c, const char *link, char **err) {
+        int r = nlc_refill(c, err);
+        if (r >= 0)
+                r = enslave(c, link, err);
+        if (r >= 0)
+                r = nlc_refill(c, err);
+        return r < 0 ? r : link_up(c, link, err);
+}
+
+/* ---- args ------------------------------------------------------------ */
+
+/* What every step's args name; which members are used depends on the step. */
+struct l2args {
+        const char *kind;
+        int64_t job;
+        const char *netns, *ovs_db, *ovs_bridge, *ovs_netns, *port, *address;
+        int vlan;
+        const char *wan_netns, *local, *remote, *dev, *dir;
+        char **remotes;
+        int family; /* of local */
+        long long vni, udp_port;
+};
+
+static void l2args_done(struct l2args *a) { strv_free(a->remotes); }
+
+static int bad(char **err, const struct l2args *a, const char *key, const char *what) {
+        *err = xasprintf("%s: \"%s\" %s", a->kind, key, what);
+        return -EINVAL;
+}
+
+/* get_str: a string member; nullable: may also be null or missing (*out NULL). */
+static int get_str(const json_t *args, struct l2args *a, const char *key, bool nullable, const char **out,
+                   char **err) {
+        json_t *v = json_object_get(args, key);
+        *out = NULL;
+        if ((!v || json_is_null(v)) && nullable)
+                return 0;
+        if (!json_is_string(v) || !*json_string_value(v))
+                return bad(err, a, key, nullable ? "must be a non-empty string or null" : "must be a non-empty string");
+        *out = json_string_value(v);
+        return 0;
+}
+
+static int get_int(const json_t *args, struct l2args *a, const char *key, long long min, long long max,
+                   long long *out, char **err) {
+        json_t *v = json_object_get(args, key);
+        if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+                _cleanup_free_ char *what = xasprintf("must be an integer in %lld-%lld", min, max);
+                return bad(err, a, key, what);
+        }
+        *out = json_integer_value(v);
+        return 0;
+}
+
+static int get_ifname(const json_t *args, struct l2args *a, const char *key, const char **out, char **err) {
+        int r = get_str(args, a, key, false, out, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *e = NULL;
+        if ((r = vc_ifname_check(*out, &e)) < 0)
+                *err = xasprintf("%s: \"%s\": %s", a->kind, key, e);
+        return r;
+}
+
+static int get_netns(const json_t *args, struct l2args *a, const char *key, bool nullable, const char **out,
+                     char **err) {
+        int r = get_str(args, a, key, nullable, out, err);
+        if (r < 0 || !*out)
+                return r;
+        _cleanup_free_ char *e = NULL;
+        if ((r = vc_netns_name_check(*out, &e)) < 0)
+                *err = xasprintf("%s: \"%s\": %s", a->kind, key, e);
+        return r;
+}
+
+/* addr_family: AF_INET or AF_INET6 for a plain address, else 0. */
+static int addr_family(const char *s) {
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (inet_pton(AF_INET, s, buf) == 1)
+                return AF_INET;
+        if (inet_pton(AF_INET6, s, buf) == 1)
+                return AF_INET6;
+        return 0;
+}
+
+static int get_addr(const json_t *args, struct l2args *a, const char *key, const char **out, int *family,
+                    char **err) {
+        int r = get_str(args, a, key, false, out, err);
+        if (r < 0)
+                return r;
+        if (!(*family = addr_family(*out))) {
+                _cleanup_free_ char *what = xasprintf("'%s' is not an IPv4 or IPv6 address", *out);
+                return bad(err, a, key, what);
+        }
+        return 0;
+}
+
+/* get_common: job, netns (both steps' and the tunnels'). */
+static int get_common(const json_t *args, struct l2args *a, char **err) {
+        if (!json_is_object(args)) {
+                *err = xasprintf("%s: args must be a JSON object", a->kind);
+                return -EINVAL;
+        }
+        long long job;
+        int r = get_int(args, a, "job", 1, INT64_MAX, &job, err);
+        if (r < 0)
+                return r;
+        a->job = job;
+        return get_netns(args, a, "netns", false, &a->netns, err);
+}
+
+static int segment_args(const json_t *args, struct l2args *a, char **err) {
+        *a = (struct l2args){.kind = "l2.segment"};
+        long long vlan;
+        int r;
+        if ((r = get_common(args, a, err)) < 0 || (r = get_str(args, a, "ovs_db", false, &a->ovs_db, err)) < 0 ||
+            (r = get_str(args, a, "ovs_bridge", false, &a->ovs_bridge, err)) < 0 ||
+            (r = get_netns(args, a, "ovs_netns", true, &a->ovs_netns, err)) < 0 ||
+            (r = get_ifname(args, a, "port", &a->port, err)) < 0 ||
+            (r = get_int(args, a, "vlan", 1, 4094, &vlan, err)) < 0 ||
+            (r = get_str(args, a, "address", true, &a->address, err)) < 0)
+                return r;
+        a->vlan = (int)vlan;
+        if (streq(a->port, VC_L2_LAN) || streq(a->port, VC_L2_BRIDGE))
+                return bad(err, a, "port",
+                           "must not be " VC_L2_LAN " or " VC_L2_BRIDGE " (the names inside the netns)");
+        if (a->address) {
+                const char *slash = strchr(a->address, '/');
+                _cleanup_free_ char *host = slash ? strndup(a->address, (size_t)(slash - a->address)) : NULL;
+                if (slash && !host)
+                        abort();
+                unsigned long long len;
+                int fam = host ? addr_family(host) : 0;
+                if (!fam || parse_uint(slash + 1, 0, fam == AF_INET ? 32 : 128, &len) < 0) {
+                        _cleanup_free_ char *what =
+                                xasprintf("'%s' is not ADDRESS/PREFIXLEN (IPv4 or IPv6)", a->address);
+                        return bad(err, a, "address", what);
+                }
+        }
+        return 0;
+}
+
+static int tunnel_args(const json_t *args, struct l2args *a, char **err) {
+        int r;
+        if ((r = get_common(args, a, err)) < 0 || (r = get_netns(args, a, "wan_netns", true, &a->wan_netns, err)) < 0 ||
+            (r = get_addr(args, a, "local", &a->local, &a->family, err)) < 0 ||
+            (r = get_int(args, a, "port", 1, 65535, &a->udp_port, err)) < 0 ||
+            (r = get_ifname(args, a, "dev", &a->dev, err)) < 0)
+                return r;
+        if (streq(a->dev, VC_L2_LAN) || streq(a->dev, VC_L2_BRIDGE) || streq(a->dev, "lo"))
+                return bad(err, a, "dev", "must not be " VC_L2_LAN ", " VC_L2_BRIDGE " or lo");
+        return 0;
+}
+
+static int vxlan_args(const json_t *args, struct l2args *a, char **err) {
+        *a = (struct l2args){.kind = "l2.vxlan"};
+        int r = tunnel_args(args, a, err);
+        if (r < 0 || (r = get_int(args, a, "vni", 1, VNI_MAX, &a->vni, err)) < 0)
+                return r;
+        json_t *rs = json_object_get(args, "remotes"), *v;
+        size_t i;
+        if (!json_is_array(rs) || json_array_size(rs) == 0)
+                return bad(err, a, "remotes", "must be a non-empty array of addresses");
+        a->remotes = xcalloc(1, sizeof(char *));
+        json_array_foreach(rs, i, v) {
+                const char *s = json_string_value(v);
+                if (!s || addr_family(s) != a->family) {
+                        _cleanup_free_ char *what = xasprintf("[%zu] is not an %s address like \"local\" (%s)", i,
+                                                              a->family == AF_INET ? "IPv4" : "IPv6", a->local);
+                        return bad(err, a, "remotes", what);
+                }
+                if (streq(s, a->local) || strv_contains(a->remotes, s)) {
+                        _cleanup_free_ char *what = xasprintf("[%zu] (%s) is %s", i, s,
+                                                              streq(s, a->local) ? "the local address" : "given twice");
+                        return bad(err, a, "remotes", what);
+                }
+                strv_push(&a->remotes, s);
+        }
+        return 0;
+}
+
+static int openvpn_args(const json_t *args, struct l2args *a, char **err) {
+        *a = (struct l2args){.kind = "l2.openvpn"};
+        int fam, r = tunnel_args(args, a, err);
+        if (r < 0 || (r = get_addr(args, a, "remote", &a->remote, &fam, err)) < 0 ||
+            (r = get_str(args, a, "dir", false, &a->dir, err)) < 0)
+                return r;
+        if (fam != a->family)
+                return bad(err, a, "remote", "must be of the same address family as \"local\"");
+        if (streq(a->local, a->remote))
+                return bad(err, a, "remote", "is the local address");
+        if (a->dir[0] != '/')
+                return bad(err, a, "dir", "must be an absolute path");
+        return 0;
+}
+
+/* ---- OVSDB ----------------------------------------------------------- */
+
+static int ovs_transact(const char *db, json_t *ops, json_t **res, char **err) {
+        _cleanup_(vc_ovsdb_closep) struct vc_ovsdb *c = NULL;
+        int r = vc_ovsdb_open(db, OVSDB_TIMEOUT_MS, &c, err);
+        if (r < 0)
+                return r;
+        return vc_ovsdb_transact(c, ops, res, err);
+}
+
+static json_t *where_name(const char *name) { return json_pack("[[s,s,s]]", "name", "==", name); }
+
+/* port_row: the Port row named port (new reference in *row, NULL when none). */
+static int port_row(const char *db, const char *port, json_t **row, char **err) {
+        *row = NULL;
+        _cleanup_(json_decrefp) json_t *ops = json_pack("[{s:s, s:s, s:o, s:[s,s]}]", "op", "select", "table", "Port",
+                                                        "where", where_name(port), "columns", "_uuid",
+                                                        "external_ids");
+        _cleanup_(json_decrefp) json_t *res = NULL;
+        int r = ovs_transact(db, ops, &res, err);
+        if (r < 0)
+                return r;
+        *row = json_incref(json_array_get(json_object_get(json_array_get(res, 0), "rows"), 0));
+        return 0;
+}
+
+/* row_job: the port row's external_ids:vcluster-job (malloc'd), or NULL. */
+static char *row_job(json_t *row) {
+        _cleanup_(json_decrefp) json_t *ids = vc_ovsdb_map_object(json_object_get(row, "external_ids"));
+        const char *j = json_string_value(json_object_get(ids, JOB_KEY));
+        return j ? xstrdup(j) : NULL;
+}
+
+/* ovs_port_add: port is on bridge with tag vlan and the job's mark; *made when this call added it. */
+static int ovs_port_add(const struct l2args *a, bool *made, char **err) {
+        _cleanup_free_ char *jid = xasprintf("%lld", (long long)a->job);
+        for (int attempt = 0;; attempt++) {
+                _cleanup_(json_decrefp) json_t *row = NULL;
+                int r = port_row(a->ovs_db, a->port, &row, err);
+                if (r < 0)
+                        return r;
+                _cleanup_(json_decrefp) json_t *ops = NULL;
+                if (row) {
+                        _cleanup_free_ char *owner = row_job(row);
+                        if (!owner || !streq(owner, jid)) {
+                                *err = xasprintf("OVS port %s already exists in %s and is not job %s's "
+                                                 "(external_ids:%s=%s)",
+                                                 a->port, a->ovs_db, jid, JOB_KEY, owner ? owner : "none");
+                                return -EEXIST;
+                        }
+                        /* ours from an earlier run: make it what it should be */
+                        json_t *uuid = json_object_get(row, "_uuid");
+                        ops = json_pack("[{s:s, s:s, s:o, s:{s:i}}, {s:s, s:s, s:o, s:[[s,s,[s,[O]]]]}]", "op",
+                                        "update", "table", "Port", "where",
+                                        json_pack("[[s,s,O]]", "_uuid", "==", uuid), "row", "tag", a->vlan, "op",
+                                        "mutate", "table", "Bridge", "where", where_name(a->ovs_bridge), "mutations",
+                                        "ports", "insert", "set", uuid);
+                } else {
+                        ops = json_pack(
+                                "[{s:s, s:s, s:o, s:[s], s:s, s:[], s:i},"
+                                " {s:s, s:s, s:{s:s}, s:s},"
+                                " {s:s, s:s, s:{s:s, s:[s,s], s:i, s:[s,[[s,s]]]}, s:s},"
+                                " {s:s, s:s, s:o, s:[[s,s,[s,[[s,s]]]]]}]",
+                                "op", "wait", "table", "Port", "where", where_name(a->port), "columns", "name",
+                                "until", "==", "rows", "timeout", 0,
+                                "op", "insert", "table", "Interface", "row", "name", a->port, "uuid-name", "vciface",
+                                "op", "insert", "table", "Port", "row", "name", a->port, "interfaces", "named-uuid",
+                                "vciface", "tag", a->vlan, "external_ids", "map", JOB_KEY, jid, "uuid-name", "vcport",
+                                "op", "mutate", "table", "Bridge", "where", where_name(a->ovs_bridge), "mutations",
+                                "ports", "insert", "set", "named-uuid", "vcport");
+                }
+                if (!ops)
+                        abort();
+                _cleanup_(json_decrefp) json_t *res = NULL;
+                r = ovs_transact(a->ovs_db, ops, &res, err);
+                if (r == -EAGAIN && attempt == 0) {
+                        free(*err); /* the port appeared meanwhile: look again */
+                        *err = NULL;
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                json_t *mut = json_array_get(res, json_array_size(res) - 1);
+                if (json_integer_value(json_object_get(mut, "count")) < 1) {
+                        /* a new Port nothing refers to is dropped by the commit */
+                        *err = xasprintf("OVS bridge %s does not exist in %s", a->ovs_bridge, a->ovs_db);
+                        return -ENODEV;
+                }
+                *made = !row;
+                return 0;
+        }
+}
+
+/* ovs_port_remove: port is on no bridge any more, when it is this job's. */
+static int ovs_port_remove(const struct l2args *a, char **err) {
+        _cleanup_(json_decrefp) json_t *row = NULL;
+        int r = port_row(a->ovs_db, a->port, &row, err);
+        if (r < 0 || !row)
+                return r;
+        _cleanup_free_ char *owner = row_job(row), *jid = xasprintf("%lld", (long long)a->job);
+        if (!owner || !streq(owner, jid)) {
+                log_warning("OVS port %s in %s is not job %s's (external_ids:%s=%s): leaving it", a->port, a->ovs_db,
+                            jid, JOB_KEY, owner ? owner : "none");
+                return 0;
+        }
+        json_t *uuid = json_object_get(row, "_uuid");
+        /* Every bridge that has it lets it go; a Port nothing refers to is deleted. */
+        _cleanup_(json_decrefp) json_t *ops =
+                json_pack("[{s:s, s:s, s:[[s,s,[s,[O]]]], s:[[s,s,[s,[O]]]]}]", "op", "mutate", "table", "Bridge",
+                          "where", "ports", "includes", "set", uuid, "mutations", "ports", "delete", "set", uuid);
+        if (!ops)
+                abort();
+        _cleanup_(json_decrefp) json_t *res = NULL;
+        if ((r = ovs_transact(a->ovs_db, ops, &res, err)) < 0)
+                return r;
+        log_debug("removed OVS port %s", a->port);
+        return 0;
+}
+
+/* ---- l2.segment -------------------------------------------------------- */
+
+/* add_address: address (A/LEN) on br0 in c's namespace; 0 when it is there. */
+static int add_address(struct nlc *c, const char *address, char **err) {
+        _cleanup_nladdr_ struct nl_addr *local = NULL;
+        int r = nl_addr_parse(address, AF_UNSPEC, &local);
+        if (r < 0) {
+                *err = xasprintf("address %s for %s in %s: %s", address, VC_L2_BRIDGE, where(c->ns), nl_geterror(r));
+                return nl_errno(r);
+        }
+        _cleanup_link_ struct rtnl_link *b = nlc_get(c, VC_L2_BRIDGE);
+        struct rtnl_addr *ad = rtnl_addr_alloc();
+        if (!ad || !b)
+                abort();
+        rtnl_addr_set_ifindex(ad, rtnl_link_get_ifindex(b));
+        rtnl_addr_set_local(ad, local);
+        r = rtnl_addr_add(c->sk, ad, 0);
+        rtnl_addr_put(ad);
+        if (r < 0 && r != -NLE_EXIST) {
+                *err = xasprintf("adding address %s to %s in %s: %s", address, VC_L2_BRIDGE, where(c->ns),
+                                 nl_geterror(r));
+                return nl_errno(r);
+        }
+        return 0;
+}
+
+/* ensure_bridge: br0 exists in c's namespace (a bridge) and is up. */
+static int ensure_bridge(struct nlc *c, char **err) {
+        _cleanup_link_ struct rtnl_link *b = nlc_get(c, VC_L2_BRIDGE);
+        if (b && !rtnl_link_is_bridge(b)) {
+                _cleanup_free_ char *has = kind_of(b);
+                *err = xasprintf("%s in %s exists but is not a bridge (it has %s)", VC_L2_BRIDGE, where(c->ns), has);
+                return -EEXIST;
+        }
+        if (!b) {
+                _cleanup_link_ struct rtnl_link *n = rtnl_link_bridge_alloc();
+                if (!n)
+                        abort();
+                rtnl_link_set_name(n, VC_L2_BRIDGE);
+                int r = rtnl_link_add(c->sk, n, NLM_F_CREATE | NLM_F_EXCL);
+                if (r < 0 && r != -NLE_EXIST) {
+                        *err = xasprintf("creating bridge %s in %s: %s", VC_L2_BRIDGE, where(c->ns), nl_geterror(r));
+                        return nl_errno(r);
+                }
+                if ((r = nlc_refill(c, err)) < 0)
+                        return r;
+        }
+        return link_up(c, VC_L2_BRIDGE, err);
+}
+
+/* ensure_veth: port (in ovs) ⇄ lan0 (in job) exist; *made when this call made them. */
+static int ensure_veth(const struct l2args *a, struct nlc *job, struct nlc *ovs, int jobfd, bool *made,
+                       char **err) {
+        _cleanup_link_ struct rtnl_link *p = nlc_get(ovs, a->port);
+        _cleanup_link_ struct rtnl_link *l = nlc_get(job, VC_L2_LAN);
+        if (p && l) {
+                /* Ours from an earlier run only if they are each other's peer. */
+                const char *pk = rtnl_link_get_type(p), *lk = rtnl_link_get_type(l);
+                if (pk && lk && streq(pk, "veth") && streq(lk, "veth") &&
+                    rtnl_link_get_link(p) == rtnl_link_get_ifindex(l) &&
+                    rtnl_link_get_link(l) == rtnl_link_get_ifindex(p))
+                        return 0;
+                *err = xasprintf("%s in %s and %s in %s exist but are not a veth pair", a->port, where(a->ovs_netns),
+                                 VC_L2_LAN, a->netns);
+                return -EEXIST;
+        }
+        if (p || l) {
+                *err = p ? xasprintf("%s already exists in %s (without its peer %s in %s): not ours", a->port,
+                                     where(a->ovs_netns), VC_L2_LAN, a->netns)
+                         : xasprintf("%s already exists in %s (without its peer %s in %s): not ours", VC_L2_LAN,
+                                     a->netns, a->port, where(a->ovs_netns));
+                return -EEXIST;
+        }
+        _cleanup_link_ struct rtnl_link *v = rtnl_link_veth_alloc();
+        if (!v)
+                abort();
+        _cleanup_link_ struct rtnl_link *peer = rtnl_link_veth_get_peer(v);
+        rtnl_link_set_name(v, a->port);
+        rtnl_link_set_name(peer, VC_L2_LAN);
+        rtnl_link_set_ns_fd(peer, jobfd);
+        int r = rtnl_link_add(ovs->sk, v, NLM_F_CREATE | NLM_F_EXCL);
+        if (r < 0) {
+                *err = xasprintf("creating veth %s (in %s) ⇄ %s (in %s): %s", a->port, where(a->ovs_netns), VC_L2_LAN,
+                                 a->netns, nl_geterror(r));
+                return nl_errno(r);
+        }
+        *made = true;
+        log_debug("created veth %s (in %s) ⇄ %s (in %s)", a->port, where(a->ovs_netns), VC_L2_LAN, a->netns);
+        if ((r = nlc_refill(ovs, err)) < 0)
+                return r;
+        return nlc_refill(job, err);
+}
+
+/* segment_links: everything of the segment but the OVS port. */
+static int segment_links(const struct l2args *a, bool *made_veth, char **err) {
+        _cleanup_close_ int jobfd = -1;
+        _cleanup_nlc_ struct nlc job = {0}, ovs = {0};
+        int r;
+        if ((r = vc_netns_open(a->netns, &jobfd, err)) < 0 || (r = nlc_open(&job, a->netns, err)) < 0 ||
+            (r = nlc_open(&ovs, a->ovs_netns, err)) < 0)
+                return r;
+        if ((r = link_up(&job, "lo", err)) < 0 || (r = ensure_bridge(&job, err)) < 0 ||
+            (r = ensure_veth(a, &job, &ovs, jobfd, made_veth, err)) < 0 ||
+            (r = join_bridge(&job, VC_L2_LAN, err)) < 0 ||
+            (r = link_up(&ovs, a->port, err)) < 0)
+                return r;
+        return a->address ? add_address(&job, a->address, err) : 0;
+}
+
+/* delete_port_veth: the veth end port in ovs_netns is gone (0 when that namespace is). */
+static int delete_port_veth(const struct l2args *a, char **err) {
+        if (!vc_netns_exists(a->ovs_netns))
+                return 0;
+        _cleanup_nlc_ struct nlc ovs = {0};
+        int r = nlc_open(&ovs, a->ovs_netns, err);
+        return r < 0 ? r : link_delete(&ovs, a->port, "veth", err);
+}
+
+int vc_l2_segment_do(void *ctx, json_t *args, char **err) {
+        _cleanup_(l2args_done) struct l2args a;
+        int r = segment_args(args, &a, err);
+        if (r < 0)
+                return vc_step_untouched(r);
+        if (!vc_netns_exists(a.ovs_netns)) {
+                *err = xasprintf("%s: OVS namespace (\"ovs_netns\") %s does not exist", a.kind, a.ovs_netns);
+                return vc_step_untouched(-ENOENT);
+        }
+        bool made_ns = false, made_veth = false, made_port = false;
+        if ((r = vc_netns_add(a.netns, &made_ns, err)) < 0)
+                return vc_step_untouched(r);
+        r = segment_links(&a, &made_veth, err);
+        if (r >= 0)
+                r = ovs_port_add(&a, &made_port, err);
+        if (r >= 0) {
+                log_info("%s: %s ⇄ %s in %s, a port of %s (tag %d) in %s%s", a.netns, VC_L2_LAN, a.port,
+                         where(a.ovs_netns), a.ovs_bridge, a.vlan, a.ovs_db, made_ns ? "" : " (already)");
+                return 0;
+        }
+        /* Undo only what this call made, newest first; the first error stays in *err. */
+        _cleanup_free_ char *e2 = NULL;
+        if (made_port && ovs_port_remove(&a, &e2) < 0)
+                log_warning("%s: undoing the OVS port %s: %s", a.kind, a.port, e2);
+        free(TAKE_PTR(e2));
+        if (made_veth && delete_port_veth(&a, &e2) < 0)
+                log_warning("%s: undoing %s: %s", a.kind, a.port, e2);
+        free(TAKE_PTR(e2));
+        if (made_ns && vc_netns_del(a.netns, &e2) < 0)
+                log_warning("%s: undoing %s: %s", a.kind, a.netns, e2);
+        return r;
+}
+
+int vc_l2_segment_undo(void *ctx, json_t *args, char **err) {
+        _cleanup_(l2args_done) struct l2args a;
+        int r = segment_args(args, &a, err);
+        if (r < 0 || (r = ovs_port_remove(&a, err)) < 0 || (r = delete_port_veth(&a, err)) < 0 ||
+            (r = vc_netns_del(a.netns, err)) < 0)
+                return r;
+        log_info("%s: OVS port %s, its veth and %s are gone", a.kind, a.port, a.netns);
+        return 0;
+}
+
+/* ---- l2.vxlan -------------------------------------------------------- */
+
+/* check_vxlan: an existing dev is a vxlan device of this VNI. */
+static int check_vxlan(const struct l2args *a, struct rtnl_link *l, char **err) {
+        uint32_t id = 0;
+        if (!rtnl_link_is_vxlan(l)) {
+                _cleanup_free_ char *has = kind_of(l);
+                *err = xasprintf("%s in %s exists but is not a VXLAN device (it has %s)", a->dev, a->netns, has);
+                return -EEXIST;
+        }
+        if (rtnl_link_vxlan_get_id(l, &id) < 0 || id != (uint32_t)a->vni) {
+                *err = xasprintf("%s in %s exists but is VXLAN id %u, not %lld", a->dev, a->netns, id, a->vni);
+                return -EEXIST;
+        }
+        return 0;
+}
+
+static int make_vxlan(const struct l2args *a, struct nlc *wan, int jobfd, char **err) {
+        _cleanup_link_ struct rtnl_link *l = rtnl_link_vxlan_alloc();
+        _cleanup_nladdr_ struct nl_addr *local = NULL, *remote = NULL;
+        if (!l || nl_addr_parse(a->local, a->family, &local) < 0)
+                abort();
+        rtnl_link_set_name(l, a->dev);
+        rtnl_link_set_mtu(l, VXLAN_MTU);
+        rtnl_link_set_ns_fd(l, jobfd);
+        rtnl_link_vxlan_set_id(l, (uint32_t)a->vni);
+        rtnl_link_vxlan_set_local(l, local);
+        rtnl_link_vxlan_set_port(l, (uint32_t)a->udp_port);
+        rtnl_link_vxlan_set_learning(l, 1);
+        if (strv_len(a->remotes) == 1) {
+                if (nl_addr_parse(a->remotes[0], a->family, &remote) < 0)
+                        abort();
+                rtnl_link_vxlan_set_group(l, remote);
+        }
+        int r = rtnl_link_add(wan->sk, l, NLM_F_CREATE | NLM_F_EXCL);
+        if (r == -NLE_OPNOTSUPP) {
+                *err = xasprintf("creating %s in %s: kernel has no VXLAN support (CONFIG_VXLAN)", a->dev, a->netns);
+                return -EOPNOTSUPP;
+        }
+        if (r == -NLE_EXIST) {
+                *err = xasprintf("creating %s in %s: %s (another VXLAN device with VNI %lld and port %lld may "
+                                 "already use %s in %s)",
+                                 a->dev, a->netns, nl_geterror(r), a->vni, a->udp_port, a->local,
+                                 where(a->wan_netns));
+                return -EEXIST;
+        }
+        if (r < 0) {
+                *err = xasprintf("creating %s (VXLAN %lld, local %s, port %lld, socket in %s) in %s: %s", a->dev,
+                                 a->vni, a->local, a->udp_port, where(a->wan_netns), a->netns, nl_geterror(r));
+                return nl_errno(r);
+        }
+        log_debug("created %s (VXLAN %lld, local %s) in %s, socket in %s", a->dev, a->vni, a->local, a->netns,
+                  where(a->wan_netns));
+        return 0;
+}
+
+/* add_fdb: an all-zero FDB entry of dev towards each remote (head-end replication). */
+static int add_fdb(const struct l2args *a, struct nlc *job, char **err) {
+        _cleanup_link_ struct rtnl_link *l = nlc_get(job, a->dev);
+        if (!l) {
+                *err = xasprintf("%s in %s vanished", a->dev, a->netns);
+                return -ENODEV;
+        }
+        _cleanup_nladdr_ struct nl_addr *zero = nl_addr_build(AF_LLC, (const unsigned char[ETH_ALEN]){0}, ETH_ALEN);
+        if (!zero)
+                abort();
+        for (char **rm = a->remotes; *rm; rm++) {
+                _cleanup_nladdr_ struct nl_addr *dst = NULL;
+                struct rtnl_neigh *n = rtnl_neigh_alloc();
+                if (!n || nl_addr_parse(*rm, a->family, &dst) < 0)
+                        abort();
+                rtnl_neigh_set_ifindex(n, rtnl_link_get_ifindex(l));
+                rtnl_neigh_set_lladdr(n, zero);
+                rtnl_neigh_set_dst(n, dst); /* sets the family from dst: AF_BRIDGE comes after */
+                rtnl_neigh_set_family(n, AF_BRIDGE);
+                rtnl_neigh_set_flags(n, NTF_SELF);
+                rtnl_neigh_set_state(n, NUD_PERMANENT | NUD_NOARP);
+                int r = rtnl_neigh_add(job->sk, n, NLM_F_CREATE | NLM_F_APPEND);
+                rtnl_neigh_put(n);
+                if (r < 0) {
+                        *err = xasprintf("adding FDB entry 00:00:00:00:00:00 dst %s to %s in %s: %s", *rm, a->dev,
+                                         a->netns, nl_geterror(r));
+                        return nl_errno(r);
+                }
+        }
+        return 0;
+}
+
+/* need_ns: namespace ns exists; what names the argument for the message. */
+static int need_ns(const struct l2args *a, const char *ns, const char *what, char **err) {
+        if (vc_netns_exists(ns))
+                return 0;
+        *err = xasprintf("%s: %s %s does not exist%s", a->kind, what, ns,
+                         ns == a->netns ? " (is l2.segment done?)" : "");
+        return -ENOENT;
+}
+
+int vc_l2_vxlan_do(void *ctx, json_t *args, char **err) {
+        _cleanup_(l2args_done) struct l2args a;
+        int r = vxlan_args(args, &a, err);
+        if (r < 0 || (r = need_ns(&a, a.netns, "network namespace", err)) < 0 ||
+            (r = need_ns(&a, a.wan_netns, "WAN namespace (\"wan_netns\")", err)) < 0)
+                return vc_step_untouched(r);
+        _cleanup_close_ int jobfd = -1;
+        _cleanup_nlc_ struct nlc job = {0}, wan = {0};
+        if ((r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = nlc_open(&job, a.netns, err)) < 0 ||
+            (r = nlc_open(&wan, a.wan_netns, err)) < 0)
+                return vc_step_untouched(r);
+        bool made = false;
+        {
+                _cleanup_link_ struct rtnl_link *old = nlc_get(&job, a.dev);
+                if (old)
+                        r = check_vxlan(&a, old, err);
+                else if ((r = make_vxlan(&a, &wan, jobfd, err)) >= 0)
+                        made = true;
+        }
+        if (r < 0)
+                return vc_step_untouched(r); /* nothing made, an existing device only looked at */
+        if ((r = nlc_refill(&job, err)) >= 0 && (strv_len(a.remotes) < 2 || (r = add_fdb(&a, &job, err)) >= 0))
+                r = join_bridge(&job, a.dev, err);
+        if (r < 0) {
+                /* The device takes its FDB entries and its place in br0 with it. */
+                _cleanup_free_ char *e2 = NULL;
+                if (!made)
+                        return r;
+                if (link_delete(&job, a.dev, "vxlan", &e2) < 0) {
+                        log_warning("%s: undoing %s: %s", a.kind, a.dev, e2);
+                        return r;
+                }
+                return vc_step_untouched(r);
+        }
+        _cleanup_free_ char *rs = strv_join(a.remotes, ", ");
+        log_info("%s: %s (VXLAN %lld, %s → %s, port %lld) is a port of %s%s", a.netns, a.dev, a.vni, a.local, rs,
+                 a.udp_port, VC_L2_BRIDGE, made ? "" : " (already)");
+        return 0;
+}
+
+int vc_l2_vxlan_undo(void *ctx, json_t *args, char **err) {
+        _cleanup_(l2args_done) struct l2args a;
+        int r = vxlan_args(args, &a, err);
+        if (r < 0)
+                return r;
+        if (!vc_netns_exists(a.netns))
+                return 0; /* the device went with it */
+        _cleanup_nlc_ struct nlc job = {0};
+        if ((r = nlc_open(&job, a.netns, err)) < 0 || (r = link_delete(&job, a.dev, "vxlan", err)) < 0)
+                return r;
+        log_info("%s: %s is gone from %s", a.kind, a.dev, a.netns);
+        return 0;
+}
+
+/* ---- l2.openvpn ------------------------------------------------------ */
+
+int vc_l2_key_text(const char *hex, char **text, char **err) {
+        *text = NULL;
+        if (!hex || !*hex) {
+                *err = xstrdup("the job has no tunnel key");
+                return -EINVAL;
+        }
+        size_t n = strspn(hex, "0123456789abcdef");
+        bool tail_ok = true;
+        for (const char *p = hex + n; *p; p++)
+                tail_ok &= isspace((unsigned char)*p) != 0;
+        if (n != VC_L2_KEY_HEX_LEN || !tail_ok) {
+                *err = xasprintf("the job's tunnel key is not %d lowercase hex digits", VC_L2_KEY_HEX_LEN);
+                return -EINVAL;
+        }
+        size_t lines = VC_L2_KEY_HEX_LEN / KEY_LINE,
+               len = strlen(KEY_BEGIN) + 1 + lines * (KEY_LINE + 1) + strlen(KEY_END) + 1;
+        char *t = xmalloc(len + 1), *o = t;
+        o = stpcpy(o, KEY_BEGIN "\n");
+        for (size_t i = 0; i < lines; i++) {
+                memcpy(o, hex + i * KEY_LINE, KEY_LINE);
+                o += KEY_LINE;
+                *o++ = '\n';
+        }
+        stpcpy(o, KEY_END "\n");
+        *text = t;
+        return 0;
+}
+
+/* wipep: cleanup function wiping (explicit_bzero) and freeing a secret string. */
+static void wipep(char **s) {
+        if (*s) {
+                explicit_bzero(*s, strlen(*s));
+                free(*s);
+        }
+}
+
+char **vc_l2_openvpn_argv(const char *dev, const char *keyfile, const char *local, const char *remote, int port,
+                          const char *pidfile, const char *logfile) {
+        char p[16];
+        snprintf(p, sizeof p, "%d", port);
+        const char *v[] = {"openvpn", "--dev-type", "tap", "--dev", dev, "--secret", keyfile, "--cipher",
+                           "AES-256-CBC", "--auth", "SHA256", "--proto", "udp", "--local", local, "--lport", p,
+                           "--remote", remote, "--rport", p, "--ping", "5", "--ping-restart", "30", "--persist-tun",
+                           "--daemon", "--writepid", pidfile, "--log", logfile};
+        char **argv = xcalloc(1, sizeof(char *));
+        for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+                strv_push(&argv, v[i]);
+        return argv;
+}
+
+/* The files of one openvpn. */
+struct ovpn_files {
+        char *key, *pid, *log;
+};
+
+static void ovpn_files_done(struct ovpn_files *f) {
+        free(f->key);
+        free(f->pid);
+        free(f->log);
+}
+
+static void ovpn_files_get(const struct l2args *a, struct ovpn_files *f) {
+        f->key = xasprintf("%s/%s.key", a->dir, a->dev);
+        f->pid = xasprintf("%s/%s.pid", a->dir, a->dev);
+        f->log = xasprintf("%s/%s.log", a->dir, a->dev);
+}
+
+/* log_tail: the last lines of openvpn's log, "; "-joined (malloc'd), without its timestamps. */
+static char *log_tail(const char *path) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (read_file(path, &text, &len, 1u << 20) < 0 || len == 0)
+                return xasprintf("no log in %s", path);
+        const char *lines[3] = {NULL};
+        size_t n = 0;
+        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                lines[n % ARRAY_SIZE(lines)] = l;
+                n++;
+        }
+        char *out = xstrdup("");
+        size_t first = n > ARRAY_SIZE(lines) ? n - ARRAY_SIZE(lines) : 0;
+        for (size_t i = first; i < n; i++) {
+                const char *l = lines[i % ARRAY_SIZE(lines)];
+                /* "2026-01-02 03:04:05 message" */
+                if (strlen(l) > 20 && isdigit((unsigned char)l[0]) && l[4] == '-' && l[19] == ' ')
+                        l += 20;
+                char *next = xasprintf("%s%s%s", out, *out ? "; " : "", l);
+                free(out);
+                out = next;
+        }
+        return out;
+}
+
+/* is_our_openvpn: whether process pid is openvpn run with --writepid pidfile. */
+static bool is_our_openvpn(pid_t pid, const char *pidfile) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+        _cleanup_free_ char *cmd = NULL;
+        size_t len;
+        if (read_file(path, &cmd, &len, 1u << 16) < 0 || len == 0)
+                return false; /* gone, or a zombie */
+        const char *argv0 = cmd, *base = strrchr(argv0, '/');
+        if (!streq(base ? base + 1 : argv0, "openvpn"))
+                return false;
+        for (const char *p = cmd; p < cmd + len; p += strlen(p) + 1) {
+                const char *next = p + strlen(p) + 1;
+                if (streq(p, "--writepid") && next < cmd + len && streq(next, pidfile))
+                        return true;
+        }
+        return false;
+}
+
+/* wait_gone: until the process of pidfd (or pid) has ended, at most ms; true when it has. */
+static bool wait_gone(int pidfd, pid_t pid, const char *pidfile, int ms) {
+        uint64_t until = now_ms() + (uint64_t)ms;
+        for (;;) {
+                if (pidfd >= 0) {
+                        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+                        if (poll(&p, 1, 100) > 0)
+                                return true;
+                } else {
+                        if (!is_our_openvpn(pid, pidfile))
+                                return true;
+                        usleep(50 * 1000);
+                }
+                if (now_ms() >= until)
+                        return false;
+        }
+}
+
+static int send_sig(int pidfd, pid_t pid, int sig) {
+        int r = pidfd >= 0 ? (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) : kill(pid, sig);
+        return r < 0 && errno != ESRCH ? -errno : 0;
+}
+
+/* openvpn_stop: the openvpn of pidfile is no longer running (0 when it was not). */
+static int openvpn_stop(const char *dev, const char *pidfile, char **err) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = read_file(pidfile, &text, &len, 64);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                *err = xasprintf("openvpn for %s: reading %s: %s", dev, pidfile, strerror(-r));
+                return r;
+        }
+        text[strcspn(text, " \t\r\n")] = 0;
+        unsigned long long v;
+        if (parse_uint(text, 2, INT_MAX, &v) < 0) {
+                log_warning("openvpn for %s: %s holds no pid: ignoring it", dev, pidfile);
+                return 0;
+        }
+        pid_t pid = (pid_t)v;
+        /* The pidfd pins the process we check, so a pid used again in between is never signalled. */
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0 && errno == ESRCH)
+                return 0;
+        if (!is_our_openvpn(pid, pidfile)) {
+                log_info("openvpn for %s: pid %d of %s is not that openvpn (any more): nothing to stop", dev, (int)pid,
+                         pidfile);
+                return 0;
+        }
+        if ((r = send_sig(pidfd, pid, SIGTERM)) < 0) {
+                *err = xasprintf("openvpn for %s: SIGTERM to pid %d: %s", dev, (int)pid, strerror(-r));
+                return r;
+        }
+        if (wait_gone(pidfd, pid, pidfile, STOP_TERM_MS))
+                return 0;
+        log_warning("openvpn for %s: pid %d still running %d s after SIGTERM: SIGKILL", dev, (int)pid,
+                    STOP_TERM_MS / 1000);
+        if ((r = send_sig(pidfd, pid, SIGKILL)) < 0) {
+                *err = xasprintf("openvpn for %s: SIGKILL to pid %d: %s", dev, (int)pid, strerror(-r));
+                return r;
+        }
+        if (wait_gone(pidfd, pid, pidfile, STOP_KILL_MS))
+                return 0;
+        *err = xasprintf("openvpn for %s: pid %d does not end, even after SIGKILL", dev, (int)pid);
+        return -ETIMEDOUT;
+}
+
+/* remove_files: the key, pid and log files are gone. */
+static int remove_files(const char *dev, const struct ovpn_files *f, char **err) {
+        const char *paths[] = {f->key, f->pid, f->log};
+        for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+                if (unlink(paths[i]) < 0 && errno != ENOENT) {
+                        int e = errno;
+                        *err = xasprintf("openvpn for %s: removing %s: %s", dev, paths[i], strerror(e));
+                        return -e;
+                }
+        return 0;
+}
+
+/* write_key: the static key file, 0600, made new (never through a link). */
+static int write_key(const char *path, const char *text, char **err) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                int e = errno;
+                *err = xasprintf("creating the key file %s: %s", path, strerror(e));
+                return -e;
+        }
+        int r = write_all(fd, text, strlen(text));
+        if (r == 0 && fchmod(fd, 0600) < 0) /* whatever the umask */
+                r = -errno;
+        if (r < 0) {
+                *err = xasprintf("writing the key file %s: %s", path, strerror(-r));
+                unlink(path);
+        }
+        return r;
+}
+
+struct start {
+        char **argv;
+        struct vc_run_result res;
+        int r;
+};
+
+/* start_fn: run openvpn (it daemonizes) from the thread that is in the WAN namespace. */
+static int start_fn(void *arg, char **err) {
+        struct start *s = arg;
+        s->r = vc_run((const char *const *)s->argv, NULL, OPENVPN_START_TIMEOUT_MS, &s->res);
+        return 0;
+}
+
+/* start_openvpn: openvpn started in wan_netns, its tap there within TAP_WAIT_MS. */
+static int start_openvpn(const struct l2args *a, const struct ovpn_files *f, struct nlc *wan, char **err) {
+        _cleanup_strv_ char **argv =
+                vc_l2_openvpn_argv(a->dev, f->key, a->local, a->remote, (int)a->udp_port, f->pid, f->log);
+        struct start s = {.argv = argv};
+        int r = vc_netns_run(a->wan_netns, start_fn, &s, err);
+        if (r < 0)
+                return r;
+        if (s.r < 0) {
+                *err = xasprintf("openvpn for %s: %s (is OpenVPN installed?)", a->dev, s.res.err);
+                vc_run_result_free(&s.res);
+                return s.r;
+        }
+        if (s.res.status != 0 || s.res.timed_out) {
+                _cleanup_free_ char *tail = log_tail(f->log);
+                bool late = s.res.timed_out;
+                *err = xasprintf("openvpn for %s in %s %s: %s%s%s", a->dev, where(a->wan_netns),
+                                 late ? "did not start in time" : "failed to start", tail, *s.res.err ? "; " : "",
+                                 s.res.err);
+                vc_run_result_free(&s.res);
+                return late ? -ETIMEDOUT : -EIO;
+        }
+        vc_run_result_free(&s.res);
+        /* The daemon writes its pid file after its parent returned; it removes it when it ends. */
+        for (uint64_t start = now_ms(), until = start + TAP_WAIT_MS;;) {
+                if ((r = nlc_refill(wan, err)) < 0)
+                        return r;
+                _cleanup_link_ struct rtnl_link *t = nlc_get(wan, a->dev);
+                if (t)
+                        return 0;
+                bool ended = now_ms() > start + PIDFILE_GRACE_MS && access(f->pid, F_OK) < 0;
+                if (ended || now_ms() >= until) {
+                        _cleanup_free_ char *tail = log_tail(f->log);
+                        *err = xasprintf("openvpn for %s: no tap %s in %s %s: %s", a->dev, a->dev, where(a->wan_netns),
+                                         ended ? "and openvpn has ended" : "after 10 s", tail);
+                        return -ETIMEDOUT;
+                }
+                usleep(50 * 1000);
+        }
+}
+
+/* move_tap: the tap from the WAN namespace into the job's. */
+static int move_tap(const struct l2args *a, struct nlc *wan, int jobfd, char **err) {
+        _cleanup_link_ struct rtnl_link *t = nlc_get(wan, a->dev);
+        _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
+        if (!t || !change)
+                abort();
+        rtnl_link_set_ns_fd(change, jobfd);
+        int r = rtnl_link_change(wan->sk, t, change, 0);
+        if (r < 0) {
+                *err = xasprintf("moving %s from %s into %s: %s", a->dev, where(a->wan_netns), a->netns,
+                                 nl_geterror(r));
+                return nl_errno(r);
+        }
+        return 0;
+}
+
+/* openvpn_up: everything after the key file. */
+static int openvpn_up(const struct l2args *a, const struct ovpn_files *f, struct nlc *job, struct nlc *wan,
+                      int jobfd, char **err) {
+        int r = start_openvpn(a, f, wan, err);
+        if (r < 0 || (r = move_tap(a, wan, jobfd, err)) < 0)
+                return r;
+        return join_bridge(job, a->dev, err);
+}
+
+int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
+        struct vc_node_ctx *c = ctx;
+        _cleanup_(l2args_done) struct l2args a;
+        int r = openvpn_args(args, &a, err);
+        if (r < 0)
+                return vc_step_untouched(r);
+        _cleanup_(wipep) char *keytext = NULL;
+        _cleanup_free_ char *kerr = NULL;
+        if ((r = vc_l2_key_text(c ? c->tunnel_key : NULL, &keytext, &kerr)) < 0) {
+                *err = xasprintf("%s: %s: %s", a.kind, a.dev, kerr);
+                return vc_step_untouched(r);
+        }
+        _cleanup_(ovpn_files_done) struct ovpn_files f = {0};
+        ovpn_files_get(&a, &f);
+        _cleanup_close_ int jobfd = -1;
+        _cleanup_nlc_ struct nlc job = {0}, wan = {0};
+        if ((r = need_ns(&a, a.netns, "network namespace", err)) < 0 ||
+            (r = need_ns(&a, a.wan_netns, "WAN namespace (\"wan_netns\")", err)) < 0 ||
+            (r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = nlc_open(&job, a.netns, err)) < 0 ||
+            (r = nlc_open(&wan, a.wan_netns, err)) < 0)
+                return vc_step_untouched(r);
+        if (mkdir(a.dir, 0700) < 0 && errno != EEXIST) {
+                r = -errno;
+                *err = xasprintf("%s: creating %s: %s", a.kind, a.dir, strerror(-r));
+                return vc_step_untouched(r);
+        }
+        /* An openvpn of this pid file from an earlier run goes first, with its tap. */
+        if ((r = openvpn_stop(a.dev, f.pid, err)) < 0 || (r = remove_files(a.dev, &f, err)) < 0 ||
+            (r = nlc_refill(&wan, err)) < 0 || (r = nlc_refill(&job, err)) < 0)
+                return r;
+        {
+                _cleanup_link_ struct rtnl_link *in_wan = nlc_get(&wan, a.dev);
+                _cleanup_link_ struct rtnl_link *in_job = nlc_get(&job, a.dev);
+                if (in_wan || in_job) {
+                        *err = xasprintf("%s: %s already exists in %s, and no openvpn of %s has it", a.kind, a.dev,
+                                         in_job ? a.netns : where(a.wan_netns), f.pid);
+                        return -EEXIST;
+                }
+        }
+        r = write_key(f.key, keytext, err);
+        if (r < 0)
+                return r;
+        if ((r = openvpn_up(&a, &f, &job, &wan, jobfd, err)) < 0) {
+                _cleanup_free_ char *e2 = NULL;
+                if (openvpn_stop(a.dev, f.pid, &e2) < 0)
+                        log_warning("%s: undoing openvpn for %s: %s", a.kind, a.dev, e2);
+                /* the log stays for the admin to read; the key goes */
+                if (unlink(f.key) < 0 && errno != ENOENT)
+                        log_warning("%s: removing %s: %s", a.kind, f.key, strerror(errno));
+                return r;
+        }
+        log_info("%s: %s (openvpn %s:%lld ⇄ %s:%lld, from %s) is a port of %s", a.netns, a.dev, a.local, a.udp_port,
+                 a.remote, a.udp_port, where(a.wan_netns), VC_L2_BRIDGE);
+        return 0;
+}
+
+int vc_l2_openvpn_undo(void *ctx, json_t *args, char **err) {
+        _cleanup_(l2args_done) struct l2args a;
+        int r = openvpn_args(args, &a, err);
+        if (r < 0)
+                return r;
+        _cleanup_(ovpn_files_done) struct ovpn_files f = {0};
+        ovpn_files_get(&a, &f);
+        if ((r = openvpn_stop(a.dev, f.pid, err)) < 0 || (r = remove_files(a.dev, &f, err)) < 0)
+                return r;
+        log_info("%s: no openvpn for %s runs, its files are gone", a.kind, a.dev);
+        return 0;
+}

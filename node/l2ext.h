@@ -1,0 +1,91 @@
+/* l2ext.h — the L2 extension of a stitched multi-site cluster on a site's
+ * gateway node: the site's VLAN joined to tunnels to the other sites.
+ *
+ * Per cluster, a network namespace vcl-JOB (named: /run/netns/vcl-JOB) holds
+ * a Linux bridge br0 with a veth end lan0; the other end, vcgHEX (HEX = the
+ * job id in lowercase hex), lives where the node's ovs-vswitchd runs and is
+ * an access port of the node's OVS bridge with tag=VLAN and
+ * external_ids:vcluster-job=JOB, so the bridge sees the site's VLAN
+ * untagged. The tunnels are ports of br0 too:
+ *   - VXLAN: one kernel vxlan device (id VNI, local WAN address, dstport,
+ *     learning) whose UDP socket lives in the namespace holding the WAN
+ *     address while the device lives in vcl-JOB. One remote: its unicast
+ *     remote. Several: no remote, one all-zero FDB entry per remote
+ *     (head-end replication; br0 never sends vx0's frames back to vx0).
+ *   - OpenVPN: one openvpn process per peer, static-key mode, Ethernet tap,
+ *     run in the WAN namespace; its tap is moved into vcl-JOB. The key
+ *     comes from the journal's ctx (struct vc_node_ctx.tunnel_key, 512 hex
+ *     digits, never in args) and is written to a 0600 file for openvpn.
+ * Links are made with libnl-3 (route), OVSDB is spoken directly
+ * (switchcfg/ovsdb.h); no ip, ovs-vsctl or shell is run.
+ *
+ * Contract: the three steps below are journal steps (journal.h) with the
+ * args given at each; do and undo return 0 or -errno with *err (malloc'd)
+ * naming the device or namespace and what is wrong (libnl's reason
+ * included). Bad args fail before anything is touched
+ * (vc_step_untouched). do is idempotent (running it again after a crash is
+ * fine) and, when it fails, removes what it made itself. undo succeeds when
+ * everything is already gone, and may run any number of times. Interface
+ * names longer than 15 bytes are -ENAMETOOLONG.
+ */
+#ifndef VC_L2EXT_H
+#define VC_L2EXT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* The bridge and the segment's veth end inside vcl-JOB. */
+#define VC_L2_BRIDGE "br0"
+#define VC_L2_LAN "lan0"
+/* The static key as the ctx holds it: 2048 bits in lowercase hex. */
+#define VC_L2_KEY_HEX_LEN 512
+
+/* vc_l2_port_name: "vcgHEX", job's veth end on the OVS side, into buf; NULL when job < 1 or too big to fit. */
+const char *vc_l2_port_name(int64_t job, char buf[16]);
+/* vc_l2_netns_name: "vcl-JOB", job's namespace, into buf (32 bytes). */
+const char *vc_l2_netns_name(int64_t job, char buf[32]);
+
+/* vc_l2_key_text: the OpenVPN static-key V1 file for hex (512 hex digits,
+ * trailing white space ignored) as *text (malloc'd; the caller wipes it);
+ * -EINVAL with *err (never quoting the key) when hex is no such key. */
+int vc_l2_key_text(const char *hex, char **text, char **err);
+/* vc_l2_openvpn_argv: the argv (NULL-terminated strv, malloc'd) that runs
+ * openvpn for tap dev: static key in keyfile, UDP local:port ⇄ remote:port,
+ * daemon with pidfile and logfile. The key itself is never in it. */
+char **vc_l2_openvpn_argv(const char *dev, const char *keyfile, const char *local, const char *remote, int port,
+                          const char *pidfile, const char *logfile);
+
+/* l2.segment — args {job, netns: "vcl-JOB", ovs_db: "unix:…"|"tcp:…",
+ * ovs_bridge, ovs_netns: NAME|null (where ovs-vswitchd runs; null: ours),
+ * port: "vcgHEX", vlan: 1-4094, address: "A/LEN"|null (for br0)}.
+ * do: netns made (idempotent), lo and br0 up, veth port(ovs_netns) ⇄
+ * lan0(netns) up, lan0 a port of br0, the OVS port (tag=vlan,
+ * external_ids:vcluster-job=job) added in one transaction, the address on
+ * br0. undo: the OVS port removed (only when marked with this job), port
+ * deleted in ovs_netns (only a veth), the netns deleted. */
+int vc_l2_segment_do(void *ctx, json_t *args, char **err);
+int vc_l2_segment_undo(void *ctx, json_t *args, char **err);
+
+/* l2.vxlan — args {job, netns, wan_netns: NAME|null, local: ADDR, remotes:
+ * [ADDR, …] (≥ 1, same family as local), vni: 1-16777215, port: 1-65535,
+ * dev}. do: dev (a vxlan device, MTU 1500 so the site's 1500-byte frames
+ * fit, the outer packets being fragmented on the WAN) in netns with its
+ * socket in wan_netns, its FDB entries, a port of br0, up. undo: dev
+ * deleted (0 when it or netns is gone). */
+int vc_l2_vxlan_do(void *ctx, json_t *args, char **err);
+int vc_l2_vxlan_undo(void *ctx, json_t *args, char **err);
+
+/* l2.openvpn — args {job, netns, wan_netns: NAME|null, local: ADDR, remote:
+ * ADDR, port: 1-65535 (local and remote UDP port), dev, dir: absolute path
+ * (made 0700 when missing) for DIR/DEV.key, DIR/DEV.pid, DIR/DEV.log}; ctx
+ * is a struct vc_node_ctx with tunnel_key. do: stops a previous openvpn of
+ * this pid file, writes the key (0600, O_EXCL), starts openvpn in
+ * wan_netns, waits (at most 10 s) for dev there, moves it into netns, makes
+ * it a port of br0, up; it does not wait for the peer. undo: stops the
+ * openvpn of the pid file (only when /proc says it is openvpn with that
+ * --writepid), waits until it is gone, deletes the three files. */
+int vc_l2_openvpn_do(void *ctx, json_t *args, char **err);
+int vc_l2_openvpn_undo(void *ctx, json_t *args, char **err);
+
+#endif
