@@ -93,6 +93,7 @@ int main(void) {
         if (!vc_hook_spec())
                 return 0;
         vc_hook_log_open("vcluster-epilog");
+        vc_hook_path();
         struct vc_hook_env e;
         _cleanup_free_ char *err = NULL;
         if (vc_hook_env_read(&e, &err) < 0) {

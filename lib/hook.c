@@ -96,3 +96,18 @@ void vc_hook_log_open(const char *ident) {
         }
         vc_log_open(ident, false);
 }
+
+void vc_hook_path(void) {
+        static const char *const sbin[] = {"/usr/local/sbin", "/usr/sbin", "/sbin"};
+        const char *path = getenv("PATH");
+        _cleanup_free_ char *p = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+        for (size_t i = 0; i < ARRAY_SIZE(sbin); i++) {
+                _cleanup_free_ char *padded = xasprintf(":%s:", p), *dir = xasprintf(":%s:", sbin[i]);
+                if (!strstr(padded, dir)) {
+                        char *q = xasprintf("%s:%s", p, sbin[i]);
+                        free(p);
+                        p = q;
+                }
+        }
+        (void)setenv("PATH", p, 1);
+}

@@ -50,5 +50,9 @@ int vc_hook_env_read(struct vc_hook_env *e, char **err);
 /* vc_hook_log_open: log as ident to syslog (Slurm discards what hooks print),
  * or, when VCLUSTER_HOOK_LOG names a file, append to that file instead. */
 void vc_hook_log_open(const char *ident);
+/* vc_hook_path: put the sbin directories on PATH (Slurm gives hooks a minimal
+ * one): the tools a gateway runs (ip netns exec, nft, squid, openvpn) and
+ * what they exec in turn live there. Call before any thread starts. */
+void vc_hook_path(void);
 
 #endif

@@ -172,23 +172,7 @@ _Noreturn static void child_exec(const char *const argv[], int in, int out, int 
         /* glibc's execvp searches PATH with stack buffers, no malloc, so it is
          * safe here even when other threads held the allocator lock at fork. */
         execvp(argv[0], (char *const *)argv);
-        /* Slurm runs prologs with a minimal PATH; root's tools (squid, nft,
-         * openvpn, tgtd) live in the sbin directories. */
-        int e = errno;
-        static const char *const sbin[] = {"/usr/local/sbin/", "/usr/sbin/", "/sbin/"};
-        size_t n = strlen(argv[0]);
-        for (size_t i = 0; e == ENOENT && !strchr(argv[0], '/') && i < sizeof(sbin) / sizeof(*sbin); i++) {
-                char path[256];
-                size_t d = strlen(sbin[i]);
-                if (d + n >= sizeof(path))
-                        break;
-                memcpy(path, sbin[i], d);
-                memcpy(path + d, argv[0], n + 1);
-                execv(path, (char *const *)argv);
-                if (errno != ENOENT)
-                        e = errno;
-        }
-        child_fail(errfd, e);
+        child_fail(errfd, errno);
 }
 
 static void fail_result(struct vc_run_result *res, const char *msg) {

@@ -658,6 +658,35 @@ static int segment_links(const struct l2args *a, bool *made_veth, char **err) {
         return a->address ? add_address(&job, a->address, err) : 0;
 }
 
+/* The tunnels carry the site's 1500-byte frames inside a WAN packet of the
+ * same size (VXLAN adds 50 bytes, OpenVPN up to ~100): a full-size TCP
+ * segment with DF set would be fragmented or dropped on the way, and TCP
+ * crawls. Every TCP SYN the segment's bridge forwards (or sends: the cache)
+ * gets its MSS lowered to what fits a 1500-byte WAN path with either tunnel.
+ * The table lives and dies with the namespace. */
+#define VC_L2_MSS 1360
+
+/* clamp_mss: load the MSS clamp into the namespace's nftables (replacing ours). */
+static int clamp_mss(const char *netns, char **err) {
+        _cleanup_free_ char *rules = xasprintf(
+                "table bridge vcl2\ndelete table bridge vcl2\ntable bridge vcl2 {\n"
+                "\tchain forward { type filter hook forward priority 0; policy accept;\n"
+                "\t\ttcp flags syn tcp option maxseg size > %d tcp option maxseg size set %d\n\t}\n"
+                "\tchain output { type filter hook output priority 0; policy accept;\n"
+                "\t\ttcp flags syn tcp option maxseg size > %d tcp option maxseg size set %d\n\t}\n}\n",
+                VC_L2_MSS, VC_L2_MSS, VC_L2_MSS, VC_L2_MSS);
+        const char *argv[] = {"ip", "netns", "exec", netns, "nft", "-f", "-", NULL};
+        struct vc_run_result res = {0};
+        int r = vc_run(argv, rules, 10000, &res);
+        if (r == 0 && res.status != 0)
+                r = -EIO;
+        if (r < 0)
+                *err = xasprintf("%s: cannot load the TCP MSS clamp (nft): %s", netns,
+                                 res.err && *res.err ? res.err : strerror(-r));
+        vc_run_result_free(&res);
+        return r;
+}
+
 /* delete_port_veth: the veth end port in ovs_netns is gone (0 when that namespace is). */
 static int delete_port_veth(const struct l2args *a, char **err) {
         if (!vc_netns_exists(a->ovs_netns))
@@ -680,6 +709,8 @@ int vc_l2_segment_do(void *ctx, json_t *args, char **err) {
         if ((r = vc_netns_add(a.netns, &made_ns, err)) < 0)
                 return vc_step_untouched(r);
         r = segment_links(&a, &made_veth, err);
+        if (r >= 0)
+                r = clamp_mss(a.netns, err);
         if (r >= 0)
                 r = ovs_port_add(&a, &made_port, err);
         if (r >= 0) {

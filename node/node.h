@@ -19,6 +19,8 @@
  *   l2.vxlan      the VXLAN tunnel to the other sites' gateways, in br0
  *   l2.openvpn    an OpenVPN tap to one peer gateway, in br0 (the job's
  *                 tunnel key from the ctx, like the CHAP secret)
+ *   cache.squid   stitched sites, a remote site's gateway: the cluster's squid
+ *                 in vcl-JOB intercepting the local guests' HTTP (cache.h)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
  *   guest.start   the domain started, its OVS port marked with the job
  *                 (parallel); undo destroys it

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 
 #include "bridge.h"
+#include "cache.h"
 #include "domxml.h"
 #include "iscsi.h"
 #include "l2ext.h"
@@ -44,6 +45,7 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         {"l2.segment", vc_l2_segment_do, vc_l2_segment_undo, false},
         {"l2.vxlan", vc_l2_vxlan_do, vc_l2_vxlan_undo, false},
         {"l2.openvpn", vc_l2_openvpn_do, vc_l2_openvpn_undo, false},
+        {"cache.squid", vc_cache_squid_do, vc_cache_squid_undo, false},
         /* libvirt serves concurrent calls on one connection; QEMU start is the slow part */
         {"guest.define", vc_guest_define_do, vc_guest_define_undo, true},
         {"guest.start", vc_guest_start_do, vc_guest_start_undo, true},

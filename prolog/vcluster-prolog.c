@@ -444,6 +444,7 @@ int main(void) {
         if (!vc_hook_spec())
                 return 0;
         vc_hook_log_open("vcluster-prolog");
+        vc_hook_path();
         struct vc_hook_env e;
         _cleanup_free_ char *err = NULL;
         if (vc_failpoint_setup(getenv("VCLUSTER_FAILPOINTS"), &err) < 0) {
