@@ -433,20 +433,15 @@ static int openvpn_args(const json_t *args, struct l2args *a, char **err) {
 /* ---- OVSDB ----------------------------------------------------------- */
 
 static int ovs_transact(const char *db, json_t *ops, json_t **res, char **err) {
-        _cleanup_(vc_ovsdb_closep) struct vc_ovsdb *c = NULL;
-        int r = vc_ovsdb_open(db, OVSDB_TIMEOUT_MS, &c, err);
-        if (r < 0)
-                return r;
-        return vc_ovsdb_transact(c, ops, res, err);
+        return vc_ovsdb_transact_at(db, OVSDB_TIMEOUT_MS, ops, res, err);
 }
 
-static json_t *where_name(const char *name) { return json_pack("[[s,s,s]]", "name", "==", name); }
 
 /* port_row: the Port row named port (new reference in *row, NULL when none). */
 static int port_row(const char *db, const char *port, json_t **row, char **err) {
         *row = NULL;
         _cleanup_(json_decrefp) json_t *ops = json_pack("[{s:s, s:s, s:o, s:[s,s]}]", "op", "select", "table", "Port",
-                                                        "where", where_name(port), "columns", "_uuid",
+                                                        "where", vc_ovsdb_where_name(port), "columns", "_uuid",
                                                         "external_ids");
         _cleanup_(json_decrefp) json_t *res = NULL;
         int r = ovs_transact(db, ops, &res, err);
@@ -485,7 +480,7 @@ static int ovs_port_add(const struct l2args *a, bool *made, char **err) {
                         ops = json_pack("[{s:s, s:s, s:o, s:{s:i}}, {s:s, s:s, s:o, s:[[s,s,[s,[O]]]]}]", "op",
                                         "update", "table", "Port", "where",
                                         json_pack("[[s,s,O]]", "_uuid", "==", uuid), "row", "tag", a->vlan, "op",
-                                        "mutate", "table", "Bridge", "where", where_name(a->ovs_bridge), "mutations",
+                                        "mutate", "table", "Bridge", "where", vc_ovsdb_where_name(a->ovs_bridge), "mutations",
                                         "ports", "insert", "set", uuid);
                 } else {
                         ops = json_pack(
@@ -493,12 +488,12 @@ static int ovs_port_add(const struct l2args *a, bool *made, char **err) {
                                 " {s:s, s:s, s:{s:s}, s:s},"
                                 " {s:s, s:s, s:{s:s, s:[s,s], s:i, s:[s,[[s,s]]]}, s:s},"
                                 " {s:s, s:s, s:o, s:[[s,s,[s,[[s,s]]]]]}]",
-                                "op", "wait", "table", "Port", "where", where_name(a->port), "columns", "name",
+                                "op", "wait", "table", "Port", "where", vc_ovsdb_where_name(a->port), "columns", "name",
                                 "until", "==", "rows", "timeout", 0,
                                 "op", "insert", "table", "Interface", "row", "name", a->port, "uuid-name", "vciface",
                                 "op", "insert", "table", "Port", "row", "name", a->port, "interfaces", "named-uuid",
                                 "vciface", "tag", a->vlan, "external_ids", "map", JOB_KEY, jid, "uuid-name", "vcport",
-                                "op", "mutate", "table", "Bridge", "where", where_name(a->ovs_bridge), "mutations",
+                                "op", "mutate", "table", "Bridge", "where", vc_ovsdb_where_name(a->ovs_bridge), "mutations",
                                 "ports", "insert", "set", "named-uuid", "vcport");
                 }
                 if (!ops)

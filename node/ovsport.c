@@ -11,18 +11,13 @@
 #define JOB_KEY "vcluster-job"
 
 static int transact(const char *db, json_t *ops, json_t **res, char **err) {
-        _cleanup_(vc_ovsdb_closep) struct vc_ovsdb *c = NULL;
-        int r = vc_ovsdb_open(db, OVSDB_TIMEOUT_MS, &c, err);
-        if (r < 0)
-                return r;
-        return vc_ovsdb_transact(c, ops, res, err);
+        return vc_ovsdb_transact_at(db, OVSDB_TIMEOUT_MS, ops, res, err);
 }
 
-static json_t *where_name(const char *name) { return json_pack("[[s,s,s]]", "name", "==", name); }
 
 int vc_ovs_bridge_check(const char *db, const char *bridge, char **err) {
         _cleanup_(json_decrefp) json_t *ops = json_pack("[{s:s, s:s, s:o, s:[s]}]", "op", "select", "table",
-                                                        "Bridge", "where", where_name(bridge), "columns", "name");
+                                                        "Bridge", "where", vc_ovsdb_where_name(bridge), "columns", "name");
         _cleanup_(json_decrefp) json_t *res = NULL;
         int r = transact(db, ops, &res, err);
         if (r < 0)
@@ -38,7 +33,7 @@ int vc_ovs_port_mark(const char *db, const char *port, int64_t job, char **err) 
         _cleanup_free_ char *jid = xasprintf("%lld", (long long)job);
         _cleanup_(json_decrefp) json_t *ops =
                 json_pack("[{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}]", "op", "mutate", "table", "Port", "where",
-                          where_name(port), "mutations", "external_ids", "insert", "map", JOB_KEY, jid);
+                          vc_ovsdb_where_name(port), "mutations", "external_ids", "insert", "map", JOB_KEY, jid);
         _cleanup_(json_decrefp) json_t *res = NULL;
         int r = transact(db, ops, &res, err);
         if (r < 0)
@@ -54,7 +49,7 @@ int vc_ovs_ports_remove(const char *db, const char *bridge, char *const *taps, u
         *removed = 0;
         _cleanup_(json_decrefp) json_t *ops = json_pack(
                 "[{s:s, s:s, s:o, s:[s]}, {s:s, s:s, s:[], s:[s, s, s]}]", "op", "select", "table", "Bridge",
-                "where", where_name(bridge), "columns", "ports", "op", "select", "table", "Port", "where",
+                "where", vc_ovsdb_where_name(bridge), "columns", "ports", "op", "select", "table", "Port", "where",
                 "columns", "_uuid", "name", "external_ids");
         _cleanup_(json_decrefp) json_t *res = NULL;
         int r = transact(db, ops, &res, err);
@@ -88,7 +83,7 @@ int vc_ovs_ports_remove(const char *db, const char *bridge, char *const *taps, u
                 return 0;
         }
         _cleanup_(json_decrefp) json_t *del = json_pack("[{s:s, s:s, s:o, s:[[s, s, [s, o]]]}]", "op", "mutate",
-                                                        "table", "Bridge", "where", where_name(bridge), "mutations",
+                                                        "table", "Bridge", "where", vc_ovsdb_where_name(bridge), "mutations",
                                                         "ports", "delete", "set", gone);
         _cleanup_(json_decrefp) json_t *res2 = NULL;
         return transact(db, del, &res2, err);

@@ -4,7 +4,10 @@
  *                     job's end time); on failure exit 1 so Slurm requeues
  *                     it, with the reason in the job's AdminComment
  *   prolog_slurmd     fetch the plan, record this node's part of it through
- *                     the node's journal; when the job names an image, bring
+ *                     the node's journal; on a stitched job's gateway, join
+ *                     the site's VLAN to the tunnel to the other sites and,
+ *                     at a site other than the first, start the cluster's
+ *                     cache (l2steps.h); when the job names an image, bring
  *                     its guests up on this node (host network, their
  *                     volumes made attachable with the job's CHAP secret,
  *                     libvirt domains defined and started, each reporting up),

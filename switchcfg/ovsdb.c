@@ -402,3 +402,13 @@ const char *vc_ovsdb_uuid_str(json_t *datum) {
 }
 
 json_t *vc_ovsdb_where_uuid(const char *uuid) { return json_pack("[[ss[ss]]]", "_uuid", "==", "uuid", uuid); }
+
+json_t *vc_ovsdb_where_name(const char *name) { return json_pack("[[s,s,s]]", "name", "==", name); }
+
+int vc_ovsdb_transact_at(const char *remote, int timeout_ms, json_t *ops, json_t **result, char **err) {
+        _cleanup_(vc_ovsdb_closep) struct vc_ovsdb *c = NULL;
+        int r = vc_ovsdb_open(remote, timeout_ms, &c, err);
+        if (r < 0)
+                return r;
+        return vc_ovsdb_transact(c, ops, result, err);
+}

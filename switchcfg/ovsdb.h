@@ -49,5 +49,10 @@ json_t *vc_ovsdb_map_datum(json_t *obj);
 const char *vc_ovsdb_uuid_str(json_t *datum);
 /* vc_ovsdb_where_uuid: the condition list [["_uuid","==",["uuid",u]]] (new reference). */
 json_t *vc_ovsdb_where_uuid(const char *uuid);
+/* vc_ovsdb_where_name: the condition list [["name","==",name]] (new reference). */
+json_t *vc_ovsdb_where_name(const char *name);
+/* vc_ovsdb_transact_at: one transaction of ops on a connection of its own to
+ * remote (closed after); as vc_ovsdb_open then vc_ovsdb_transact. */
+int vc_ovsdb_transact_at(const char *remote, int timeout_ms, json_t *ops, json_t **result, char **err);
 
 #endif
