@@ -81,9 +81,11 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 echo "== the package cache: $(mib "$PKG_BYTES") MiB set at site a, N fetchers at site b, WAN 200 Mbit/s (tbf)"
 printf '%4s  %12s %9s  %12s %9s  %8s %8s\n' N "off MiB" "off ms" "on MiB" "on ms" "bytes" "time"
 for n in 1 4 16 64; do
-        read -r ob oms < <(run "$n")
+        run "$n" >"$T/run"
+        read -r ob oms <"$T/run"
         step do cache.squid cache
-        read -r cb cms < <(run "$n")
+        run "$n" >"$T/run"
+        read -r cb cms <"$T/run"
         step undo cache.squid cache
         printf '%4d  %12s %9d  %12s %9d  %7.1fx %7.1fx\n' "$n" "$(mib "$ob")" "$oms" "$(mib "$cb")" "$cms" \
                 "$(awk -v a="$ob" -v b="$cb" 'BEGIN { print a / b }')" "$(awk -v a="$oms" -v b="$cms" 'BEGIN { print a / b }')"

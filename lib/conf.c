@@ -118,7 +118,7 @@ static void set_defaults(struct vc_conf *c) {
         c->vni_lo = 5000;
         c->vni_hi = 16777215;
         c->vxlan_port = 4789;
-        c->openvpn_port = 41000;
+        c->openvpn_port = 20000; /* below Linux's ephemeral ports (32768-60999) */
         c->cache_user = xstrdup("proxy");
         conf_nodecfg_default(&c->node_default);
         c->limits = (struct vc_limits){

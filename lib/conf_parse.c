@@ -250,8 +250,9 @@ static int parse_site_l2(struct conf_parser *p, const char *const *v, struct vc_
                 uint64_t bytes;
                 if ((r = parse_size_key(p, "CacheSize", v[SIZE], &bytes)) < 0)
                         return r;
-                if (bytes < (16u << 20) || bytes / (1u << 20) > UINT_MAX)
-                        return conf_fail(p, "CacheSize=%s: outside 16M..%uM", v[SIZE], UINT_MAX);
+                /* squid's own ceiling for one cache_dir is far above; this is what cache.squid takes */
+                if (bytes < (16u << 20) || bytes / (1u << 20) > (1u << 24))
+                        return conf_fail(p, "CacheSize=%s: outside 16M..16T", v[SIZE]);
                 s->cache_mb = (unsigned)(bytes >> 20);
         }
         if (v[PRELOAD] && (r = parse_abs_path(p, "CachePreload", v[PRELOAD], &s->cache_preload)) < 0)
@@ -273,9 +274,13 @@ static int parse_site_l2(struct conf_parser *p, const char *const *v, struct vc_
                         return conf_fail(p, "CacheBypass=%s: not a regular expression: %s", v[BYPASS], why);
                 }
                 regfree(&re);
-                /* squid.conf takes it as one word */
-                if (strcspn(v[BYPASS], " \t\n\"") != strlen(v[BYPASS]))
-                        return conf_fail(p, "CacheBypass=%s: no blanks or quotes (write \\s for a blank)", v[BYPASS]);
+                /* squid.conf takes it as one word, a leading - or + as a flag */
+                bool plain = strchr("-+", v[BYPASS][0]) == NULL || !v[BYPASS][0];
+                for (const unsigned char *q = (const unsigned char *)v[BYPASS]; plain && *q; q++)
+                        plain = *q > ' ' && *q < 0x7f && *q != '"';
+                if (!plain)
+                        return conf_fail(p, "CacheBypass=%s: printable ASCII without blanks or quotes, not starting "
+                                            "with - or + (write \\s for a blank)", v[BYPASS]);
                 s->cache_bypass = xstrdup(v[BYPASS]);
         }
         return 0;
@@ -436,9 +441,9 @@ static int set_global(struct conf_parser *p, int k, const char *val) {
                 return r;
         }
         case G_CACHE_USER:
-                r = conf_lookup_id(val, false, &id);
-                if (r < 0)
-                        return conf_fail(p, "CacheUser=%s: %s", val, r == -ENOENT ? "no such user" : strerror(-r));
+                /* only the gateways that run a squid need the user to exist (cache.squid checks it there) */
+                if ((r = conf_check_name(p, "CacheUser", val)) < 0)
+                        return r;
                 free(c->cache_user);
                 c->cache_user = xstrdup(val);
                 return 0;

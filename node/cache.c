@@ -889,17 +889,19 @@ static int squid_up(const struct cache_args *a, const struct passwd *pw, const c
 
 /* cache_down: the undo, shared by the step's undo and a failed do. */
 static int cache_down(const struct cache_args *a, char **err) {
-        int r;
-        if (vc_netns_exists(a->netns) && (r = nft_load(a, vc_squid_nft_delete(), err)) < 0)
-                return r;
-        if ((r = squid_stop(a, err)) < 0)
-                return r;
-        _cleanup_free_ char *why = NULL;
-        if ((r = rm_at(AT_FDCWD, a->dir, a->dir, &why)) < 0) {
-                *err = xasprintf("%s: %s", a->what, why);
-                return r;
-        }
-        return 0;
+        /* every part runs, whatever an earlier one said: a squid must not
+         * outlive a failed nft call; the first error is the one reported */
+        int r = 0, q;
+        _cleanup_free_ char *e1 = NULL, *e2 = NULL, *why = NULL;
+        if (vc_netns_exists(a->netns))
+                r = nft_load(a, vc_squid_nft_delete(), &e1);
+        if ((q = squid_stop(a, &e2)) < 0 && r == 0)
+                r = q;
+        if ((q = rm_at(AT_FDCWD, a->dir, a->dir, &why)) < 0 && r == 0)
+                r = q;
+        if (r < 0)
+                *err = e1 ? TAKE_PTR(e1) : e2 ? TAKE_PTR(e2) : xasprintf("%s: %s", a->what, why);
+        return r;
 }
 
 /* ---- preloading ---- */
@@ -1057,7 +1059,7 @@ int vc_cache_squid_do(void *ctx, json_t *args, char **err) {
         if (r < 0)
                 return vc_step_untouched(r);
         if ((r = vc_squid_conf_render(&a.sc, &conf, &why)) < 0 ||
-            (r = vc_squid_nft_render(a.lan, VC_SQUID_MARK, a.sc.port, &nft, &why)) < 0 ||
+            (r = vc_squid_nft_render(a.lan, a.sc.subnet, VC_SQUID_MARK, a.sc.port, &nft, &why)) < 0 ||
             (r = vc_squid_nft_guard(a.sc.port, &guard, &why)) < 0) {
                 *err = xasprintf("%s: %s", a.what, why);
                 return vc_step_untouched(r);

@@ -1,9 +1,10 @@
 /* l2ext.h — the L2 extension of a stitched multi-site cluster on a site's
  * gateway node: the site's VLAN joined to tunnels to the other sites.
  *
- * Per cluster, a network namespace vcl-JOB (named: /run/netns/vcl-JOB) holds
- * a Linux bridge br0 with a veth end lan0; the other end, vcgHEX (HEX = the
- * job id in lowercase hex), lives where the node's ovs-vswitchd runs and is
+ * Per cluster and gateway node, a network namespace (named: /run/netns/NAME;
+ * the plan calls it vcl-JOB-NODE, so one host may be the gateway of several
+ * sites) holds a Linux bridge br0 with a veth end lan0; the other end (the
+ * plan's vcgJOB.SITE, hex) lives where the node's ovs-vswitchd runs and is
  * an access port of the node's OVS bridge with tag=VLAN and
  * external_ids:vcluster-job=JOB, so the bridge sees the site's VLAN
  * untagged. The tunnels are ports of br0 too:
@@ -17,7 +18,8 @@
  *     comes from the journal's ctx (struct vc_node_ctx.tunnel_key, 512 hex
  *     digits, never in args) and is written to a 0600 file for openvpn.
  * Links are made with libnl-3 (route), OVSDB is spoken directly
- * (switchcfg/ovsdb.h); no ip, ovs-vsctl or shell is run.
+ * (switchcfg/ovsdb.h); no ovs-vsctl or shell is run. The one command is
+ * `ip netns exec NS nft -f -`, l2.segment's TCP MSS clamp in the namespace.
  *
  * Contract: the three steps below are journal steps (journal.h) with the
  * args given at each; do and undo return 0 or -errno with *err (malloc'd)

@@ -81,9 +81,10 @@ static int add_openvpn(struct vc_journal *j, const struct vc_nodecfg *nc, const 
                 if (s == me || (me != 0 && s != 0))
                         continue;
                 size_t spoke = me == 0 ? s : me;
-                /* made in the WAN namespace first, where other jobs' taps live too */
+                /* made in the WAN namespace first, where other jobs' taps live
+                 * too: "vct" at the hub, "vcs" at the spoke, the spoke's index */
                 char dev[24];
-                snprintf(dev, sizeof(dev), "vct%llx.%zx", (unsigned long long)job, s);
+                snprintf(dev, sizeof(dev), "%s%llx.%zx", me == 0 ? "vct" : "vcs", (unsigned long long)job, spoke);
                 const char *remote = json_string_value(json_object_get(json_array_get(sites, s), "wan"));
                 if (!remote) {
                         *err = xasprintf("plan: site %zu has no WAN address", s);

@@ -13,14 +13,14 @@
  *                 secret as an ephemeral libvirt secret (iscsi.h, secret.c)
  *   storage.iscsi   IscsiAttach=host: the open-iscsi iface, node record and
  *                 session of the job's target (iscsi.h, iscsi.c)
- *   l2.segment    stitched sites, the site's gateway: namespace vcl-JOB with
- *                 bridge br0, its veth lan0 ⇄ vcgHEX an access port (the
+ *   l2.segment    stitched sites, the site's gateway: namespace vcl-JOB-NODE
+ *                 with bridge br0, its veth lan0 ⇄ vcgJOB.SITE an access port (the
  *                 site's VLAN) of the node's OVS bridge (l2ext.h)
  *   l2.vxlan      the VXLAN tunnel to the other sites' gateways, in br0
  *   l2.openvpn    an OpenVPN tap to one peer gateway, in br0 (the job's
  *                 tunnel key from the ctx, like the CHAP secret)
  *   cache.squid   stitched sites, a remote site's gateway: the cluster's squid
- *                 in vcl-JOB intercepting the local guests' HTTP (cache.h)
+ *                 in vcl-JOB-NODE intercepting the local guests' HTTP (cache.h)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
  *   guest.start   the domain started, its OVS port marked with the job
  *                 (parallel); undo destroys it

@@ -218,10 +218,13 @@ static char *guard_chain(int port) {
                          port);
 }
 
-int vc_squid_nft_render(const char *lan, uint32_t mark, int port, char **text, char **err) {
+int vc_squid_nft_render(const char *lan, const char *subnet, uint32_t mark, int port, char **text, char **err) {
         *text = NULL;
         _cleanup_free_ char *why = NULL;
-        int r = vc_ifname_check(lan, &why);
+        int r = subnet_ok(subnet, err);
+        if (r < 0)
+                return r;
+        r = vc_ifname_check(lan, &why);
         if (r < 0) {
                 *err = xasprintf("lan: %s", why);
                 return r;
@@ -247,7 +250,7 @@ int vc_squid_nft_render(const char *lan, uint32_t mark, int port, char **text, c
                           "table bridge " VC_SQUID_NFT_TABLE " {\n"
                           "\tchain pre {\n"
                           "\t\ttype filter hook prerouting priority -200; policy accept;\n"
-                          "\t\tiifname \"%s\" meta l4proto tcp th dport 80 meta mark set 0x%08x\n"
+                          "\t\tiifname \"%s\" ip daddr %s meta l4proto tcp th dport 80 meta mark set 0x%08x\n"
                           "\t}\n"
                           "}\n"
                           "table ip " VC_SQUID_NFT_TABLE "\n"
@@ -259,7 +262,7 @@ int vc_squid_nft_render(const char *lan, uint32_t mark, int port, char **text, c
                           "\t}\n"
                           "%s"
                           "}\n",
-                          lan, mark, mark, port, guard);
+                          lan, subnet, mark, mark, port, guard);
         return 0;
 }
 

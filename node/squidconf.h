@@ -62,7 +62,7 @@ struct vc_squid_conf {
 int vc_squid_conf_render(const struct vc_squid_conf *c, char **text, char **err);
 /* vc_squid_nft_render: the ruleset (for `nft -f -`) that marks tcp/80 from lan
  * and redirects it to port, replacing our tables if present (malloc'd); 0 or -EINVAL with *err. */
-int vc_squid_nft_render(const char *lan, uint32_t mark, int port, char **text, char **err);
+int vc_squid_nft_render(const char *lan, const char *subnet, uint32_t mark, int port, char **text, char **err);
 /* vc_squid_nft_guard: the ruleset that is only the ip table with the guard
  * (loaded before squid starts: nothing redirected yet, nothing else let in); 0 or -EINVAL with *err. */
 int vc_squid_nft_guard(int port, char **text, char **err);

@@ -77,8 +77,9 @@ int vc_plan_l2_json(const struct vc_conf *c, const struct vc_plan *p, const stru
                         *err = xasprintf("site %s: no address left in the subnet for its cache", site->name);
                         return -ERANGE;
                 }
-                json_t *cache = json_pack("{s:o, s:i, s:o, s:o, s:o}", "address",
-                                          json_sprintf("%s/%u", ip, spec->prefix), "size_mb", site->cache_mb,
+                json_t *cache = json_pack("{s:o, s:I, s:o, s:o, s:o}", "address",
+                                          json_sprintf("%s/%u", ip, spec->prefix), "size_mb",
+                                          (json_int_t)site->cache_mb,
                                           "preload", site->cache_preload ? json_string(site->cache_preload) : json_null(),
                                           "parent", site->cache_parent ? json_string(site->cache_parent) : json_null(),
                                           "bypass", site->cache_bypass ? json_string(site->cache_bypass) : json_null());

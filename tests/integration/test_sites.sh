@@ -90,7 +90,7 @@ gone() {
         left=$(vsctl list-ports br-a; vsctl list-ports br-b)
         ! grep -q "^vcg" <<<"$left" || fail "job $1: gateway ports left: $left"
         for ns in "$WA" "$WB"; do
-                left=$(ip -n "$ns" -o link show | grep -o "vct[0-9a-f.]*" || true)
+                left=$(ip -n "$ns" -o link show | grep -oE "vc[ts][0-9a-f.]+" || true)
                 [ -z "$left" ] || fail "job $1: tunnel devices left in $ns: $left"
         done
         [ -z "$(find "$T/state/nodes" -name "*.key" 2>/dev/null)" ] || fail "job $1: key files left"

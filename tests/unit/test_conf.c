@@ -589,7 +589,9 @@ static void test_errors(void **state) {
                 {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheBypass=(x\n", "2",
                  "CacheBypass=(x: not a regular expression"},
                 {CTL "VxlanPort=0\n", "2", "VxlanPort=0"},
-                {CTL "CacheUser=no-such-user-here\n", "2", "CacheUser=no-such-user-here: no such user"},
+                {CTL "CacheUser=a/b\n", "2", "CacheUser=a/b"},
+                {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheBypass=-i\n", "2",
+                 "CacheBypass=-i: printable ASCII without blanks"},
 #undef ST
         };
         for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

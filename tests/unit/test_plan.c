@@ -249,8 +249,8 @@ static void test_l2(void **state) {
         json_t *j = vc_plan_json(&p, 42, "vms=2", 1000, 0);
         assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), 0);
         assert_string_equal(json_string_value(json_object_get(j, "l2ext")), "openvpn");
-        /* ports of VNI 5003: 41000 + 3 * 16, one per spoke from there */
-        assert_int_equal(json_integer_value(json_object_get(j, "tunnel_port")), 41000 + 3 * VC_OPENVPN_SPOKES_MAX);
+        /* ports of VNI 5003: 20000 + 3 * 16, one per spoke from there */
+        assert_int_equal(json_integer_value(json_object_get(j, "tunnel_port")), 20000 + 3 * VC_OPENVPN_SPOKES_MAX);
         json_t *s0 = json_array_get(json_object_get(j, "sites"), 0), *s1 = json_array_get(json_object_get(j, "sites"), 1);
         assert_string_equal(json_string_value(json_object_get(s0, "wan")), "192.0.2.1");
         assert_null(json_object_get(s0, "cache"));
@@ -259,10 +259,10 @@ static void test_l2(void **state) {
                                 "\"preload\":\"/etc/vc/urls\",\"size_mb\":64}");
         json_decref(j);
         /* a VNI whose OpenVPN ports would pass 65535 */
-        p.vni = 5000 + 2000;
+        p.vni = 5000 + 3000;
         j = vc_plan_json(&p, 42, "vms=2", 1000, 0);
         assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), -ENOSPC);
-        assert_non_null(strstr(err, "no OpenVPN port free: VNI 7000"));
+        assert_non_null(strstr(err, "no OpenVPN port free: VNI 8000"));
         json_decref(j);
         free(err);
         err = NULL;

@@ -158,13 +158,13 @@ static void test_conf_errors(void **state) {
 
 static void test_nft(void **state) {
         char *text = NULL, *err = NULL;
-        assert_int_equal(vc_squid_nft_render("lan0", VC_SQUID_MARK, 3129, &text, &err), 0);
+        assert_int_equal(vc_squid_nft_render("lan0", "10.0.0.0/24", VC_SQUID_MARK, 3129, &text, &err), 0);
         const char *want = "table bridge vcache\n"
                            "delete table bridge vcache\n"
                            "table bridge vcache {\n"
                            "\tchain pre {\n"
                            "\t\ttype filter hook prerouting priority -200; policy accept;\n"
-                           "\t\tiifname \"lan0\" meta l4proto tcp th dport 80 meta mark set 0x76630001\n"
+                           "\t\tiifname \"lan0\" ip daddr 10.0.0.0/24 meta l4proto tcp th dport 80 meta mark set 0x76630001\n"
                            "\t}\n"
                            "}\n"
                            "table ip vcache\n"
@@ -213,7 +213,7 @@ static void test_nft(void **state) {
                 {"lan0", 0, 3129, "mark 0"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-                assert_int_not_equal(vc_squid_nft_render(bad[i].lan, bad[i].mark, bad[i].port, &text, &err), 0);
+                assert_int_not_equal(vc_squid_nft_render(bad[i].lan, "10.0.0.0/24", bad[i].mark, bad[i].port, &text, &err), 0);
                 assert_null(text);
                 if (!strstr(err, bad[i].needle))
                         fail_msg("expected '%s' in '%s'", bad[i].needle, err);
