@@ -111,7 +111,7 @@ static void print_cluster(json_t *o) {
         if (json_is_integer(vni))
                 printf(", VNI %lld", (long long)json_integer_value(vni));
         if (json_is_string(json_object_get(o, "l2ext")))
-                printf(", %s tunnels", json_string_value(json_object_get(o, "l2ext")));
+                printf(", tunnels: %s", json_string_value(json_object_get(o, "l2ext")));
         printf(")\nspec %s\n", json_string_value(json_object_get(o, "spec")));
         if (json_is_string(json_object_get(o, "error")))
                 printf("error: %s\n", json_string_value(json_object_get(o, "error")));

@@ -286,4 +286,6 @@ char *vc_ranges_format(const struct vc_range *r, size_t n) {
         return buf;
 }
 
-const char *vc_l2ext_name(enum vc_l2ext k) { return k == VC_L2EXT_OPENVPN ? "openvpn" : "vxlan"; }
+const char *vc_l2ext_name(enum vc_l2ext k) {
+        return k == VC_L2EXT_OPENVPN ? "openvpn" : k == VC_L2EXT_NONE ? "none" : "vxlan";
+}

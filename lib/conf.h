@@ -48,8 +48,9 @@ struct vc_range {
 };
 
 /* How a stitched job's gateways join their sites: VXLAN (clear, one kernel
- * device per gateway) or OpenVPN (an encrypted Ethernet tap per peer). */
-enum vc_l2ext { VC_L2EXT_VXLAN, VC_L2EXT_OPENVPN };
+ * device per gateway), OpenVPN (an encrypted Ethernet tap per peer), or not
+ * at all (none: the sites' own WAN service joins their VLANs). */
+enum vc_l2ext { VC_L2EXT_VXLAN, VC_L2EXT_OPENVPN, VC_L2EXT_NONE };
 
 struct vc_site {
         char *name;
@@ -202,7 +203,7 @@ const struct vc_site *vc_conf_site_of_node(const struct vc_conf *c, const char *
 bool vc_site_has_vlan(const struct vc_site *s, int id);
 /* vc_site_range_size: how many ids the site's ranges hold. */
 unsigned vc_site_range_size(const struct vc_site *s);
-/* vc_l2ext_name: "vxlan" or "openvpn". */
+/* vc_l2ext_name: "vxlan", "openvpn" or "none". */
 const char *vc_l2ext_name(enum vc_l2ext k);
 /* vc_ranges_format: "100-199,300-349" (malloc'd). */
 char *vc_ranges_format(const struct vc_range *r, size_t n);

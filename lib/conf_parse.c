@@ -241,9 +241,11 @@ static int parse_site_l2(struct conf_parser *p, const char *const *v, struct vc_
         if (v[X]) {
                 if (strcasecmp(v[X], "openvpn") == 0)
                         s->l2ext = VC_L2EXT_OPENVPN;
+                else if (strcasecmp(v[X], "none") == 0)
+                        s->l2ext = VC_L2EXT_NONE;
                 else if (strcasecmp(v[X], "vxlan") != 0)
-                        return conf_fail(p, "L2Ext=%s: not a tunnel kind (vxlan, or openvpn for an encrypted path)",
-                                         v[X]);
+                        return conf_fail(p, "L2Ext=%s: not a tunnel kind (vxlan, openvpn for an encrypted path, or "
+                                            "none when the site's WAN joins the VLANs itself)", v[X]);
         }
         s->cache_mb = 4096;
         if (v[SIZE]) {

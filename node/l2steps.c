@@ -8,7 +8,8 @@
 
 json_t *vc_node_l2_plan(const json_t *job, size_t index) {
         const char *mode = json_string_value(json_object_get(job, "mode"));
-        if (!mode || !streq(mode, "stitched"))
+        const char *kind = json_string_value(json_object_get(job, "l2ext"));
+        if (!mode || !streq(mode, "stitched") || !kind || streq(kind, "none"))
                 return json_null();
         struct vc_spec spec;
         _cleanup_free_ char *err = NULL;
@@ -45,7 +46,8 @@ bool vc_node_l2_openvpn(const json_t *plan) {
 
 size_t vc_node_l2_tunnels(const json_t *plan) {
         json_t *l2 = l2_of(plan);
-        if (!l2)
+        const char *kind = l2 ? json_string_value(json_object_get(l2, "kind")) : NULL;
+        if (!kind || streq(kind, "none"))
                 return 0;
         size_t n = json_array_size(json_object_get(l2, "sites"));
         if (n < 2)

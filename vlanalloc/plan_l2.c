@@ -11,6 +11,22 @@
 int vc_plan_l2(const struct vc_conf *c, struct vc_plan *p, const struct vc_spec *spec, char **err) {
         if (p->mode != VC_L2_STITCHED)
                 return 0;
+        /* none: the sites join their VLANs themselves; it cannot mix with our tunnels */
+        size_t none = 0;
+        for (size_t i = 0; i < p->n; i++)
+                none += p->sites[i].site->l2ext == VC_L2EXT_NONE;
+        if (none == p->n) {
+                p->l2ext = VC_L2EXT_NONE;
+                return 0;
+        }
+        if (none) {
+                for (size_t i = 0; i < p->n; i++)
+                        if (p->sites[i].site->l2ext == VC_L2EXT_NONE) {
+                                *err = xasprintf("l2=stitched: site '%s' has L2Ext=none (its WAN joins the VLANs) but "
+                                                 "other sites of the job want a tunnel: no single segment", p->sites[i].site->name);
+                                return -EINVAL;
+                        }
+        }
         p->l2ext = VC_L2EXT_VXLAN;
         for (size_t i = 0; i < p->n; i++) {
                 struct vc_plan_site *ps = &p->sites[i];
@@ -51,6 +67,10 @@ int vc_plan_l2_json(const struct vc_conf *c, const struct vc_plan *p, const stru
                     char **err) {
         if (p->mode != VC_L2_STITCHED)
                 return 0;
+        if (p->l2ext == VC_L2EXT_NONE) {
+                json_object_set_new(plan, "l2ext", json_string("none"));
+                return 0;
+        }
         unsigned port = c->vxlan_port;
         if (p->l2ext == VC_L2EXT_OPENVPN) {
                 uint64_t first = c->openvpn_port + (uint64_t)(p->vni - c->vni_lo) * VC_OPENVPN_SPOKES_MAX;

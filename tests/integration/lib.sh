@@ -112,15 +112,18 @@ wait_log() {
 
 # write_conf [EXTRA_LINES…]: a two-site config; site a has fragmented ranges.
 # SWITCH_A/B/C replace the driver-none switch line of that site.
+# write_conf: sites a, b (L2Domain campus) and c; L2EXT_A/B/C pick their L2Ext
+# (default none: stitched jobs get per-site VLANs and no tunnel, as a site
+# whose WAN joins them would).
 write_conf() {
         CONF=$T/vcluster.conf
         cat >"$CONF" <<EOC
 # written by $TEST_NAME
 ControllerAddr=127.0.0.1:$VC_PORT StateDir=$T/state SlurmUser=root AdminGroup=adm
 LeaseGrace=${LEASE_GRACE:-300} ReapInterval=${REAP_INTERVAL:-30} MungeSocket=$MUNGE_SOCKET
-SiteName=a SiteId=1 VlanIds=${VLANS_A:-100-199,300-349} Nodes=a[001-016] L2Domain=campus ${SITE_A_EXTRA:-}
-SiteName=b SiteId=2 VlanIds=${VLANS_B:-100-149,400-499} Nodes=b[001-016] L2Domain=campus ${SITE_B_EXTRA:-}
-SiteName=c SiteId=3 VlanIds=${VLANS_C:-2000-2099} Nodes=c[001-008] ${SITE_C_EXTRA:-}
+SiteName=a SiteId=1 VlanIds=${VLANS_A:-100-199,300-349} Nodes=a[001-016] L2Domain=campus L2Ext=${L2EXT_A:-none} ${SITE_A_EXTRA:-}
+SiteName=b SiteId=2 VlanIds=${VLANS_B:-100-149,400-499} Nodes=b[001-016] L2Domain=campus L2Ext=${L2EXT_B:-none} ${SITE_B_EXTRA:-}
+SiteName=c SiteId=3 VlanIds=${VLANS_C:-2000-2099} Nodes=c[001-008] L2Ext=${L2EXT_C:-none} ${SITE_C_EXTRA:-}
 ${SWITCH_A:-SwitchName=swa Site=a Driver=none}
 ${SWITCH_B:-SwitchName=swb Site=b Driver=none}
 ${SWITCH_C:-SwitchName=swc Site=c Driver=none}

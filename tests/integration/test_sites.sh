@@ -64,7 +64,7 @@ guest_conf_lines() {
                         "BootTimeout=180 WanAddr=$ip WanNetns=$wan"
         done
 }
-VLANS_A=100-119 VLANS_B=110-129
+VLANS_A=100-119 VLANS_B=110-129 L2EXT_A=vxlan L2EXT_B=vxlan
 SWITCH_A="SwitchName=swa Site=a Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-a Uplinks=up-a NodePortMode=access"
 SWITCH_B="SwitchName=swb Site=b Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-b Uplinks=up-b NodePortMode=access"
 start_guest_cluster a001 a002 b001 b002
@@ -177,7 +177,7 @@ for j in "$J3" "$J4"; do wait_job_gone "$j"; wait_released "$j"; done
 
 say "stitched over OpenVPN (site b asks for encryption): the same checks, and no cleartext on the WAN"
 mark=$(wc -l <"$T/daemon.log")
-SITE_B_EXTRA="L2Ext=openvpn" write_conf "ImageName=tiny Kernel=$GUEST_IMG/vmlinuz Initrd=$GUEST_IMG/initrd.img" \
+L2EXT_B=openvpn write_conf "ImageName=tiny Kernel=$GUEST_IMG/vmlinuz Initrd=$GUEST_IMG/initrd.img" \
         "$(guest_conf_lines | head -1)" "$(guest_conf_lines | sed -n 2p)" "$(guest_conf_lines | sed -n 3p)" \
         "$(guest_conf_lines | sed -n 4p)"
 kill -HUP "$DAEMON_PID"

@@ -29,7 +29,7 @@ conf_lines() {
         echo "NodeName=b001 OvsBridge=br-b OvsDb=$OVS_DB OvsNetns=$OVS_NS WanAddr=192.0.2.11 WanNetns=$WB"
         echo "NodeName=b002 OvsBridge=br-b OvsDb=$OVS_DB OvsNetns=$OVS_NS"
 }
-VLANS_A=100-119 VLANS_B=110-129
+VLANS_A=100-119 VLANS_B=110-129 L2EXT_A=vxlan L2EXT_B=vxlan
 mapfile -t lines < <(conf_lines)
 write_conf "${lines[@]}"
 start_daemon

@@ -27,6 +27,8 @@ static int setup(void **state) {
                    "SiteName=b SiteId=2 VlanIds=100-199 Nodes=b[1-4] L2Domain=x\n"
                    "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4] Storage=sc L2Ext=openvpn CacheSize=64M "
                    "CacheBypass=/config/ CachePreload=/etc/vc/urls\n"
+                   "SiteName=d SiteId=4 VlanIds=500-599 Nodes=d[1-2] L2Ext=none\n"
+                   "SiteName=e SiteId=5 VlanIds=600-699 Nodes=e[1-2] L2Ext=none\n"
                    "NodeName=a1 WanAddr=192.0.2.1 WanNetns=wan-a\n"
                    "NodeName=b1 WanAddr=192.0.2.2\n"
                    "NodeName=c1 WanAddr=192.0.2.3\n"
@@ -289,6 +291,29 @@ static void test_l2(void **state) {
         assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), 0);
         assert_null(json_object_get(j, "l2ext"));
         json_decref(j);
+        vc_plan_clear(&p);
+
+        /* L2Ext=none at every site: per-site VLANs, no tunnel, no WanAddr needed, no cache */
+        assert_int_equal(vc_spec_parse("", &spec, &err), 0);
+        assert_int_equal(group("d1,e1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(vc_plan_l2(conf, &p, &spec, &err), 0);
+        assert_int_equal(p.l2ext, VC_L2EXT_NONE);
+        assert_false(p.sites[1].cache);
+        j = vc_plan_json(&p, 45, "", 1000, 0);
+        assert_int_equal(vc_plan_l2_json(conf, &p, &spec, j, &err), 0);
+        assert_string_equal(json_string_value(json_object_get(j, "l2ext")), "none");
+        assert_null(json_object_get(j, "tunnel_port"));
+        json_decref(j);
+        vc_plan_clear(&p);
+        /* none cannot mix with a tunnel */
+        assert_int_equal(group("a1,d1", &p, &err), 0);
+        assert_int_equal(vc_plan_mode(&p, VC_L2_AUTO, &err), 0);
+        assert_int_equal(vc_plan_l2(conf, &p, &spec, &err), -EINVAL);
+        assert_string_equal(err, "l2=stitched: site 'd' has L2Ext=none (its WAN joins the VLANs) but other sites of the "
+                                 "job want a tunnel: no single segment");
+        free(err);
+        err = NULL;
         vc_plan_clear(&p);
 
         /* refusals: a gateway with no WanAddr; no room in the subnet for the cache */
