@@ -10,6 +10,9 @@
 
 struct vc_conf;
 
+/* An OpenVPN static key: 256 random bytes as lowercase hex. */
+#define VC_TUNNEL_KEY_LEN 512
+
 /* vc_chap_fetch: the CHAP secret of job (tunnel: its OpenVPN key as hex)
  * (malloc'd; explicit_bzero + free it); 0, or -errno with *err saying why
  * (daemon unreachable: that -errno; no such secret for the job: -ENOENT). */

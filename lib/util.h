@@ -31,6 +31,15 @@ static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 void strvfreep(char ***v);
 
 #define _cleanup_free_ _cleanup_(freep)
+/* secret_freep: wipe (explicit_bzero) and free a secret string, and NULL the pointer. */
+static inline void secret_freep(char **s) {
+        if (*s) {
+                explicit_bzero(*s, strlen(*s));
+                free(*s);
+                *s = NULL;
+        }
+}
+#define _cleanup_secret_ _cleanup_(secret_freep)
 #define _cleanup_close_ _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 #define _cleanup_strv_ _cleanup_(strvfreep)

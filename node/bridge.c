@@ -11,6 +11,7 @@
 #include <netlink/route/link/vlan.h>
 
 #include "log.h"
+#include "nl.h"
 #include "util.h"
 
 #define VLAN_MIN 1
@@ -18,100 +19,6 @@
 
 /* The 802.1Q module creates this in every network namespace once loaded. */
 #define PROC_NET_VLAN "/proc/net/vlan/config"
-
-/* nl_errno: a libnl error (negative NLE_*) as the nearest -errno. */
-static int nl_errno(int nlerr) {
-        switch (nlerr < 0 ? -nlerr : nlerr) {
-        case NLE_INTR: return -EINTR;
-        case NLE_BAD_SOCK: return -EBADF;
-        case NLE_AGAIN: return -EAGAIN;
-        case NLE_NOMEM: return -ENOMEM;
-        case NLE_EXIST: return -EEXIST;
-        case NLE_INVAL: return -EINVAL;
-        case NLE_RANGE: return -ERANGE;
-        case NLE_MSGSIZE: return -EMSGSIZE;
-        case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-        case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
-        case NLE_OBJ_NOTFOUND: return -ENOENT;
-        case NLE_NOATTR:
-        case NLE_MISSING_ATTR: return -ENODATA;
-        case NLE_NOADDR: return -EADDRNOTAVAIL;
-        case NLE_BUSY: return -EBUSY;
-        case NLE_NOACCESS: return -EACCES;
-        case NLE_PERM:
-        case NLE_IMMUTABLE: return -EPERM;
-        case NLE_NODEV: return -ENODEV;
-        case NLE_SEQ_MISMATCH:
-        case NLE_MSG_OVERFLOW:
-        case NLE_MSG_TRUNC:
-        case NLE_MSG_TOOSHORT:
-        case NLE_ATTRSIZE:
-        case NLE_PARSE_ERR: return -EBADMSG;
-        case NLE_PROTO_MISMATCH:
-        case NLE_MSGTYPE_NOSUPPORT: return -EPROTONOSUPPORT;
-        case NLE_DUMP_INTR: return -EAGAIN;
-        default: return -EIO;
-        }
-}
-
-static void nl_linkp(struct rtnl_link **l) {
-        if (*l)
-                rtnl_link_put(*l);
-}
-#define _cleanup_link_ _cleanup_(nl_linkp)
-
-/* One rtnetlink socket and the link cache of the caller's namespace. */
-struct ctx {
-        struct nl_sock *sk;
-        struct nl_cache *links;
-};
-
-static void ctx_done(struct ctx *c) {
-        if (c->links)
-                nl_cache_free(c->links);
-        if (c->sk)
-                nl_socket_free(c->sk); /* closes it too */
-}
-#define _cleanup_ctx_ _cleanup_(ctx_done)
-
-static int ctx_open(struct ctx *c, char **err) {
-        c->sk = nl_socket_alloc();
-        if (!c->sk) {
-                *err = xstrdup("netlink: cannot allocate a socket");
-                return -ENOMEM;
-        }
-        int r = nl_connect(c->sk, NETLINK_ROUTE);
-        if (r < 0) {
-                *err = xasprintf("netlink: cannot connect to rtnetlink: %s", nl_geterror(r));
-                return nl_errno(r);
-        }
-        r = rtnl_link_alloc_cache(c->sk, AF_UNSPEC, &c->links);
-        if (r < 0) {
-                c->links = NULL;
-                *err = xasprintf("netlink: cannot list links: %s", nl_geterror(r));
-                return nl_errno(r);
-        }
-        return 0;
-}
-
-/* ctx_refill: the cache again after a change (new links, masters, flags). */
-static int ctx_refill(struct ctx *c, char **err) {
-        int r = nl_cache_refill(c->sk, c->links);
-        if (r < 0) {
-                *err = xasprintf("netlink: cannot list links: %s", nl_geterror(r));
-                return nl_errno(r);
-        }
-        return 0;
-}
-
-/* ctx_get: the link called name (a reference to put), or NULL. */
-static struct rtnl_link *ctx_get(struct ctx *c, const char *name) { return rtnl_link_get_by_name(c->links, name); }
-
-/* What a link is, for messages: "kind veth", or that it has no kind. */
-static char *kind_of(struct rtnl_link *l) {
-        const char *k = rtnl_link_get_type(l);
-        return k ? xasprintf("kind %s", k) : xstrdup("no link kind: a physical or loopback device");
-}
 
 int vc_ifname_check(const char *name, char **err) {
         if (!name || !*name) {
@@ -155,7 +62,7 @@ int vc_vlan_ifname(const char *trunk, int vlan, char **name, char **err) {
 }
 
 /* set_up: bring l (called name) up unless it is. */
-static int set_up(struct ctx *c, struct rtnl_link *l, const char *name, char **err) {
+static int set_up(struct vc_nl *c, struct rtnl_link *l, const char *name, char **err) {
         if (rtnl_link_get_flags(l) & IFF_UP)
                 return 0;
         _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
@@ -165,14 +72,14 @@ static int set_up(struct ctx *c, struct rtnl_link *l, const char *name, char **e
         int r = rtnl_link_change(c->sk, l, change, 0);
         if (r < 0) {
                 *err = xasprintf("bringing %s up: %s", name, nl_geterror(r));
-                return nl_errno(r);
+                return vc_nl_errno(r);
         }
         log_debug("%s is up", name);
         return 0;
 }
 
 /* delete_link: remove name; 0 when it is already gone. */
-static int delete_link(struct ctx *c, const char *name, char **err) {
+static int delete_link(struct vc_nl *c, const char *name, char **err) {
         _cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();
         if (!l)
                 abort();
@@ -182,17 +89,17 @@ static int delete_link(struct ctx *c, const char *name, char **err) {
                 return 0;
         if (r < 0) {
                 *err = xasprintf("deleting %s: %s", name, nl_geterror(r));
-                return nl_errno(r);
+                return vc_nl_errno(r);
         }
         log_debug("deleted %s", name);
         return 0;
 }
 
 /* check_vlan: l (called vname) is 802.1Q id vlan on the trunk with index tidx. */
-static int check_vlan(struct ctx *c, struct rtnl_link *l, const char *vname, const char *trunk, int tidx, int vlan,
+static int check_vlan(struct vc_nl *c, struct rtnl_link *l, const char *vname, const char *trunk, int tidx, int vlan,
                       char **err) {
         if (!rtnl_link_is_vlan(l)) {
-                _cleanup_free_ char *kind = kind_of(l);
+                _cleanup_free_ char *kind = vc_nl_kind_of(l);
                 *err = xasprintf("%s exists but is not an 802.1Q VLAN interface (it has %s)", vname, kind);
                 return -EEXIST;
         }
@@ -210,16 +117,16 @@ static int check_vlan(struct ctx *c, struct rtnl_link *l, const char *vname, con
 static int check_bridge(struct rtnl_link *l, const char *bridge, char **err) {
         if (rtnl_link_is_bridge(l))
                 return 0;
-        _cleanup_free_ char *kind = kind_of(l);
+        _cleanup_free_ char *kind = vc_nl_kind_of(l);
         *err = xasprintf("%s exists but is not a bridge (it has %s)", bridge, kind);
         return -EEXIST;
 }
 
 /* ensure_vlan: vname (802.1Q vlan on trunk) exists and is up; *made when this call created it. */
-static int ensure_vlan(struct ctx *c, const char *trunk, int tidx, int vlan, const char *vname, bool *made,
+static int ensure_vlan(struct vc_nl *c, const char *trunk, int tidx, int vlan, const char *vname, bool *made,
                        char **err) {
         for (int attempt = 0;; attempt++) {
-                _cleanup_link_ struct rtnl_link *l = ctx_get(c, vname);
+                _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, vname);
                 if (l) {
                         int r = check_vlan(c, l, vname, trunk, tidx, vlan, err);
                         return r < 0 ? r : set_up(c, l, vname, err);
@@ -234,7 +141,7 @@ static int ensure_vlan(struct ctx *c, const char *trunk, int tidx, int vlan, con
                 int r = rtnl_link_add(c->sk, n, NLM_F_CREATE | NLM_F_EXCL);
                 if (r == -NLE_EXIST && attempt == 0) {
                         /* made by someone else since we listed: check theirs */
-                        r = ctx_refill(c, err);
+                        r = vc_nl_refill(c, err);
                         if (r < 0)
                                 return r;
                         continue;
@@ -253,18 +160,18 @@ static int ensure_vlan(struct ctx *c, const char *trunk, int tidx, int vlan, con
                 }
                 if (r < 0) {
                         *err = xasprintf("creating %s (VLAN %d on %s): %s", vname, vlan, trunk, nl_geterror(r));
-                        return nl_errno(r);
+                        return vc_nl_errno(r);
                 }
                 *made = true;
                 log_debug("created %s (802.1Q VLAN %d on %s)", vname, vlan, trunk);
-                return ctx_refill(c, err);
+                return vc_nl_refill(c, err);
         }
 }
 
 /* ensure_bridge: bridge exists and is up; *made when this call created it. */
-static int ensure_bridge(struct ctx *c, const char *bridge, bool *made, char **err) {
+static int ensure_bridge(struct vc_nl *c, const char *bridge, bool *made, char **err) {
         for (int attempt = 0;; attempt++) {
-                _cleanup_link_ struct rtnl_link *l = ctx_get(c, bridge);
+                _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, bridge);
                 if (l) {
                         int r = check_bridge(l, bridge, err);
                         return r < 0 ? r : set_up(c, l, bridge, err);
@@ -276,25 +183,25 @@ static int ensure_bridge(struct ctx *c, const char *bridge, bool *made, char **e
                 rtnl_link_set_flags(n, IFF_UP);
                 int r = rtnl_link_add(c->sk, n, NLM_F_CREATE | NLM_F_EXCL);
                 if (r == -NLE_EXIST && attempt == 0) {
-                        r = ctx_refill(c, err);
+                        r = vc_nl_refill(c, err);
                         if (r < 0)
                                 return r;
                         continue;
                 }
                 if (r < 0) {
                         *err = xasprintf("creating bridge %s: %s", bridge, nl_geterror(r));
-                        return nl_errno(r);
+                        return vc_nl_errno(r);
                 }
                 *made = true;
                 log_debug("created bridge %s", bridge);
-                return ctx_refill(c, err);
+                return vc_nl_refill(c, err);
         }
 }
 
 /* enslave: link becomes a port of bridge (already checked to be a bridge). */
-static int enslave(struct ctx *c, const char *link, const char *bridge, char **err) {
-        _cleanup_link_ struct rtnl_link *l = ctx_get(c, link);
-        _cleanup_link_ struct rtnl_link *b = ctx_get(c, bridge);
+static int enslave(struct vc_nl *c, const char *link, const char *bridge, char **err) {
+        _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, link);
+        _cleanup_link_ struct rtnl_link *b = vc_nl_get(c, bridge);
         if (!l) {
                 *err = xasprintf("interface %s does not exist", link);
                 return -ENODEV;
@@ -316,14 +223,14 @@ static int enslave(struct ctx *c, const char *link, const char *bridge, char **e
         int r = rtnl_link_enslave(c->sk, b, l);
         if (r < 0) {
                 *err = xasprintf("making %s a port of bridge %s: %s", link, bridge, nl_geterror(r));
-                return nl_errno(r);
+                return vc_nl_errno(r);
         }
         log_debug("%s is a port of %s", link, bridge);
         return 0;
 }
 
 /* ports_of: names of the links whose master is bidx. */
-static char **ports_of(struct ctx *c, int bidx) {
+static char **ports_of(struct vc_nl *c, int bidx) {
         char **v = xcalloc(1, sizeof(char *));
         for (struct nl_object *o = nl_cache_get_first(c->links); o; o = nl_cache_get_next(o)) {
                 struct rtnl_link *l = (struct rtnl_link *)o;
@@ -334,7 +241,7 @@ static char **ports_of(struct ctx *c, int bidx) {
 }
 
 /* open_vlan_bridge: check the names of TRUNK.VLAN (into *vname) and bridge, and open a context. */
-static int open_vlan_bridge(const char *trunk, int vlan, const char *bridge, char **vname, struct ctx *c,
+static int open_vlan_bridge(const char *trunk, int vlan, const char *bridge, char **vname, struct vc_nl *c,
                             char **err) {
         int r = vc_vlan_ifname(trunk, vlan, vname, err);
         if (r < 0)
@@ -342,16 +249,16 @@ static int open_vlan_bridge(const char *trunk, int vlan, const char *bridge, cha
         r = vc_ifname_check(bridge, err);
         if (r < 0)
                 return r;
-        return ctx_open(c, err);
+        return vc_nl_open(c, NULL, err);
 }
 
 int vc_bridge_vlan_up(const char *trunk, int vlan, const char *bridge, char **err) {
         _cleanup_free_ char *vname = NULL;
-        _cleanup_ctx_ struct ctx c = {0};
+        _cleanup_nl_ struct vc_nl c = {0};
         int r = open_vlan_bridge(trunk, vlan, bridge, &vname, &c, err);
         if (r < 0)
                 return r;
-        _cleanup_link_ struct rtnl_link *t = ctx_get(&c, trunk);
+        _cleanup_link_ struct rtnl_link *t = vc_nl_get(&c, trunk);
         if (!t) {
                 *err = xasprintf("trunk interface %s does not exist", trunk);
                 return -ENODEV;
@@ -382,11 +289,11 @@ int vc_bridge_vlan_up(const char *trunk, int vlan, const char *bridge, char **er
 
 int vc_bridge_vlan_down(const char *trunk, int vlan, const char *bridge, char **err) {
         _cleanup_free_ char *vname = NULL;
-        _cleanup_ctx_ struct ctx c = {0};
+        _cleanup_nl_ struct vc_nl c = {0};
         int r = open_vlan_bridge(trunk, vlan, bridge, &vname, &c, err);
         if (r < 0)
                 return r;
-        _cleanup_link_ struct rtnl_link *b = ctx_get(&c, bridge);
+        _cleanup_link_ struct rtnl_link *b = vc_nl_get(&c, bridge);
         if (b) {
                 r = check_bridge(b, bridge, err);
                 if (r < 0)
@@ -401,16 +308,16 @@ int vc_bridge_vlan_down(const char *trunk, int vlan, const char *bridge, char **
                 r = delete_link(&c, bridge, err);
                 if (r < 0)
                         return r;
-                r = ctx_refill(&c, err);
+                r = vc_nl_refill(&c, err);
                 if (r < 0)
                         return r;
         }
-        _cleanup_link_ struct rtnl_link *v = ctx_get(&c, vname);
+        _cleanup_link_ struct rtnl_link *v = vc_nl_get(&c, vname);
         if (!v) {
                 log_debug("%s and %s are gone", bridge, vname);
                 return 0;
         }
-        _cleanup_link_ struct rtnl_link *t = ctx_get(&c, trunk);
+        _cleanup_link_ struct rtnl_link *t = vc_nl_get(&c, trunk);
         r = check_vlan(&c, v, vname, trunk, t ? rtnl_link_get_ifindex(t) : 0, vlan, err);
         if (r < 0)
                 return r;
@@ -433,8 +340,8 @@ int vc_bridge_create(const char *bridge, char **err) {
         int r = vc_ifname_check(bridge, err);
         if (r < 0)
                 return r;
-        _cleanup_ctx_ struct ctx c = {0};
-        r = ctx_open(&c, err);
+        _cleanup_nl_ struct vc_nl c = {0};
+        r = vc_nl_open(&c, NULL, err);
         if (r < 0)
                 return r;
         bool made = false;
@@ -442,11 +349,11 @@ int vc_bridge_create(const char *bridge, char **err) {
 }
 
 /* open_bridge: a context and the existing bridge named bridge (-ENODEV: none, -EINVAL: not a bridge). */
-static int open_bridge(struct ctx *c, const char *bridge, struct rtnl_link **b, char **err) {
-        int r = ctx_open(c, err);
+static int open_bridge(struct vc_nl *c, const char *bridge, struct rtnl_link **b, char **err) {
+        int r = vc_nl_open(c, NULL, err);
         if (r < 0)
                 return r;
-        *b = ctx_get(c, bridge);
+        *b = vc_nl_get(c, bridge);
         if (!*b) {
                 *err = xasprintf("bridge %s does not exist", bridge);
                 return -ENODEV;
@@ -461,7 +368,7 @@ int vc_link_enslave(const char *link, const char *bridge, char **err) {
         r = vc_ifname_check(bridge, err);
         if (r < 0)
                 return r;
-        _cleanup_ctx_ struct ctx c = {0};
+        _cleanup_nl_ struct vc_nl c = {0};
         _cleanup_link_ struct rtnl_link *b = NULL;
         r = open_bridge(&c, bridge, &b, err);
         if (r < 0)
@@ -473,8 +380,8 @@ int vc_link_delete(const char *name, char **err) {
         int r = vc_ifname_check(name, err);
         if (r < 0)
                 return r;
-        _cleanup_ctx_ struct ctx c = {0};
-        r = ctx_open(&c, err);
+        _cleanup_nl_ struct vc_nl c = {0};
+        r = vc_nl_open(&c, NULL, err);
         if (r < 0)
                 return r;
         return delete_link(&c, name, err);
@@ -484,7 +391,7 @@ int vc_bridge_ports(const char *bridge, char ***ports, char **err) {
         int r = vc_ifname_check(bridge, err);
         if (r < 0)
                 return r;
-        _cleanup_ctx_ struct ctx c = {0};
+        _cleanup_nl_ struct vc_nl c = {0};
         _cleanup_link_ struct rtnl_link *b = NULL;
         r = open_bridge(&c, bridge, &b, err);
         if (r < 0)

@@ -37,6 +37,7 @@
 #include "node.h"
 #include "ovsdb.h"
 #include "run.h"
+#include "nl.h"
 #include "util.h"
 
 #define OVSDB_TIMEOUT_MS 10000
@@ -66,109 +67,18 @@ const char *vc_l2_netns_name(int64_t job, char buf[32]) {
         return buf;
 }
 
-/* where: a namespace for messages ("vcl-42", or the caller's own). */
-static const char *where(const char *ns) { return ns ? ns : "this node's own namespace"; }
-
-/* ---- libnl errors ---------------------------------------------------- */
-
-/* nl_errno: a libnl error (negative NLE_*) as the nearest -errno. */
-static int nl_errno(int nlerr) {
-        switch (nlerr < 0 ? -nlerr : nlerr) {
-        case NLE_NOMEM: return -ENOMEM;
-        case NLE_EXIST: return -EEXIST;
-        case NLE_INVAL: return -EINVAL;
-        case NLE_RANGE: return -ERANGE;
-        case NLE_OPNOTSUPP: return -EOPNOTSUPP;
-        case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
-        case NLE_OBJ_NOTFOUND: return -ENOENT;
-        case NLE_NODEV: return -ENODEV;
-        case NLE_BUSY: return -EBUSY;
-        case NLE_NOACCESS: return -EACCES;
-        case NLE_PERM: return -EPERM;
-        case NLE_NOADDR: return -EADDRNOTAVAIL;
-        case NLE_AGAIN: return -EAGAIN;
-        default: return -EIO;
-        }
-}
-
-static void nl_linkp(struct rtnl_link **l) {
-        if (*l)
-                rtnl_link_put(*l);
-}
-#define _cleanup_link_ _cleanup_(nl_linkp)
 static void nl_addrp(struct nl_addr **a) {
         if (*a)
                 nl_addr_put(*a);
 }
 #define _cleanup_nladdr_ _cleanup_(nl_addrp)
 
-/* ---- one namespace's rtnetlink socket and link cache ----------------- */
-
-struct nlc {
-        const char *ns; /* borrowed; NULL: the caller's own */
-        struct nl_sock *sk;
-        struct nl_cache *links;
-};
-
-static void nlc_done(struct nlc *c) {
-        if (c->links)
-                nl_cache_free(c->links);
-        if (c->sk)
-                nl_socket_free(c->sk);
-        c->links = NULL;
-        c->sk = NULL;
-}
-#define _cleanup_nlc_ _cleanup_(nlc_done)
-
-static int nlc_connect(void *arg, char **err) {
-        struct nlc *c = arg;
-        c->sk = nl_socket_alloc();
-        if (!c->sk)
-                abort();
-        int r = nl_connect(c->sk, NETLINK_ROUTE);
-        if (r < 0) {
-                *err = xasprintf("%s: cannot connect to rtnetlink: %s", where(c->ns), nl_geterror(r));
-                return nl_errno(r);
-        }
-        return 0;
-}
-
-/* nlc_open: a socket bound to namespace ns (it must exist) and its links. */
-static int nlc_open(struct nlc *c, const char *ns, char **err) {
-        *c = (struct nlc){.ns = ns};
-        int r = vc_netns_run(ns, nlc_connect, c, err);
-        if (r < 0)
-                return r;
-        r = rtnl_link_alloc_cache(c->sk, AF_UNSPEC, &c->links);
-        if (r < 0) {
-                c->links = NULL;
-                *err = xasprintf("%s: cannot list links: %s", where(ns), nl_geterror(r));
-                return nl_errno(r);
-        }
-        return 0;
-}
-
-static int nlc_refill(struct nlc *c, char **err) {
-        int r = nl_cache_refill(c->sk, c->links);
-        if (r < 0) {
-                *err = xasprintf("%s: cannot list links: %s", where(c->ns), nl_geterror(r));
-                return nl_errno(r);
-        }
-        return 0;
-}
-
-static struct rtnl_link *nlc_get(struct nlc *c, const char *name) { return rtnl_link_get_by_name(c->links, name); }
-
-static char *kind_of(struct rtnl_link *l) {
-        const char *k = rtnl_link_get_type(l);
-        return k ? xasprintf("kind %s", k) : xstrdup("no link kind");
-}
 
 /* link_up: name (in c's namespace, must exist) is up. */
-static int link_up(struct nlc *c, const char *name, char **err) {
-        _cleanup_link_ struct rtnl_link *l = nlc_get(c, name);
+static int link_up(struct vc_nl *c, const char *name, char **err) {
+        _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, name);
         if (!l) {
-                *err = xasprintf("%s in %s does not exist", name, where(c->ns));
+                *err = xasprintf("%s in %s does not exist", name, vc_nl_where(c->ns));
                 return -ENODEV;
         }
         if (rtnl_link_get_flags(l) & IFF_UP)
@@ -179,41 +89,41 @@ static int link_up(struct nlc *c, const char *name, char **err) {
         rtnl_link_set_flags(change, IFF_UP);
         int r = rtnl_link_change(c->sk, l, change, 0);
         if (r < 0) {
-                *err = xasprintf("bringing %s in %s up: %s", name, where(c->ns), nl_geterror(r));
-                return nl_errno(r);
+                *err = xasprintf("bringing %s in %s up: %s", name, vc_nl_where(c->ns), nl_geterror(r));
+                return vc_nl_errno(r);
         }
         return 0;
 }
 
 /* link_delete: name is gone from c's namespace; only a link of kind (NULL:
  * any) is deleted, another is left with a warning. 0 when it is not there. */
-static int link_delete(struct nlc *c, const char *name, const char *kind, char **err) {
-        _cleanup_link_ struct rtnl_link *l = nlc_get(c, name);
+static int link_delete(struct vc_nl *c, const char *name, const char *kind, char **err) {
+        _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, name);
         if (!l)
                 return 0;
         const char *k = rtnl_link_get_type(l);
         if (kind && (!k || !streq(k, kind))) {
-                _cleanup_free_ char *has = kind_of(l);
-                log_warning("%s in %s has %s, not kind %s: not ours, leaving it", name, where(c->ns), has, kind);
+                _cleanup_free_ char *has = vc_nl_kind_of(l);
+                log_warning("%s in %s has %s, not kind %s: not ours, leaving it", name, vc_nl_where(c->ns), has, kind);
                 return 0;
         }
         int r = rtnl_link_delete(c->sk, l);
         if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
                 return 0;
         if (r < 0) {
-                *err = xasprintf("deleting %s in %s: %s", name, where(c->ns), nl_geterror(r));
-                return nl_errno(r);
+                *err = xasprintf("deleting %s in %s: %s", name, vc_nl_where(c->ns), nl_geterror(r));
+                return vc_nl_errno(r);
         }
-        log_debug("deleted %s in %s", name, where(c->ns));
+        log_debug("deleted %s in %s", name, vc_nl_where(c->ns));
         return 0;
 }
 
 /* enslave: link is a port of the bridge br0 (both in c's namespace). */
-static int enslave(struct nlc *c, const char *link, char **err) {
-        _cleanup_link_ struct rtnl_link *l = nlc_get(c, link);
-        _cleanup_link_ struct rtnl_link *b = nlc_get(c, VC_L2_BRIDGE);
+static int enslave(struct vc_nl *c, const char *link, char **err) {
+        _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, link);
+        _cleanup_link_ struct rtnl_link *b = vc_nl_get(c, VC_L2_BRIDGE);
         if (!l || !b) {
-                *err = xasprintf("%s in %s does not exist%s", l ? VC_L2_BRIDGE : link, where(c->ns),
+                *err = xasprintf("%s in %s does not exist%s", l ? VC_L2_BRIDGE : link, vc_nl_where(c->ns),
                                  l ? " (is l2.segment done?)" : "");
                 return -ENODEV;
         }
@@ -221,25 +131,25 @@ static int enslave(struct nlc *c, const char *link, char **err) {
         if (master == bidx)
                 return 0;
         if (master != 0) {
-                *err = xasprintf("%s in %s is already a port of ifindex %d, not of %s", link, where(c->ns), master,
+                *err = xasprintf("%s in %s is already a port of ifindex %d, not of %s", link, vc_nl_where(c->ns), master,
                                  VC_L2_BRIDGE);
                 return -EBUSY;
         }
         int r = rtnl_link_enslave(c->sk, b, l);
         if (r < 0) {
-                *err = xasprintf("making %s a port of %s in %s: %s", link, VC_L2_BRIDGE, where(c->ns), nl_geterror(r));
-                return nl_errno(r);
+                *err = xasprintf("making %s a port of %s in %s: %s", link, VC_L2_BRIDGE, vc_nl_where(c->ns), nl_geterror(r));
+                return vc_nl_errno(r);
         }
         return 0;
 }
 
 /* join_bridge: link (in c's namespace) is a port of br0 and up. */
-static int join_bridge(struct nlc *c, const char *link, char **err) {
-        int r = nlc_refill(c, err);
+static int join_bridge(struct vc_nl *c, const char *link, char **err) {
+        int r = vc_nl_refill(c, err);
         if (r >= 0)
                 r = enslave(c, link, err);
         if (r >= 0)
-                r = nlc_refill(c, err);
+                r = vc_nl_refill(c, err);
         return r < 0 ? r : link_up(c, link, err);
 }
 
@@ -547,14 +457,14 @@ static int ovs_port_remove(const struct l2args *a, char **err) {
 /* ---- l2.segment -------------------------------------------------------- */
 
 /* add_address: address (A/LEN) on br0 in c's namespace; 0 when it is there. */
-static int add_address(struct nlc *c, const char *address, char **err) {
+static int add_address(struct vc_nl *c, const char *address, char **err) {
         _cleanup_nladdr_ struct nl_addr *local = NULL;
         int r = nl_addr_parse(address, AF_UNSPEC, &local);
         if (r < 0) {
-                *err = xasprintf("address %s for %s in %s: %s", address, VC_L2_BRIDGE, where(c->ns), nl_geterror(r));
-                return nl_errno(r);
+                *err = xasprintf("address %s for %s in %s: %s", address, VC_L2_BRIDGE, vc_nl_where(c->ns), nl_geterror(r));
+                return vc_nl_errno(r);
         }
-        _cleanup_link_ struct rtnl_link *b = nlc_get(c, VC_L2_BRIDGE);
+        _cleanup_link_ struct rtnl_link *b = vc_nl_get(c, VC_L2_BRIDGE);
         struct rtnl_addr *ad = rtnl_addr_alloc();
         if (!ad || !b)
                 abort();
@@ -563,19 +473,19 @@ static int add_address(struct nlc *c, const char *address, char **err) {
         r = rtnl_addr_add(c->sk, ad, 0);
         rtnl_addr_put(ad);
         if (r < 0 && r != -NLE_EXIST) {
-                *err = xasprintf("adding address %s to %s in %s: %s", address, VC_L2_BRIDGE, where(c->ns),
+                *err = xasprintf("adding address %s to %s in %s: %s", address, VC_L2_BRIDGE, vc_nl_where(c->ns),
                                  nl_geterror(r));
-                return nl_errno(r);
+                return vc_nl_errno(r);
         }
         return 0;
 }
 
 /* ensure_bridge: br0 exists in c's namespace (a bridge) and is up. */
-static int ensure_bridge(struct nlc *c, char **err) {
-        _cleanup_link_ struct rtnl_link *b = nlc_get(c, VC_L2_BRIDGE);
+static int ensure_bridge(struct vc_nl *c, char **err) {
+        _cleanup_link_ struct rtnl_link *b = vc_nl_get(c, VC_L2_BRIDGE);
         if (b && !rtnl_link_is_bridge(b)) {
-                _cleanup_free_ char *has = kind_of(b);
-                *err = xasprintf("%s in %s exists but is not a bridge (it has %s)", VC_L2_BRIDGE, where(c->ns), has);
+                _cleanup_free_ char *has = vc_nl_kind_of(b);
+                *err = xasprintf("%s in %s exists but is not a bridge (it has %s)", VC_L2_BRIDGE, vc_nl_where(c->ns), has);
                 return -EEXIST;
         }
         if (!b) {
@@ -585,20 +495,20 @@ static int ensure_bridge(struct nlc *c, char **err) {
                 rtnl_link_set_name(n, VC_L2_BRIDGE);
                 int r = rtnl_link_add(c->sk, n, NLM_F_CREATE | NLM_F_EXCL);
                 if (r < 0 && r != -NLE_EXIST) {
-                        *err = xasprintf("creating bridge %s in %s: %s", VC_L2_BRIDGE, where(c->ns), nl_geterror(r));
-                        return nl_errno(r);
+                        *err = xasprintf("creating bridge %s in %s: %s", VC_L2_BRIDGE, vc_nl_where(c->ns), nl_geterror(r));
+                        return vc_nl_errno(r);
                 }
-                if ((r = nlc_refill(c, err)) < 0)
+                if ((r = vc_nl_refill(c, err)) < 0)
                         return r;
         }
         return link_up(c, VC_L2_BRIDGE, err);
 }
 
 /* ensure_veth: port (in ovs) ⇄ lan0 (in job) exist; *made when this call made them. */
-static int ensure_veth(const struct l2args *a, struct nlc *job, struct nlc *ovs, int jobfd, bool *made,
+static int ensure_veth(const struct l2args *a, struct vc_nl *job, struct vc_nl *ovs, int jobfd, bool *made,
                        char **err) {
-        _cleanup_link_ struct rtnl_link *p = nlc_get(ovs, a->port);
-        _cleanup_link_ struct rtnl_link *l = nlc_get(job, VC_L2_LAN);
+        _cleanup_link_ struct rtnl_link *p = vc_nl_get(ovs, a->port);
+        _cleanup_link_ struct rtnl_link *l = vc_nl_get(job, VC_L2_LAN);
         if (p && l) {
                 /* Ours from an earlier run only if they are each other's peer. */
                 const char *pk = rtnl_link_get_type(p), *lk = rtnl_link_get_type(l);
@@ -606,15 +516,15 @@ static int ensure_veth(const struct l2args *a, struct nlc *job, struct nlc *ovs,
                     rtnl_link_get_link(p) == rtnl_link_get_ifindex(l) &&
                     rtnl_link_get_link(l) == rtnl_link_get_ifindex(p))
                         return 0;
-                *err = xasprintf("%s in %s and %s in %s exist but are not a veth pair", a->port, where(a->ovs_netns),
+                *err = xasprintf("%s in %s and %s in %s exist but are not a veth pair", a->port, vc_nl_where(a->ovs_netns),
                                  VC_L2_LAN, a->netns);
                 return -EEXIST;
         }
         if (p || l) {
                 *err = p ? xasprintf("%s already exists in %s (without its peer %s in %s): not ours", a->port,
-                                     where(a->ovs_netns), VC_L2_LAN, a->netns)
+                                     vc_nl_where(a->ovs_netns), VC_L2_LAN, a->netns)
                          : xasprintf("%s already exists in %s (without its peer %s in %s): not ours", VC_L2_LAN,
-                                     a->netns, a->port, where(a->ovs_netns));
+                                     a->netns, a->port, vc_nl_where(a->ovs_netns));
                 return -EEXIST;
         }
         _cleanup_link_ struct rtnl_link *v = rtnl_link_veth_alloc();
@@ -626,24 +536,24 @@ static int ensure_veth(const struct l2args *a, struct nlc *job, struct nlc *ovs,
         rtnl_link_set_ns_fd(peer, jobfd);
         int r = rtnl_link_add(ovs->sk, v, NLM_F_CREATE | NLM_F_EXCL);
         if (r < 0) {
-                *err = xasprintf("creating veth %s (in %s) ⇄ %s (in %s): %s", a->port, where(a->ovs_netns), VC_L2_LAN,
+                *err = xasprintf("creating veth %s (in %s) ⇄ %s (in %s): %s", a->port, vc_nl_where(a->ovs_netns), VC_L2_LAN,
                                  a->netns, nl_geterror(r));
-                return nl_errno(r);
+                return vc_nl_errno(r);
         }
         *made = true;
-        log_debug("created veth %s (in %s) ⇄ %s (in %s)", a->port, where(a->ovs_netns), VC_L2_LAN, a->netns);
-        if ((r = nlc_refill(ovs, err)) < 0)
+        log_debug("created veth %s (in %s) ⇄ %s (in %s)", a->port, vc_nl_where(a->ovs_netns), VC_L2_LAN, a->netns);
+        if ((r = vc_nl_refill(ovs, err)) < 0)
                 return r;
-        return nlc_refill(job, err);
+        return vc_nl_refill(job, err);
 }
 
 /* segment_links: everything of the segment but the OVS port. */
 static int segment_links(const struct l2args *a, bool *made_veth, char **err) {
         _cleanup_close_ int jobfd = -1;
-        _cleanup_nlc_ struct nlc job = {0}, ovs = {0};
+        _cleanup_nl_ struct vc_nl job = {0}, ovs = {0};
         int r;
-        if ((r = vc_netns_open(a->netns, &jobfd, err)) < 0 || (r = nlc_open(&job, a->netns, err)) < 0 ||
-            (r = nlc_open(&ovs, a->ovs_netns, err)) < 0)
+        if ((r = vc_netns_open(a->netns, &jobfd, err)) < 0 || (r = vc_nl_open(&job, a->netns, err)) < 0 ||
+            (r = vc_nl_open(&ovs, a->ovs_netns, err)) < 0)
                 return r;
         if ((r = link_up(&job, "lo", err)) < 0 || (r = ensure_bridge(&job, err)) < 0 ||
             (r = ensure_veth(a, &job, &ovs, jobfd, made_veth, err)) < 0 ||
@@ -686,8 +596,8 @@ static int clamp_mss(const char *netns, char **err) {
 static int delete_port_veth(const struct l2args *a, char **err) {
         if (!vc_netns_exists(a->ovs_netns))
                 return 0;
-        _cleanup_nlc_ struct nlc ovs = {0};
-        int r = nlc_open(&ovs, a->ovs_netns, err);
+        _cleanup_nl_ struct vc_nl ovs = {0};
+        int r = vc_nl_open(&ovs, a->ovs_netns, err);
         return r < 0 ? r : link_delete(&ovs, a->port, "veth", err);
 }
 
@@ -710,7 +620,7 @@ int vc_l2_segment_do(void *ctx, json_t *args, char **err) {
                 r = ovs_port_add(&a, &made_port, err);
         if (r >= 0) {
                 log_info("%s: %s ⇄ %s in %s, a port of %s (tag %d) in %s%s", a.netns, VC_L2_LAN, a.port,
-                         where(a.ovs_netns), a.ovs_bridge, a.vlan, a.ovs_db, made_ns ? "" : " (already)");
+                         vc_nl_where(a.ovs_netns), a.ovs_bridge, a.vlan, a.ovs_db, made_ns ? "" : " (already)");
                 return 0;
         }
         /* Undo only what this call made, newest first; the first error stays in *err. */
@@ -742,7 +652,7 @@ int vc_l2_segment_undo(void *ctx, json_t *args, char **err) {
 static int check_vxlan(const struct l2args *a, struct rtnl_link *l, char **err) {
         uint32_t id = 0;
         if (!rtnl_link_is_vxlan(l)) {
-                _cleanup_free_ char *has = kind_of(l);
+                _cleanup_free_ char *has = vc_nl_kind_of(l);
                 *err = xasprintf("%s in %s exists but is not a VXLAN device (it has %s)", a->dev, a->netns, has);
                 return -EEXIST;
         }
@@ -753,7 +663,7 @@ static int check_vxlan(const struct l2args *a, struct rtnl_link *l, char **err) 
         return 0;
 }
 
-static int make_vxlan(const struct l2args *a, struct nlc *wan, int jobfd, char **err) {
+static int make_vxlan(const struct l2args *a, struct vc_nl *wan, int jobfd, char **err) {
         _cleanup_link_ struct rtnl_link *l = rtnl_link_vxlan_alloc();
         _cleanup_nladdr_ struct nl_addr *local = NULL, *remote = NULL;
         if (!l || nl_addr_parse(a->local, a->family, &local) < 0)
@@ -779,22 +689,22 @@ static int make_vxlan(const struct l2args *a, struct nlc *wan, int jobfd, char *
                 *err = xasprintf("creating %s in %s: %s (another VXLAN device with VNI %lld and port %lld may "
                                  "already use %s in %s)",
                                  a->dev, a->netns, nl_geterror(r), a->vni, a->udp_port, a->local,
-                                 where(a->wan_netns));
+                                 vc_nl_where(a->wan_netns));
                 return -EEXIST;
         }
         if (r < 0) {
                 *err = xasprintf("creating %s (VXLAN %lld, local %s, port %lld, socket in %s) in %s: %s", a->dev,
-                                 a->vni, a->local, a->udp_port, where(a->wan_netns), a->netns, nl_geterror(r));
-                return nl_errno(r);
+                                 a->vni, a->local, a->udp_port, vc_nl_where(a->wan_netns), a->netns, nl_geterror(r));
+                return vc_nl_errno(r);
         }
         log_debug("created %s (VXLAN %lld, local %s) in %s, socket in %s", a->dev, a->vni, a->local, a->netns,
-                  where(a->wan_netns));
+                  vc_nl_where(a->wan_netns));
         return 0;
 }
 
 /* add_fdb: an all-zero FDB entry of dev towards each remote (head-end replication). */
-static int add_fdb(const struct l2args *a, struct nlc *job, char **err) {
-        _cleanup_link_ struct rtnl_link *l = nlc_get(job, a->dev);
+static int add_fdb(const struct l2args *a, struct vc_nl *job, char **err) {
+        _cleanup_link_ struct rtnl_link *l = vc_nl_get(job, a->dev);
         if (!l) {
                 *err = xasprintf("%s in %s vanished", a->dev, a->netns);
                 return -ENODEV;
@@ -818,7 +728,7 @@ static int add_fdb(const struct l2args *a, struct nlc *job, char **err) {
                 if (r < 0) {
                         *err = xasprintf("adding FDB entry 00:00:00:00:00:00 dst %s to %s in %s: %s", *rm, a->dev,
                                          a->netns, nl_geterror(r));
-                        return nl_errno(r);
+                        return vc_nl_errno(r);
                 }
         }
         return 0;
@@ -840,13 +750,13 @@ int vc_l2_vxlan_do(void *ctx, json_t *args, char **err) {
             (r = need_ns(&a, a.wan_netns, "WAN namespace (\"wan_netns\")", err)) < 0)
                 return vc_step_untouched(r);
         _cleanup_close_ int jobfd = -1;
-        _cleanup_nlc_ struct nlc job = {0}, wan = {0};
-        if ((r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = nlc_open(&job, a.netns, err)) < 0 ||
-            (r = nlc_open(&wan, a.wan_netns, err)) < 0)
+        _cleanup_nl_ struct vc_nl job = {0}, wan = {0};
+        if ((r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = vc_nl_open(&job, a.netns, err)) < 0 ||
+            (r = vc_nl_open(&wan, a.wan_netns, err)) < 0)
                 return vc_step_untouched(r);
         bool made = false;
         {
-                _cleanup_link_ struct rtnl_link *old = nlc_get(&job, a.dev);
+                _cleanup_link_ struct rtnl_link *old = vc_nl_get(&job, a.dev);
                 if (old)
                         r = check_vxlan(&a, old, err);
                 else if ((r = make_vxlan(&a, &wan, jobfd, err)) >= 0)
@@ -854,7 +764,7 @@ int vc_l2_vxlan_do(void *ctx, json_t *args, char **err) {
         }
         if (r < 0)
                 return vc_step_untouched(r); /* nothing made, an existing device only looked at */
-        if ((r = nlc_refill(&job, err)) >= 0 && (strv_len(a.remotes) < 2 || (r = add_fdb(&a, &job, err)) >= 0))
+        if ((r = vc_nl_refill(&job, err)) >= 0 && (strv_len(a.remotes) < 2 || (r = add_fdb(&a, &job, err)) >= 0))
                 r = join_bridge(&job, a.dev, err);
         if (r < 0) {
                 /* The device takes its FDB entries and its place in br0 with it. */
@@ -880,8 +790,8 @@ int vc_l2_vxlan_undo(void *ctx, json_t *args, char **err) {
                 return r;
         if (!vc_netns_exists(a.netns))
                 return 0; /* the device went with it */
-        _cleanup_nlc_ struct nlc job = {0};
-        if ((r = nlc_open(&job, a.netns, err)) < 0 || (r = link_delete(&job, a.dev, "vxlan", err)) < 0)
+        _cleanup_nl_ struct vc_nl job = {0};
+        if ((r = vc_nl_open(&job, a.netns, err)) < 0 || (r = link_delete(&job, a.dev, "vxlan", err)) < 0)
                 return r;
         log_info("%s: %s is gone from %s", a.kind, a.dev, a.netns);
         return 0;
@@ -915,14 +825,6 @@ int vc_l2_key_text(const char *hex, char **text, char **err) {
         stpcpy(o, KEY_END "\n");
         *text = t;
         return 0;
-}
-
-/* wipep: cleanup function wiping (explicit_bzero) and freeing a secret string. */
-static void wipep(char **s) {
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-        }
 }
 
 char **vc_l2_openvpn_argv(const char *dev, const char *keyfile, const char *local, const char *remote, int port,
@@ -1113,7 +1015,7 @@ static int start_fn(void *arg, char **err) {
 }
 
 /* start_openvpn: openvpn started in wan_netns, its tap there within TAP_WAIT_MS. */
-static int start_openvpn(const struct l2args *a, const struct ovpn_files *f, struct nlc *wan, char **err) {
+static int start_openvpn(const struct l2args *a, const struct ovpn_files *f, struct vc_nl *wan, char **err) {
         _cleanup_strv_ char **argv =
                 vc_l2_openvpn_argv(a->dev, f->key, a->local, a->remote, (int)a->udp_port, f->pid, f->log);
         struct start s = {.argv = argv};
@@ -1128,7 +1030,7 @@ static int start_openvpn(const struct l2args *a, const struct ovpn_files *f, str
         if (s.res.status != 0 || s.res.timed_out) {
                 _cleanup_free_ char *tail = log_tail(f->log);
                 bool late = s.res.timed_out;
-                *err = xasprintf("openvpn for %s in %s %s: %s%s%s", a->dev, where(a->wan_netns),
+                *err = xasprintf("openvpn for %s in %s %s: %s%s%s", a->dev, vc_nl_where(a->wan_netns),
                                  late ? "did not start in time" : "failed to start", tail, *s.res.err ? "; " : "",
                                  s.res.err);
                 vc_run_result_free(&s.res);
@@ -1137,15 +1039,15 @@ static int start_openvpn(const struct l2args *a, const struct ovpn_files *f, str
         vc_run_result_free(&s.res);
         /* The daemon writes its pid file after its parent returned; it removes it when it ends. */
         for (uint64_t start = now_ms(), until = start + TAP_WAIT_MS;;) {
-                if ((r = nlc_refill(wan, err)) < 0)
+                if ((r = vc_nl_refill(wan, err)) < 0)
                         return r;
-                _cleanup_link_ struct rtnl_link *t = nlc_get(wan, a->dev);
+                _cleanup_link_ struct rtnl_link *t = vc_nl_get(wan, a->dev);
                 if (t)
                         return 0;
                 bool ended = now_ms() > start + PIDFILE_GRACE_MS && access(f->pid, F_OK) < 0;
                 if (ended || now_ms() >= until) {
                         _cleanup_free_ char *tail = log_tail(f->log);
-                        *err = xasprintf("openvpn for %s: no tap %s in %s %s: %s", a->dev, a->dev, where(a->wan_netns),
+                        *err = xasprintf("openvpn for %s: no tap %s in %s %s: %s", a->dev, a->dev, vc_nl_where(a->wan_netns),
                                          ended ? "and openvpn has ended" : "after 10 s", tail);
                         return -ETIMEDOUT;
                 }
@@ -1154,23 +1056,23 @@ static int start_openvpn(const struct l2args *a, const struct ovpn_files *f, str
 }
 
 /* move_tap: the tap from the WAN namespace into the job's. */
-static int move_tap(const struct l2args *a, struct nlc *wan, int jobfd, char **err) {
-        _cleanup_link_ struct rtnl_link *t = nlc_get(wan, a->dev);
+static int move_tap(const struct l2args *a, struct vc_nl *wan, int jobfd, char **err) {
+        _cleanup_link_ struct rtnl_link *t = vc_nl_get(wan, a->dev);
         _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
         if (!t || !change)
                 abort();
         rtnl_link_set_ns_fd(change, jobfd);
         int r = rtnl_link_change(wan->sk, t, change, 0);
         if (r < 0) {
-                *err = xasprintf("moving %s from %s into %s: %s", a->dev, where(a->wan_netns), a->netns,
+                *err = xasprintf("moving %s from %s into %s: %s", a->dev, vc_nl_where(a->wan_netns), a->netns,
                                  nl_geterror(r));
-                return nl_errno(r);
+                return vc_nl_errno(r);
         }
         return 0;
 }
 
 /* openvpn_up: everything after the key file. */
-static int openvpn_up(const struct l2args *a, const struct ovpn_files *f, struct nlc *job, struct nlc *wan,
+static int openvpn_up(const struct l2args *a, const struct ovpn_files *f, struct vc_nl *job, struct vc_nl *wan,
                       int jobfd, char **err) {
         int r = start_openvpn(a, f, wan, err);
         if (r < 0 || (r = move_tap(a, wan, jobfd, err)) < 0)
@@ -1184,7 +1086,7 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
         int r = openvpn_args(args, &a, err);
         if (r < 0)
                 return vc_step_untouched(r);
-        _cleanup_(wipep) char *keytext = NULL;
+        _cleanup_secret_ char *keytext = NULL;
         _cleanup_free_ char *kerr = NULL;
         if ((r = vc_l2_key_text(c ? c->tunnel_key : NULL, &keytext, &kerr)) < 0) {
                 *err = xasprintf("%s: %s: %s", a.kind, a.dev, kerr);
@@ -1193,11 +1095,11 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
         _cleanup_(ovpn_files_done) struct ovpn_files f = {0};
         ovpn_files_get(&a, &f);
         _cleanup_close_ int jobfd = -1;
-        _cleanup_nlc_ struct nlc job = {0}, wan = {0};
+        _cleanup_nl_ struct vc_nl job = {0}, wan = {0};
         if ((r = need_ns(&a, a.netns, "network namespace", err)) < 0 ||
             (r = need_ns(&a, a.wan_netns, "WAN namespace (\"wan_netns\")", err)) < 0 ||
-            (r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = nlc_open(&job, a.netns, err)) < 0 ||
-            (r = nlc_open(&wan, a.wan_netns, err)) < 0)
+            (r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = vc_nl_open(&job, a.netns, err)) < 0 ||
+            (r = vc_nl_open(&wan, a.wan_netns, err)) < 0)
                 return vc_step_untouched(r);
         if (mkdir(a.dir, 0700) < 0 && errno != EEXIST) {
                 r = -errno;
@@ -1206,14 +1108,14 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
         }
         /* An openvpn of this pid file from an earlier run goes first, with its tap. */
         if ((r = openvpn_stop(a.dev, f.pid, err)) < 0 || (r = remove_files(a.dev, &f, err)) < 0 ||
-            (r = nlc_refill(&wan, err)) < 0 || (r = nlc_refill(&job, err)) < 0)
+            (r = vc_nl_refill(&wan, err)) < 0 || (r = vc_nl_refill(&job, err)) < 0)
                 return r;
         {
-                _cleanup_link_ struct rtnl_link *in_wan = nlc_get(&wan, a.dev);
-                _cleanup_link_ struct rtnl_link *in_job = nlc_get(&job, a.dev);
+                _cleanup_link_ struct rtnl_link *in_wan = vc_nl_get(&wan, a.dev);
+                _cleanup_link_ struct rtnl_link *in_job = vc_nl_get(&job, a.dev);
                 if (in_wan || in_job) {
                         *err = xasprintf("%s: %s already exists in %s, and no openvpn of %s has it", a.kind, a.dev,
-                                         in_job ? a.netns : where(a.wan_netns), f.pid);
+                                         in_job ? a.netns : vc_nl_where(a.wan_netns), f.pid);
                         return -EEXIST;
                 }
         }
@@ -1230,7 +1132,7 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
                 return r;
         }
         log_info("%s: %s (openvpn %s:%lld ⇄ %s:%lld, from %s) is a port of %s", a.netns, a.dev, a.local, a.udp_port,
-                 a.remote, a.udp_port, where(a.wan_netns), VC_L2_BRIDGE);
+                 a.remote, a.udp_port, vc_nl_where(a.wan_netns), VC_L2_BRIDGE);
         return 0;
 }
 

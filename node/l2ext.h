@@ -37,11 +37,13 @@
 
 #include <jansson.h>
 
+#include "chap.h" /* VC_TUNNEL_KEY_LEN */
+
 /* The bridge and the segment's veth end inside vcl-JOB. */
 #define VC_L2_BRIDGE "br0"
 #define VC_L2_LAN "lan0"
 /* The static key as the ctx holds it: 2048 bits in lowercase hex. */
-#define VC_L2_KEY_HEX_LEN 512
+#define VC_L2_KEY_HEX_LEN VC_TUNNEL_KEY_LEN
 
 /* vc_l2_port_name: "vcgHEX", job's veth end on the OVS side, into buf; NULL when job < 1 or too big to fit. */
 const char *vc_l2_port_name(int64_t job, char buf[16]);

@@ -12,7 +12,7 @@
 #include "node.h"
 #include "util.h"
 
-static void secret_freep(virSecretPtr *s) {
+static void virsecret_freep(virSecretPtr *s) {
         if (*s)
                 virSecretFree(*s);
 }
@@ -49,7 +49,7 @@ int vc_storage_secret_do(void *ctx, json_t *args, char **err) {
         int r = vc_node_conn(c, uri, &conn, err);
         if (r < 0)
                 return vc_step_untouched(r);
-        _cleanup_(secret_freep) virSecretPtr s = NULL;
+        _cleanup_(virsecret_freep) virSecretPtr s = NULL;
         if ((r = lookup(conn, usage, &s, err)) < 0)
                 return vc_step_untouched(r);
         if (!s) {
@@ -79,7 +79,7 @@ int vc_storage_secret_undo(void *ctx, json_t *args, char **err) {
         int r = vc_node_conn(ctx, uri, &conn, err);
         if (r < 0)
                 return r;
-        _cleanup_(secret_freep) virSecretPtr s = NULL;
+        _cleanup_(virsecret_freep) virSecretPtr s = NULL;
         if ((r = lookup(conn, usage, &s, err)) < 0 || !s)
                 return r;
         if (virSecretUndefine(s) < 0) {

@@ -27,17 +27,9 @@ void vc_node_ctx_init(struct vc_node_ctx *c) {
         pthread_mutex_init(&c->lock, NULL);
 }
 
-static void wipe(char **s) {
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-                *s = NULL;
-        }
-}
-
 void vc_node_ctx_chap_clear(struct vc_node_ctx *c) {
-        wipe(&c->chap);
-        wipe(&c->tunnel_key);
+        secret_freep(&c->chap);
+        secret_freep(&c->tunnel_key);
 }
 
 void vc_node_ctx_done(struct vc_node_ctx *c) {

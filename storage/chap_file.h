@@ -11,9 +11,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "chap.h" /* VC_TUNNEL_KEY_LEN */
+
 #define VC_CHAP_SECRET_LEN 24
-/* An OpenVPN static key: 256 random bytes as lowercase hex. */
-#define VC_TUNNEL_KEY_LEN 512
 
 /* vc_chap_file_path: StateDir/secrets/JOB.chap (malloc'd). */
 char *vc_chap_file_path(const char *state_dir, int64_t job);

@@ -95,14 +95,6 @@ static void unlockp(pthread_mutex_t **m) {
                 pthread_mutex_unlock(*m);
 }
 
-/* wipe_freep: cleanup for a string that held a secret. */
-static void wipe_freep(char **s) {
-        if (*s) {
-                explicit_bzero(*s, strlen(*s));
-                free(*s);
-        }
-}
-
 static int set_timeouts(int fd) {
         struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
         if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
@@ -234,7 +226,7 @@ static char *account_params(const char *user, const char *secret) {
 
 /* account_new: 1 when the account exists already. */
 static int account_new(const struct ctl *c, const char *user, const char *secret, char **err) {
-        _cleanup_(wipe_freep) char *params = account_params(user, secret);
+        _cleanup_secret_ char *params = account_params(user, secret);
         struct vc_tgt_req req = {.mode = VC_TGT_ACCOUNT, .op = VC_TGT_NEW, .tid = VC_TGT_NO_TID,
                                  .lun = VC_TGT_NO_LUN, .params = params};
         _cleanup_free_ char *what = xasprintf("new account %s", user);
