@@ -19,7 +19,8 @@ json_t *vc_alloc_chap(struct vc_alloc *a, int64_t job, bool tunnel) {
         bool held = r == 0 && streq(j.state, JS_HELD);
         vc_job_clear(&j);
         if (r == -ENOENT || (r == 0 && !held))
-                return vc_rpc_error(VC_ERR_NOT_FOUND, "job %lld holds nothing now", (long long)job);
+                return vc_rpc_error(VC_ERR_NOT_FOUND, tunnel ? "job %lld holds no tunnel now" : "job %lld holds no storage now",
+                                    (long long)job);
         if (r < 0)
                 return vc_rpc_error(VC_ERR_INTERNAL, "state database error");
         _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
