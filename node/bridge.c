@@ -61,23 +61,6 @@ int vc_vlan_ifname(const char *trunk, int vlan, char **name, char **err) {
         return 0;
 }
 
-/* set_up: bring l (called name) up unless it is. */
-static int set_up(struct vc_nl *c, struct rtnl_link *l, const char *name, char **err) {
-        if (rtnl_link_get_flags(l) & IFF_UP)
-                return 0;
-        _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
-        if (!change)
-                abort();
-        rtnl_link_set_flags(change, IFF_UP);
-        int r = rtnl_link_change(c->sk, l, change, 0);
-        if (r < 0) {
-                *err = xasprintf("bringing %s up: %s", name, nl_geterror(r));
-                return vc_nl_errno(r);
-        }
-        log_debug("%s is up", name);
-        return 0;
-}
-
 /* delete_link: remove name; 0 when it is already gone. */
 static int delete_link(struct vc_nl *c, const char *name, char **err) {
         _cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();
@@ -129,7 +112,7 @@ static int ensure_vlan(struct vc_nl *c, const char *trunk, int tidx, int vlan, c
                 _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, vname);
                 if (l) {
                         int r = check_vlan(c, l, vname, trunk, tidx, vlan, err);
-                        return r < 0 ? r : set_up(c, l, vname, err);
+                        return r < 0 ? r : vc_nl_set_up(c, l, vname, err);
                 }
                 _cleanup_link_ struct rtnl_link *n = rtnl_link_vlan_alloc();
                 if (!n)
@@ -174,7 +157,7 @@ static int ensure_bridge(struct vc_nl *c, const char *bridge, bool *made, char *
                 _cleanup_link_ struct rtnl_link *l = vc_nl_get(c, bridge);
                 if (l) {
                         int r = check_bridge(l, bridge, err);
-                        return r < 0 ? r : set_up(c, l, bridge, err);
+                        return r < 0 ? r : vc_nl_set_up(c, l, bridge, err);
                 }
                 _cleanup_link_ struct rtnl_link *n = rtnl_link_bridge_alloc();
                 if (!n)

@@ -799,8 +799,11 @@ static int wait_ready(const struct cache_args *a, off_t from, pid_t *pid, char *
 
 /* nft_load: load ruleset text into the namespace's nftables. */
 static int nft_load(const struct cache_args *a, const char *text, char **err) {
-        const char *load[] = {"ip", "netns", "exec", a->netns, "nft", "-f", "-", NULL};
-        return run_ok(a, load, text, CMD_TIMEOUT_MS, err);
+        _cleanup_free_ char *why = NULL;
+        int r = vc_netns_nft(a->netns, text, &why);
+        if (r < 0)
+                *err = xasprintf("%s: %s", a->what, why);
+        return r;
 }
 
 /* squid_up: everything but preloading: dirs, config, bridge netfilter, the

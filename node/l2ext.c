@@ -55,24 +55,29 @@
 
 /* ---- names ---------------------------------------------------------- */
 
-const char *vc_l2_port_name(int64_t job, char buf[16]) {
+/* ifname: "PREFIXJOB.N" (hex) into buf, or NULL when job < 1 or it passes IFNAMSIZ - 1. */
+static const char *ifname(const char *prefix, int64_t job, unsigned long long n, char buf[16]) {
         if (job < 1)
                 return NULL;
-        int n = snprintf(buf, 16, "vcg%llx", (unsigned long long)job);
-        return n > 0 && n < 16 ? buf : NULL;
+        int w = snprintf(buf, 16, "%s%llx.%llx", prefix, (unsigned long long)job, n);
+        return w > 0 && w < 16 ? buf : NULL;
 }
 
-const char *vc_l2_netns_name(int64_t job, char buf[32]) {
-        snprintf(buf, 32, "vcl-%lld", (long long)job);
-        return buf;
+const char *vc_l2_port_name(int64_t job, int site_id, char buf[16]) {
+        return site_id < 1 ? NULL : ifname("vcg", job, (unsigned long long)site_id, buf);
 }
+
+const char *vc_l2_tap_name(int64_t job, bool hub, size_t spoke, char buf[16]) {
+        return spoke < 1 ? NULL : ifname(hub ? "vct" : "vcs", job, spoke, buf);
+}
+
+char *vc_l2_netns_name(int64_t job, const char *node) { return xasprintf("vcl-%lld-%s", (long long)job, node); }
 
 static void nl_addrp(struct nl_addr **a) {
         if (*a)
                 nl_addr_put(*a);
 }
 #define _cleanup_nladdr_ _cleanup_(nl_addrp)
-
 
 /* link_up: name (in c's namespace, must exist) is up. */
 static int link_up(struct vc_nl *c, const char *name, char **err) {
@@ -81,18 +86,7 @@ static int link_up(struct vc_nl *c, const char *name, char **err) {
                 *err = xasprintf("%s in %s does not exist", name, vc_nl_where(c->ns));
                 return -ENODEV;
         }
-        if (rtnl_link_get_flags(l) & IFF_UP)
-                return 0;
-        _cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
-        if (!change)
-                abort();
-        rtnl_link_set_flags(change, IFF_UP);
-        int r = rtnl_link_change(c->sk, l, change, 0);
-        if (r < 0) {
-                *err = xasprintf("bringing %s in %s up: %s", name, vc_nl_where(c->ns), nl_geterror(r));
-                return vc_nl_errno(r);
-        }
-        return 0;
+        return vc_nl_set_up(c, l, name, err);
 }
 
 /* link_delete: name is gone from c's namespace; only a link of kind (NULL:
@@ -580,15 +574,10 @@ static int clamp_mss(const char *netns, char **err) {
                 "\tchain output { type filter hook output priority 0; policy accept;\n"
                 "\t\ttcp flags syn tcp option maxseg size > %d tcp option maxseg size set %d\n\t}\n}\n",
                 VC_L2_MSS, VC_L2_MSS, VC_L2_MSS, VC_L2_MSS);
-        const char *argv[] = {"ip", "netns", "exec", netns, "nft", "-f", "-", NULL};
-        struct vc_run_result res = {0};
-        int r = vc_run(argv, rules, 10000, &res);
-        if (r == 0 && res.status != 0)
-                r = -EIO;
+        _cleanup_free_ char *why = NULL;
+        int r = vc_netns_nft(netns, rules, &why);
         if (r < 0)
-                *err = xasprintf("%s: cannot load the TCP MSS clamp (nft): %s", netns,
-                                 res.err && *res.err ? res.err : strerror(-r));
-        vc_run_result_free(&res);
+                *err = xasprintf("the TCP MSS clamp: %s", why);
         return r;
 }
 

@@ -33,6 +33,8 @@
 #ifndef VC_L2EXT_H
 #define VC_L2EXT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -45,10 +47,14 @@
 /* The static key as the ctx holds it: 2048 bits in lowercase hex. */
 #define VC_L2_KEY_HEX_LEN VC_TUNNEL_KEY_LEN
 
-/* vc_l2_port_name: "vcgHEX", job's veth end on the OVS side, into buf; NULL when job < 1 or too big to fit. */
-const char *vc_l2_port_name(int64_t job, char buf[16]);
-/* vc_l2_netns_name: "vcl-JOB", job's namespace, into buf (32 bytes). */
-const char *vc_l2_netns_name(int64_t job, char buf[32]);
+/* Names are unique per host even when one host runs the gateways of several
+ * sites of a job (several slurmd), and fit IFNAMSIZ. */
+/* vc_l2_port_name: "vcgJOB.SITE" (hex), the site's veth end on the OVS side, into buf; NULL when it cannot be one. */
+const char *vc_l2_port_name(int64_t job, int site_id, char buf[16]);
+/* vc_l2_tap_name: "vctJOB.S" at the hub, "vcsJOB.S" at spoke S (hex), a tunnel's tap in the WAN namespace; NULL likewise. */
+const char *vc_l2_tap_name(int64_t job, bool hub, size_t spoke, char buf[16]);
+/* vc_l2_netns_name: "vcl-JOB-NODE", the cluster's namespace on gateway node (malloc'd). */
+char *vc_l2_netns_name(int64_t job, const char *node);
 
 /* vc_l2_key_text: the OpenVPN static-key V1 file for hex (512 hex digits,
  * trailing white space ignored) as *text (malloc'd; the caller wipes it);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 
+#include "l2ext.h"
 #include "spec.h"
 #include "util.h"
 
@@ -83,10 +84,12 @@ static int add_openvpn(struct vc_journal *j, const struct vc_nodecfg *nc, const 
                 if (s == me || (me != 0 && s != 0))
                         continue;
                 size_t spoke = me == 0 ? s : me;
-                /* made in the WAN namespace first, where other jobs' taps live
-                 * too: "vct" at the hub, "vcs" at the spoke, the spoke's index */
-                char dev[24];
-                snprintf(dev, sizeof(dev), "%s%llx.%zx", me == 0 ? "vct" : "vcs", (unsigned long long)job, spoke);
+                /* made in the WAN namespace first, where other jobs' taps live too */
+                char dev[16];
+                if (!vc_l2_tap_name(job, me == 0, spoke, dev)) {
+                        *err = xasprintf("job %lld: no tap name for site %zu", (long long)job, spoke);
+                        return -EINVAL;
+                }
                 const char *remote = json_string_value(json_object_get(json_array_get(sites, s), "wan"));
                 if (!remote) {
                         *err = xasprintf("plan: site %zu has no WAN address", s);
@@ -123,12 +126,13 @@ int vc_node_add_l2(struct vc_journal *j, const struct vc_conf *c, const struct v
         json_t *sites = json_object_get(l2, "sites");
         json_t *cache = json_object_get(json_array_get(sites, me), "cache");
         const char *address = json_is_object(cache) ? json_string_value(json_object_get(cache, "address")) : NULL;
-        /* one host may run the gateways of several sites of one job (several
-         * slurmd): the namespace is the node's, the switch port the site's */
-        _cleanup_free_ char *netns = xasprintf("vcl-%lld-%s", (long long)job, node);
-        char port[24];
-        snprintf(port, sizeof(port), "vcg%llx.%llx", (unsigned long long)job,
-                 (unsigned long long)json_integer_value(json_object_get(json_object_get(plan, "site"), "id")));
+        _cleanup_free_ char *netns = vc_l2_netns_name(job, node);
+        char port[16];
+        if (!vc_l2_port_name(job, (int)json_integer_value(json_object_get(json_object_get(plan, "site"), "id")), port)) {
+                *err = xasprintf("job %lld: plan: no switch port name for site %s", (long long)job,
+                                 json_string_value(json_object_get(json_object_get(plan, "site"), "name")));
+                return -EINVAL;
+        }
         int vlan = (int)json_integer_value(json_object_get(json_object_get(plan, "site"), "vlan"));
         int r = add(j, "l2.segment",
                                json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:i, s:o}", "job", (json_int_t)job, "netns",

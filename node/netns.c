@@ -17,6 +17,7 @@
 #include <linux/nsfs.h>
 
 #include "log.h"
+#include "run.h"
 #include "util.h"
 
 #define SELF_NS "/proc/thread-self/ns/net"
@@ -207,4 +208,21 @@ int vc_netns_del(const char *name, char **err) {
         }
         log_debug("deleted network namespace %s", name);
         return 0;
+}
+
+int vc_netns_nft(const char *name, const char *ruleset, char **err) {
+        const char *argv[] = {"ip", "netns", "exec", name, "nft", "-f", "-", NULL};
+        struct vc_run_result res = {0};
+        int r = vc_run(argv, ruleset, 10000, &res);
+        if (r == 0 && (res.status != 0 || res.timed_out))
+                r = -EIO;
+        if (r < 0) {
+                const char *why = res.err && *res.err ? res.err : res.timed_out ? "timed out" : strerror(-r);
+                size_t n = strlen(why);
+                while (n && why[n - 1] == '\n')
+                        n--;
+                *err = xasprintf("%s: nft -f -: %.*s", name, (int)n, why);
+        }
+        vc_run_result_free(&res);
+        return r;
 }

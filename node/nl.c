@@ -1,6 +1,7 @@
 #include "nl.h"
 
 #include <errno.h>
+#include <net/if.h>
 
 #include "netns.h"
 
@@ -89,4 +90,20 @@ int vc_nl_refill(struct vc_nl *c, char **err) {
 char *vc_nl_kind_of(struct rtnl_link *l) {
         const char *k = rtnl_link_get_type(l);
         return k ? xasprintf("kind %s", k) : xstrdup("no link kind: a physical or loopback device");
+}
+
+int vc_nl_set_up(struct vc_nl *c, struct rtnl_link *l, const char *name, char **err) {
+        if (rtnl_link_get_flags(l) & IFF_UP)
+                return 0;
+        struct rtnl_link *change = rtnl_link_alloc();
+        if (!change)
+                abort();
+        rtnl_link_set_flags(change, IFF_UP);
+        int r = rtnl_link_change(c->sk, l, change, 0);
+        rtnl_link_put(change);
+        if (r < 0) {
+                *err = xasprintf("bringing %s in %s up: %s", name, vc_nl_where(c->ns), nl_geterror(r));
+                return vc_nl_errno(r);
+        }
+        return 0;
 }

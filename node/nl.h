@@ -35,6 +35,8 @@ int vc_nl_refill(struct vc_nl *c, char **err);
 static inline struct rtnl_link *vc_nl_get(struct vc_nl *c, const char *name) {
         return rtnl_link_get_by_name(c->links, name);
 }
+/* vc_nl_set_up: link l (called name, in c's namespace) is up; 0 when it already was. */
+int vc_nl_set_up(struct vc_nl *c, struct rtnl_link *l, const char *name, char **err);
 /* vc_nl_kind_of: what a link is, for messages: "kind veth", or that it has none (malloc'd). */
 char *vc_nl_kind_of(struct rtnl_link *l);
 

@@ -28,14 +28,18 @@ static char *test_key(void) {
 }
 
 static void test_names(void **state) {
-        char b[16], n[32];
-        assert_string_equal(vc_l2_port_name(4242, b), "vcg1092");
-        assert_string_equal(vc_l2_port_name(1, b), "vcg1");
-        assert_string_equal(vc_l2_port_name(0xffffffffffffLL, b), "vcgffffffffffff"); /* 15: fits */
-        assert_null(vc_l2_port_name(0x1000000000000LL, b));                           /* 16: does not */
-        assert_null(vc_l2_port_name(0, b));
-        assert_null(vc_l2_port_name(-5, b));
-        assert_string_equal(vc_l2_netns_name(4242, n), "vcl-4242");
+        char b[16];
+        assert_string_equal(vc_l2_port_name(4242, 2, b), "vcg1092.2");
+        /* a Slurm job id (32 bits) and a site id (8 bits) always fit: 3 + 8 + 1 + 2 */
+        assert_string_equal(vc_l2_port_name(0xffffffffLL, 255, b), "vcgffffffff.ff");
+        assert_null(vc_l2_port_name(0x1000000000LL, 255, b)); /* 16: does not */
+        assert_null(vc_l2_port_name(0, 1, b));
+        assert_null(vc_l2_port_name(5, 0, b));
+        assert_string_equal(vc_l2_tap_name(4242, true, 1, b), "vct1092.1");
+        assert_string_equal(vc_l2_tap_name(4242, false, 16, b), "vcs1092.10");
+        assert_null(vc_l2_tap_name(4242, false, 0, b));
+        _cleanup_free_ char *ns = vc_l2_netns_name(4242, "b001");
+        assert_string_equal(ns, "vcl-4242-b001");
 }
 
 static void test_key_text(void **state) {
