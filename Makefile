@@ -10,13 +10,19 @@ LIBDIR  ?= $(PREFIX)/lib
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := jansson sqlite3 munge libvirt libnl-route-3.0
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
+PKGS := jansson sqlite3 munge libvirt libnl-route-3.0 cmocka
+# Everything below that asks an installed tool is evaluated on first use
+# (in a recipe, after the pkgcheck guard), never when make reads this file:
+# `make clean` or `make deps` must work on a machine without the packages,
+# and a build must never run with flags read before they were installed.
+# lazy VAR,CMD: VAR expands to CMD's output, CMD run at most once.
+lazy = $(eval $(1) = $$(eval $(1) := $$$$(shell $(2)))$$(value $(1)))
+$(call lazy,PKG_CFLAGS,$(PKG_CONFIG) --cflags $(PKGS))
+$(call lazy,PKG_LIBS,$(PKG_CONFIG) --libs $(filter-out cmocka,$(PKGS)))
 # Debian's libslurm-dev ships no .pc file; fall back to plain -lslurm.
-SLURM_CFLAGS := $(shell $(PKG_CONFIG) --cflags slurm 2>/dev/null)
-SLURM_LIBS   := $(shell $(PKG_CONFIG) --libs slurm 2>/dev/null || echo -lslurm)
-CMOCKA_LIBS  := $(shell $(PKG_CONFIG) --libs cmocka)
+$(call lazy,SLURM_CFLAGS,$(PKG_CONFIG) --cflags slurm 2>/dev/null)
+$(call lazy,SLURM_LIBS,$(PKG_CONFIG) --libs slurm 2>/dev/null || echo -lslurm)
+$(call lazy,CMOCKA_LIBS,$(PKG_CONFIG) --libs cmocka)
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
         -Wmissing-prototypes -Wstrict-prototypes
@@ -35,7 +41,7 @@ CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc -Inode -Istorage
 CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
 LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
 # net-snmp ships no .pc on Debian either; its own config tool gives the libs.
-SNMP_LIBS    := $(shell net-snmp-config --netsnmp-libs 2>/dev/null || echo -lnetsnmp)
+$(call lazy,SNMP_LIBS,net-snmp-config --netsnmp-libs 2>/dev/null || echo -lnetsnmp)
 LIBS     := $(PKG_LIBS) $(SLURM_LIBS) $(SNMP_LIBS)
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -67,10 +73,20 @@ HOOKS   := $(BUILD)/bin/vcluster-prolog $(BUILD)/bin/vcluster-epilog
 SPANK   := $(BUILD)/lib/spank_vcluster.so
 PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(SPANK) $(BUILD)/bin/vcluster-storaged
 
-.PHONY: all deps check unit integration bench demo install clean guest
+.PHONY: all deps pkgcheck check unit integration bench demo install clean guest
 all: $(PROGS) $(TOOLS) $(FIXTURES)
 
-$(BUILD)/obj/%.o: %.c
+# pkgcheck: before the first compiler runs, every library the build needs is
+# installed, or the build stops saying which are missing and how to get them.
+pkgcheck:
+	@missing=$$(for p in $(PKGS); do $(PKG_CONFIG) --exists $$p 2>/dev/null || printf ' %s' $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make: missing build dependencies (pkg-config knows none of:$$missing)." >&2; \
+		echo "make: install them with ./bootstrap or scripts/deps, as root." >&2; \
+		exit 1; \
+	fi
+
+$(BUILD)/obj/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -116,8 +132,8 @@ $(BUILD)/bin/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(
 # that loads it. Only the lib/ members it uses are pulled from the archive.
 SPANK_SRC := $(wildcard spank_plugin/*.c)
 pic = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
-PIC_CFLAGS := $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -O2 -g $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
-$(BUILD)/pic/%.o: %.c
+PIC_CFLAGS = $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -O2 -g $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
+$(BUILD)/pic/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/pic/libvc.a: $(call pic,$(LIB_SRC))
@@ -142,8 +158,9 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
 # net-snmp's NETSNMP_* defines are taken from its cflags: the rest (-O2,
 # -I/usr/local/include, perl's CORE) would override ours.
 NETSNMP_CONFIG ?= net-snmp-config
-NETSNMP_CFLAGS := $(filter -DNETSNMP_%,$(shell $(NETSNMP_CONFIG) --base-cflags 2>/dev/null))
-NETSNMP_AGENT_LIBS := $(shell $(NETSNMP_CONFIG) --agent-libs 2>/dev/null)
+$(call lazy,NETSNMP_BASE_CFLAGS,$(NETSNMP_CONFIG) --base-cflags 2>/dev/null)
+NETSNMP_CFLAGS = $(filter -DNETSNMP_%,$(NETSNMP_BASE_CFLAGS))
+$(call lazy,NETSNMP_AGENT_LIBS,$(NETSNMP_CONFIG) --agent-libs 2>/dev/null)
 $(call obj,$(FIX_SRC) switchcfg/drv_snmp.c): CFLAGS += $(NETSNMP_CFLAGS)
 $(BUILD)/fixtures/%: $(BUILD)/obj/tests/fixtures/%.o $(LIBVC)
 	@mkdir -p $(dir $@)
@@ -166,10 +183,11 @@ guest:
 integration: all guest
 	tests/integration/run $(BUILD)
 
-# check: the whole suite — packages, hardened build, unit tests plain and
-# under ASan+UBSan, integration against the sanitized daemon and then the
-# hardened one.
-check: deps
+# check: the whole suite — the fresh-machine build test, hardened build, unit
+# tests plain and under ASan+UBSan, integration against the sanitized daemon
+# and then the hardened one. It installs nothing: ./bootstrap check does.
+check:
+	tests/build/test_fresh_machine.sh
 	$(MAKE) unit
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 integration
@@ -178,7 +196,7 @@ check: deps
 bench: all $(BENCHES)
 	bench/run $(BUILD)
 
-demo: deps all guest
+demo: all guest
 	scripts/demo $(BUILD)
 
 install: $(PROGS)
