@@ -32,6 +32,7 @@
 #include "node.h"
 #include "nodestate.h"
 #include "phase.h"
+#include "plancheck.h"
 #include "ready.h"
 #include "rpc.h"
 #include "slurmjob.h"
@@ -378,6 +379,12 @@ static int prolog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
                 err = why ? xasprintf("fetching the plan: %s", why)
                           : xasprintf("vlanallocd holds no VLAN for the job (state %s)", state ? state : "?");
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
+                report(e, c, VC_PHASE_FAILED, err);
+                return 1;
+        }
+        /* Root acts on this plan: it must fit the node's own vcluster.conf. */
+        if (vc_plan_check(c, job, e->job, e->nodes, &err) < 0) {
+                log_error("job %lld on %s: refusing the plan vlanallocd gave: %s", (long long)e->job, e->node, err);
                 report(e, c, VC_PHASE_FAILED, err);
                 return 1;
         }
