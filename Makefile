@@ -69,9 +69,12 @@ FIXTURES := $(patsubst tests/fixtures/%.c,$(BUILD)/fixtures/%,$(FIX_SRC))
 BENCHES := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 # The Slurm side: the user's command, the hooks, the SPANK plugin.
 UCLI    := $(BUILD)/bin/vcluster
+# The hooks: a libc-only launcher in bin/ (what Slurm runs for every job),
+# the hook proper in libexec/vcluster/ (run only for --vcluster jobs).
 HOOKS   := $(BUILD)/bin/vcluster-prolog $(BUILD)/bin/vcluster-epilog
+HOOKS_FULL := $(BUILD)/libexec/vcluster/vcluster-prolog $(BUILD)/libexec/vcluster/vcluster-epilog
 SPANK   := $(BUILD)/lib/spank_vcluster.so
-PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(SPANK) $(BUILD)/bin/vcluster-storaged
+PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(HOOKS_FULL) $(SPANK) $(BUILD)/bin/vcluster-storaged
 
 .PHONY: all deps pkgcheck check unit integration bench demo install clean guest
 all: $(PROGS) $(TOOLS) $(FIXTURES)
@@ -118,12 +121,19 @@ $(BUILD)/bin/vlanalloc: $(call obj,vlanalloc/vlanalloc.c) $(ALL_LIBS)
 $(UCLI): $(call obj,cli/vcluster.c) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/bin/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
+$(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/bin/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
+$(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# The launchers: one source, the hook's name compiled in, libc only.
+$(BUILD)/obj/prolog/launch-%.o: prolog/launch.c | pkgcheck
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(OPT) -DVC_HOOK_NAME='"vcluster-$*"' -MMD -MP -c $< -o $@
+$(HOOKS): $(BUILD)/bin/vcluster-%: $(BUILD)/obj/prolog/launch-%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^
 
 # spank_vcluster.so is loaded into sbatch, salloc, srun and slurmstepd, none
 # of which is built with sanitizers, so its objects are always plain PIC
@@ -208,6 +218,8 @@ install: $(PROGS)
 	install -m 0644 man/vlanalloc.8 man/vlanallocd.8 man/vcluster-storaged.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(LIBDIR)/slurm $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(HOOKS) $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(SBINDIR)/../libexec/vcluster
+	install -m 0755 $(HOOKS_FULL) $(DESTDIR)$(SBINDIR)/../libexec/vcluster/
 	install -m 0755 $(UCLI) $(DESTDIR)$(BINDIR)/vcluster
 	install -m 0644 $(SPANK) $(DESTDIR)$(LIBDIR)/slurm/spank_vcluster.so
 	install -m 0644 man/vcluster.1 $(DESTDIR)$(MANDIR)/man1/
