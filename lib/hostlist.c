@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <slurm/slurm.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /* A config typo like "tk[1-100000]" must not make every daemon allocate
  * millions of names; real sites are far below this. */
@@ -159,28 +161,130 @@ static int check_syntax(const char *expr, bool port, size_t *count, char **err) 
         return 0;
 }
 
+/* One bracket of an element while expanding: its ranges, where it stands. */
+struct bracket {
+        struct range {
+                unsigned long lo, hi;
+                int width; /* digits of lo as written: "[001-120]" pads to 3 */
+        } *r;
+        size_t nr, ri; /* ranges, the current one */
+        unsigned long v; /* the current number */
+};
+
+/* parse_ranges: "1-3,07]..." (checked by check_syntax) into b; the end past ']'. */
+static const char *parse_ranges(const char *s, struct bracket *b) {
+        size_t cap = 0;
+        for (;;) {
+                const char *d = s;
+                unsigned long lo = strtoul(s, (char **)&s, 10), hi = lo;
+                int width = (int)(s - d);
+                if (*s == '-')
+                        hi = strtoul(s + 1, (char **)&s, 10);
+                if (b->nr == cap) {
+                        cap = cap ? 2 * cap : 4;
+                        b->r = xrealloc(b->r, cap * sizeof(*b->r));
+                }
+                b->r[b->nr++] = (struct range){lo, hi, width};
+                if (*s++ == ']')
+                        return s;
+        }
+}
+
+/* One piece of an element: the text before a bracket (or the element's end). */
+struct literal {
+        const char *p;
+        size_t n;
+};
+
+/* expand_element: append the names of element [s, e) to v at *at (never
+ * past cap), in libslurm's order: the last bracket varies fastest, then the
+ * first, the second, and so on ("a[1-2]b[1-2]c[1-2]": a1b1c1 a1b1c2 a2b1c1
+ * a2b1c2 a1b2c1 …). Each
+ * name costs its own length, whatever the ranges: the brackets advance
+ * like an odometer and are never searched or shifted. */
+static void expand_element(const char *s, const char *e, char **v, size_t *at, size_t cap) {
+        size_t nb = 0, bcap = 0, maxlen = (size_t)(e - s);
+        struct bracket *b = NULL;
+        /* lit[i] precedes bracket i; lit[nb] ends the element */
+        _cleanup_free_ struct literal *lit = xcalloc((size_t)(e - s) + 2, sizeof(*lit));
+        for (const char *p = s;;) {
+                const char *open = memchr(p, '[', (size_t)(e - p));
+                lit[nb] = (struct literal){p, (size_t)((open ? open : e) - p)};
+                if (!open)
+                        break;
+                if (nb == bcap) {
+                        bcap = bcap ? 2 * bcap : 4;
+                        b = xrealloc(b, bcap * sizeof(*b));
+                }
+                b[nb] = (struct bracket){0};
+                p = parse_ranges(open + 1, &b[nb]);
+                b[nb].v = b[nb].r[0].lo;
+                maxlen += HOSTLIST_MAX_DIGITS;
+                nb++;
+        }
+        _cleanup_free_ char *name = xmalloc(maxlen + 1);
+        for (bool done = false; !done && *at < cap;) {
+                size_t n = 0;
+                for (size_t i = 0; i <= nb; i++) {
+                        memcpy(name + n, lit[i].p, lit[i].n);
+                        n += lit[i].n;
+                        if (i < nb)
+                                n += (size_t)sprintf(name + n, "%0*lu", b[i].r[b[i].ri].width, b[i].v);
+                }
+                name[n] = 0;
+                v[(*at)++] = xstrdup(name);
+                /* The next name: the last bracket advances; its carry goes to
+                 * the first, then the second… — libslurm's order, which
+                 * NodePorts= relies on to pair nodes with ports. */
+                done = true;
+                for (size_t k = 0; done && k < nb; k++) {
+                        struct bracket *x = &b[k == 0 ? nb - 1 : k - 1];
+                        done = false;
+                        if (x->v < x->r[x->ri].hi)
+                                x->v++;
+                        else if (x->ri + 1 < x->nr)
+                                x->v = x->r[++x->ri].lo;
+                        else {
+                                x->ri = 0;
+                                x->v = x->r[0].lo;
+                                done = true; /* wrapped: carry on to the bracket before */
+                        }
+                }
+        }
+        for (size_t i = 0; i < nb; i++)
+                free(b[i].r);
+        free(b);
+}
+
 static int expand(const char *expr, bool port, char ***out, char **err) {
         size_t count = 0;
         int r = check_syntax(expr, port, &count, err);
         if (r < 0)
                 return r;
-
+        /* libslurm still has the last word on what the expression means; only
+         * its expansion (slurm_hostlist_shift, which moves the rest of its
+         * list on every call) is too slow for many ranges. */
         hostlist_t hl = slurm_hostlist_create(expr);
         if (!hl)
                 return hl_fail(err, expr, "rejected by libslurm");
         int n = slurm_hostlist_count(hl);
-        if (n < 0 || (size_t)n != count) {
-                slurm_hostlist_destroy(hl);
-                return hl_fail(err, expr, "libslurm expanded it to %d hosts, expected %zu", n,
-                               count);
-        }
-        _cleanup_strv_ char **v = xcalloc(count + 1, sizeof(char *));
-        for (size_t i = 0; i < count; i++) {
-                v[i] = slurm_hostlist_shift(hl);
-                if (!v[i])
-                        abort(); /* only an allocation failure gets here */
-        }
         slurm_hostlist_destroy(hl);
+        if (n < 0 || (size_t)n != count)
+                return hl_fail(err, expr, "libslurm expanded it to %d hosts, expected %zu", n, count);
+        _cleanup_strv_ char **v = xcalloc(count + 1, sizeof(char *));
+        size_t at = 0;
+        for (const char *s = expr;;) {
+                /* an element ends at a comma outside brackets */
+                const char *e = s;
+                for (bool inside = false; *e && (inside || *e != ','); e++)
+                        inside = *e == '[' || (inside && *e != ']');
+                expand_element(s, e, v, &at, count);
+                if (!*e)
+                        break;
+                s = e + 1;
+        }
+        if (at != count)
+                return hl_fail(err, expr, "expanded to %zu hosts, expected %zu", at, count);
         *out = TAKE_PTR(v);
         return 0;
 }

@@ -1,7 +1,9 @@
 /* hostlist.h — Slurm hostlist expressions ("tk[001-134],login1").
  *
- * Expansion is libslurm's slurm_hostlist_*; we check the brackets first
- * because libslurm silently accepts some malformed input ("a[1-").
+ * libslurm's slurm_hostlist_* has the last word on what an expression means
+ * (we check the brackets first because it silently accepts some malformed
+ * input, "a[1-"), but we expand it ourselves, in time linear in the output:
+ * slurm_hostlist_shift in a loop is quadratic in the number of ranges.
  */
 #ifndef VC_HOSTLIST_H
 #define VC_HOSTLIST_H
