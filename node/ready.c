@@ -4,12 +4,16 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include "escape.h"
 #include "node.h"
 #include "sock.h"
 #include "util.h"
 
 #define TICK_MS 200
 #define STATE_EVERY_MS 1000
+/* Bytes taken from one guest per wakeup: a guest that writes without end
+ * must not keep us from the deadline and the other guests. */
+#define FEED_MAX (64u << 10)
 
 /* console_tail: the last line with text of a console log (malloc'd), for errors. */
 static char *console_tail(const char *path) {
@@ -24,34 +28,40 @@ static char *console_tail(const char *path) {
                 return xstrdup("(no console output)");
         buf[n] = 0;
         for (ssize_t i = 0; i < n; i++)
-                if (buf[i] == '\r' || (unsigned char)buf[i] < 0x09)
+                if (buf[i] == '\r' || buf[i] == 0) /* a NUL would hide what follows */
                         buf[i] = ' ';
         while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
                 buf[--n] = 0;
         char *last = strrchr(buf, '\n');
-        return xstrdup(last ? last + 1 : buf);
+        /* it reaches logs, AdminComment and `vcluster status`: the guest wrote it */
+        return vc_escape(last ? last + 1 : buf);
 }
 
-/* feed: take bytes from a connected guest: 1 once its "up" line came, 0
- * for more to come, -1 at end of stream. */
+/* feed: take what a connected guest wrote, in blocks, at most FEED_MAX
+ * bytes: 1 once its "up" line came, 0 for more to come (the caller then
+ * checks its deadline), -1 at end of stream. */
 static int feed(struct vc_ready_guest *g) {
-        char c;
-        for (;;) {
-                ssize_t r = read(g->fd, &c, 1);
+        char buf[4096];
+        for (size_t taken = 0; taken < FEED_MAX;) {
+                ssize_t r = read(g->fd, buf, sizeof(buf));
                 if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
                         return -1;
                 if (r < 0)
                         return 0;
-                if (c != '\n') {
-                        if (g->len < sizeof(g->line) - 1)
-                                g->line[g->len++] = c;
-                        continue;
+                taken += (size_t)r;
+                for (ssize_t i = 0; i < r; i++) {
+                        if (buf[i] != '\n') {
+                                if (g->len < sizeof(g->line) - 1)
+                                        g->line[g->len++] = buf[i];
+                                continue;
+                        }
+                        g->line[g->len] = 0;
+                        g->len = 0;
+                        if (strncmp(g->line, "up", 2) == 0 && (g->line[2] == 0 || g->line[2] == ' '))
+                                return 1;
                 }
-                g->line[g->len] = 0;
-                g->len = 0;
-                if (strncmp(g->line, "up", 2) == 0 && (g->line[2] == 0 || g->line[2] == ' '))
-                        return 1;
         }
+        return 0;
 }
 
 static void disconnect(struct vc_ready_guest *g) {
