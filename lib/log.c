@@ -3,6 +3,10 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "escape.h"
+#include "util.h"
 
 static const char *log_ident = "vcluster";
 static bool log_foreground = true;
@@ -23,20 +27,20 @@ void vc_log(int prio, const char *fmt, ...) {
                 return;
         va_list ap;
         va_start(ap, fmt);
+        _cleanup_free_ char *raw = xvasprintf(fmt, ap);
+        va_end(ap);
+        /* Messages quote users' specs and guests' consoles: a newline there
+         * would forge a line of ours, an ESC sequence would drive the
+         * reader's terminal. */
+        _cleanup_free_ char *msg = vc_escape(raw);
         if (log_foreground) {
                 /* One locked write per line so concurrent threads never interleave. */
                 pthread_mutex_lock(&log_lock);
-                fprintf(stderr, "%s: ", log_ident);
-                if (prio <= LOG_ERR)
-                        fputs("error: ", stderr);
-                else if (prio == LOG_WARNING)
-                        fputs("warning: ", stderr);
-                vfprintf(stderr, fmt, ap);
-                fputc('\n', stderr);
+                fprintf(stderr, "%s: %s%s\n", log_ident,
+                        prio <= LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "", msg);
                 fflush(stderr);
                 pthread_mutex_unlock(&log_lock);
         } else {
-                vsyslog(prio, fmt, ap);
+                syslog(prio, "%s", msg);
         }
-        va_end(ap);
 }

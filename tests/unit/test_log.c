@@ -60,10 +60,23 @@ static void test_daemon_mode_leaves_stderr_alone(void **state) {
         vc_log_open("vctest", true);
 }
 
+static void emit_hostile(void) {
+        log_error("refused: %s", "image=x\n" "vctest: job 1 acquired\033[2K");
+}
+
+/* Issue 15 item 11: a quoted spec or console line forges no line of ours
+ * and sends no escape sequence to whoever reads the log. */
+static void test_control_characters_escaped(void **state) {
+        vc_log_open("vctest", true);
+        _cleanup_free_ char *out = capture(emit_hostile);
+        assert_string_equal(out, "vctest: error: refused: image=x\\x0avctest: job 1 acquired\\x1b[2K\n");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_foreground_format_and_level),
                 cmocka_unit_test(test_daemon_mode_leaves_stderr_alone),
+                cmocka_unit_test(test_control_characters_escaped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
