@@ -5,6 +5,7 @@
  */
 #include "conf_internal.h"
 
+#include "conf_regex.h"
 #include "hostlist.h"
 #include "util.h"
 
@@ -12,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <regex.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -268,14 +268,12 @@ static int parse_site_l2(struct conf_parser *p, const char *const *v, struct vc_
                 s->cache_parent = xstrdup(v[PARENT]);
         }
         if (v[BYPASS]) {
-                regex_t re;
-                int e = regcomp(&re, v[BYPASS], REG_EXTENDED | REG_NOSUB);
-                if (e != 0) {
-                        char why[128];
-                        regerror(e, &re, why, sizeof(why));
-                        return conf_fail(p, "CacheBypass=%s: not a regular expression: %s", v[BYPASS], why);
-                }
-                regfree(&re);
+                /* Never regcomp here: every program loads this file (sbatch too),
+                 * and a pattern can cost regcomp gigabytes (conf_regex.h). */
+                _cleanup_free_ char *why = NULL;
+                if (vc_ere_check(v[BYPASS], &why) < 0)
+                        return conf_fail(p, "CacheBypass=%s: not a regular expression squid can take: %s",
+                                         v[BYPASS], why);
                 /* squid.conf takes it as one word, a leading - or + as a flag */
                 bool plain = strchr("-+", v[BYPASS][0]) == NULL || !v[BYPASS][0];
                 for (const unsigned char *q = (const unsigned char *)v[BYPASS]; plain && *q; q++)

@@ -10,7 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "conf.h"
 #include "util.h"
@@ -603,6 +606,39 @@ static void test_errors(void **state) {
         }
 }
 
+/* Issue 15 item 6: "V" and 24 '+' cost glibc's regcomp 12.5 GB and 74 s,
+ * in every program that loads the file (sbatch's SPANK plugin too). Loading
+ * it must refuse it at once: the child gets 10 s of CPU (SIGXCPU after), a
+ * thousand times what the check takes, a seventh of what regcomp took. */
+static void test_costly_regex_refused_cheaply(void **state) {
+        char re[64] = "V";
+        memset(re + 1, '+', 24);
+        _cleanup_free_ char *text = xasprintf(CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheBypass=%s\n", re);
+        _cleanup_free_ char *path = put("costly.conf", text, 0644);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct rlimit cpu = {10, 10};
+                setrlimit(RLIMIT_CPU, &cpu);
+                struct vc_conf *c = NULL;
+                char *err = NULL;
+                int r = vc_conf_load(path, &c, &err);
+                _exit(r == -EINVAL && err && strstr(err, "more than 2000 copies") ? 0 : 1);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (WIFSIGNALED(status))
+                print_error("loading the conf was killed by signal %d (SIGXCPU is %d)\n", WTERMSIG(status), SIGXCPU);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        /* in the parent too, for the message */
+        refused("costly2.conf", text, "costly2.conf:2", "CacheBypass=V+");
+        refused("nested.conf", CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheBypass=((a{10}){10}){30}\n",
+                "nested.conf:2", "more than 2000 copies");
+        refused("backref.conf", CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheBypass=(a*)*\\1\n",
+                "backref.conf:2", "back-reference");
+}
+
 static void test_error_in_include_names_that_file(void **state) {
         free(put("sub/bad.conf", "# one\n# two\nSiteName=a SiteId=1 VlanIds=100-50 Nodes=n1\n",
                  0644));
@@ -635,6 +671,7 @@ int main(void) {
                 cmocka_unit_test(test_include_errors),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_error_in_include_names_that_file),
+                cmocka_unit_test(test_costly_regex_refused_cheaply),
                 cmocka_unit_test(test_node_clash_names_both_places),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
