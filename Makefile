@@ -76,7 +76,7 @@ HOOKS_FULL := $(BUILD)/libexec/vcluster/vcluster-prolog $(BUILD)/libexec/vcluste
 SPANK   := $(BUILD)/lib/spank_vcluster.so
 PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(HOOKS_FULL) $(SPANK) $(BUILD)/bin/vcluster-storaged
 
-.PHONY: all deps pkgcheck check unit integration bench demo install clean guest
+.PHONY: all deps pkgcheck check unit integration bench demo install clean guest fuzz fuzz-check
 all: $(PROGS) $(TOOLS) $(FIXTURES)
 
 # pkgcheck: before the first compiler runs, every library the build needs is
@@ -176,6 +176,47 @@ $(BUILD)/fixtures/%: $(BUILD)/obj/tests/fixtures/%.o $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(NETSNMP_AGENT_LIBS)
 
+# Fuzzers (tests/fuzz/fuzz_NAME.c → build-fuzz/fuzz_NAME): libFuzzer targets
+# built with clang, ASan and UBSan, over the code that parses what users,
+# peers and daemons send. Their objects are compiled apart from the normal
+# build (clang, -fsanitize=fuzzer-no-link) into build-fuzz/.
+FUZZ_CC    ?= clang
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 60
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+FUZZ_LIBSRC := $(LIB_SRC) $(SW_SRC) $(STOR_SRC)
+fobj = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
+$(FUZZ_BUILD)/obj/%.o: %.c | pkgcheck
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(WARN) -Wno-unused-command-line-argument -Wno-unused-variable -g -O1 \
+		-fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) $(SLURM_CFLAGS) \
+		$(if $(findstring drv_snmp,$<),$(NETSNMP_CFLAGS)) -pthread -MMD -MP -c $< -o $@
+$(FUZZ_BUILD)/libfuzzvc.a: $(call fobj,$(FUZZ_LIBSRC))
+	$(AR) rcs $@ $^
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libfuzzvc.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $^ $(LIBS)
+
+# fuzz: each fuzzer for FUZZ_TIME seconds from its corpus (tests/fuzz/corpus/
+# NAME/, kept in the tree; new inputs go to a scratch dir, not the tree).
+.PRECIOUS: $(FUZZ_BUILD)/obj/%.o
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); d=$$(mktemp -d); \
+		echo "== $$n ($(FUZZ_TIME) s)"; \
+		$$f -max_total_time=$(FUZZ_TIME) -artifact_prefix=$(FUZZ_BUILD)/ -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			$$d tests/fuzz/corpus/$$n; rm -rf $$d; done
+# fuzz-check (part of check): every corpus input once, then 5 s of fuzzing
+# each, so a regression that crashes on a known input fails the suite.
+fuzz-check: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do n=$$(basename $$f); d=$$(mktemp -d); \
+		echo "== $$n"; \
+		for a in "-runs=0" "-max_total_time=5 $$d"; do \
+			$$f $$a -artifact_prefix=$(FUZZ_BUILD)/ -timeout=10 -rss_limit_mb=2048 tests/fuzz/corpus/$$n >$$d.log 2>&1 || \
+				{ tail -n 40 $$d.log; echo "FAIL $$n ($$a): see above" >&2; rm -rf $$d $$d.log; exit 1; }; \
+			tail -n 1 $$d.log; done; \
+		rm -rf $$d $$d.log; done
+
 # deps: install every Debian package the build, tests and demo need (idempotent).
 deps:
 	scripts/deps
@@ -198,6 +239,7 @@ integration: all guest
 # and then the hardened one. It installs nothing: ./bootstrap check does.
 check:
 	tests/build/test_fresh_machine.sh
+	$(MAKE) fuzz-check
 	$(MAKE) unit
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) SANITIZE=1 integration
@@ -226,6 +268,6 @@ install: $(PROGS)
 	install -m 0644 man/vcluster-prolog.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,15 @@
+/* fuzz_rpc — the request envelope (lib/rpc.c), the first thing vlanallocd
+ * and the storage agent parse of what any peer sends, before munge. */
+#include "fuzz.h"
+#include "rpc.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        json_t *root = NULL;
+        const char *cred = NULL, *req = NULL;
+        _cleanup_free_ char *err = NULL;
+        if (vc_rpc_unwrap((const char *)data, size, &root, &cred, &req, &err) == 0 && (!cred || !req))
+                abort(); /* success promises both */
+        json_decref(root);
+        return 0;
+}
