@@ -11,7 +11,7 @@
  *         list first (a bad one changes nothing: an untouched failure);
  *         where an ancestor of dir denies the user the search it needs,
  *         grants that user search only (x) with a POSIX ACL entry (never
- *         read, never write); makes dir (layout in squidconf.h); writes
+ *         read, never write), claimed for dir until undo; makes dir (layout in squidconf.h); writes
  *         squid.conf; sets net.bridge.bridge-nf-call-iptables=1 in the
  *         namespace. Unless our squid already runs (its pid file names a
  *         process whose /proc/PID/cmdline is squid -f CONF): refuses a port
@@ -31,10 +31,17 @@
  *         master) of the processes whose cmdline is squid with "-f CONF",
  *         pid file or not, then waits for them and their children (the
  *         kid's unlinkd), SIGKILL after a bounded wait — and deletes dir,
- *         never following a symlink. 0 when all of it is already gone. What
- *         stays: ACL entries granted on ancestors (shared by every job's
- *         cache dir) and the namespace's bridge netfilter setting (the
- *         namespace is l2.segment's, and goes with it).
+ *         never following a symlink; then drops dir's claims on the ACL
+ *         entries granted on its ancestors, and where none is left (no
+ *         other cache dir needs it) puts back the ACL found there — unless
+ *         it changed since, which is left and warned about. The claims and
+ *         the ACL found live in root-only xattrs (trusted.vcluster.*) on
+ *         each ancestor; grants and releases take an flock on "/". 0 when
+ *         all of it is already gone. What stays: the namespace's bridge
+ *         netfilter setting (the namespace is l2.segment's, and goes with it).
+ * squid's cache.log lies in a directory of the squid user: it is read (for
+ * errors) only when it is a regular file with one link, never through a
+ * symlink, and what is quoted from it is escaped (escape.h).
  *
  * Contract: 0 or -errno with *err (malloc'd) naming the job, the namespace
  * or the file, and what is wrong. Every program runs as an argv (run.h).
