@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "escape.h"
 #include "hostlist.h"
 #include "log.h"
 #include "phase.h"
@@ -81,8 +82,8 @@ static void slurm_look(long long job, struct slurm_view *v) {
                         snprintf(v->state, sizeof(v->state), "%s", vc_slurm_state_name(base));
                         /* Our note (AdminComment) is the readable reason; a held job says so first. */
                         const char *held = j->priority == 0 && base == JOB_PENDING ? "held" : NULL;
-                        v->reason = xasprintf("%s%s%s", held ? held : "", held && j->admin_comment ? "; " : "",
-                                              j->admin_comment ? j->admin_comment : "");
+                        _cleanup_free_ char *note = vc_escape(j->admin_comment);
+                        v->reason = xasprintf("%s%s%s", held ? held : "", held && note ? "; " : "", note ? note : "");
                 }
         }
         slurm_free_job_info_msg(msg);
@@ -235,6 +236,9 @@ static int cmd_status(const struct vc_conf *c, const char *job_arg, bool json) {
                 log_error("%s", json_string_value(json_object_get(reply, "error")));
                 return r;
         }
+        /* Specs, details and errors quote users and guests: whatever is
+         * printed below goes to a terminal, and `jq -r` of --json too. */
+        vc_escape_json(reply);
         if (json) {
                 json_t *out = job_arg ? json_object_get(reply, "cluster") : reply;
                 json_object_del(reply, "ok");

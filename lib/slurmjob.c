@@ -5,6 +5,7 @@
 #include <slurm/slurm_errno.h>
 #include <time.h>
 
+#include "escape.h"
 #include "log.h"
 #include "util.h"
 
@@ -54,7 +55,10 @@ int vc_slurm_job_note(int64_t job, const char *text, bool hold, char **err) {
         job_desc_msg_t d;
         slurm_init_job_desc_msg(&d);
         d.job_id = (uint32_t)job;
-        d.admin_comment = (char *)text;
+        /* squeue and scontrol print it raw to other people's terminals; it
+         * quotes specs and vlanallocd's errors */
+        _cleanup_free_ char *safe = vc_escape(text);
+        d.admin_comment = safe;
         if (hold)
                 d.priority = 0;
         if (slurm_update_job(&d) != SLURM_SUCCESS)

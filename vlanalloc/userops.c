@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "alloc.h"
+#include "escape.h"
 #include "guestplan.h"
 #include "log.h"
 #include "phase.h"
@@ -74,8 +75,10 @@ static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
                                     json_string_value(node), (long long)job);
         }
         int64_t epoch = vc_state_acquisition(a->st, job);
+        /* The detail quotes a guest's console: kept as text a terminal cannot act on. */
+        _cleanup_free_ char *safe_detail = vc_escape(json_string_value(detail));
         r = vc_state_node_phase_set(a->st, job, json_string_value(node), epoch, json_string_value(phase),
-                                    json_string_value(detail));
+                                    safe_detail);
         json_object_foreach(guests, gname, gphase) {
                 if (r == 0)
                         r = vc_state_guest_phase_set(a->st, job, gname, json_string_value(node), epoch,
@@ -85,7 +88,7 @@ static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
         if (r < 0)
                 return vc_rpc_error(VC_ERR_INTERNAL, "state database error");
         log_info("job %lld: node %s is %s%s%s", (long long)job, json_string_value(node), json_string_value(phase),
-                 detail ? ": " : "", detail ? json_string_value(detail) : "");
+                 safe_detail ? ": " : "", safe_detail ? safe_detail : "");
         return vc_rpc_ok();
 }
 
