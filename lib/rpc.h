@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define VC_RPC_VERSION 1
 #define VC_RPC_MAX_MSG (1u << 20)
@@ -25,6 +26,8 @@
 #define VC_ERR_EXHAUSTED "pool-exhausted"
 #define VC_ERR_STEP_FAILED "step-failed"
 #define VC_ERR_INTERNAL "internal"
+/* Refused for load before anything was done: the caller may retry. */
+#define VC_ERR_BUSY "busy"
 
 /* vc_rpc_send: send one framed message on a socket; 0 or -errno (-EPIPE, never SIGPIPE). */
 int vc_rpc_send(int fd, const char *buf, size_t len);
@@ -32,8 +35,18 @@ int vc_rpc_send(int fd, const char *buf, size_t len);
  * -EMSGSIZE (announced length > max, stored in *len), -EPROTO (connection
  * ended inside a message), -ENODATA (clean EOF before a message), -errno. */
 int vc_rpc_recv(int fd, size_t max, char **buf, size_t *len);
-/* vc_rpc_send_json: dump and send j; 0 or -errno. */
+/* vc_rpc_send_json: dump and send j; 0 or -errno (-EINVAL for a NULL j). */
 int vc_rpc_send_json(int fd, const json_t *j);
+
+/* The same three with one deadline (now_ms() clock) for the whole message,
+ * not for each read or write: a peer trickling a byte at a time cannot hold
+ * the connection past it. The fd may be blocking; -ETIMEDOUT at the deadline. */
+/* vc_rpc_recv_until: vc_rpc_recv, finished by deadline or -ETIMEDOUT. */
+int vc_rpc_recv_until(int fd, size_t max, uint64_t deadline, char **buf, size_t *len);
+/* vc_rpc_send_until: vc_rpc_send, finished by deadline or -ETIMEDOUT. */
+int vc_rpc_send_until(int fd, const char *buf, size_t len, uint64_t deadline);
+/* vc_rpc_send_json_until: vc_rpc_send_json, finished by deadline or -ETIMEDOUT. */
+int vc_rpc_send_json_until(int fd, const json_t *j, uint64_t deadline);
 
 /* vc_rpc_envelope: the request envelope text for cred + req (malloc'd). */
 char *vc_rpc_envelope(const char *cred, const char *req);
@@ -44,7 +57,9 @@ int vc_rpc_unwrap(const char *msg, size_t len, json_t **root, const char **cred,
 
 /* vc_rpc_ok: a new {"ok":true} reply. */
 json_t *vc_rpc_ok(void);
-/* vc_rpc_error: a new {"ok":false,"code":code,"error":…} reply. */
+/* vc_rpc_error: a new {"ok":false,"code":code,"error":…} reply, never NULL:
+ * bytes of the text that are not UTF-8 (a peer's, or one cut mid-character)
+ * become '?', so the reply always encodes. */
 json_t *vc_rpc_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
