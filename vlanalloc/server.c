@@ -3,18 +3,16 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <netdb.h>
 #include <poll.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 
 #include "alloc.h"
 #include "auth.h"
 #include "client.h"
 #include "conf.h"
+#include "gate.h"
 #include "log.h"
 #include "reaper.h"
 #include "rpc.h"
@@ -22,54 +20,9 @@
 #include "userops.h"
 #include "util.h"
 
-#define MAX_CONNECTIONS 1024
-/* One local uid or one remote address may hold this many at once, so an idle
- * flood from one peer cannot lock the others (node prologs, slurmctld) out.
- * Root and SlurmUser on the Unix socket (kernel-verified) are exempt. */
-#define MAX_PER_PEER 32
+/* The whole request must arrive within this, and the whole reply leave
+ * within as long again (gate.h); not per read, so trickling does not help. */
 #define IO_TIMEOUT_S 10
-
-static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t conn_cond = PTHREAD_COND_INITIALIZER;
-static unsigned n_conn;
-
-struct peer_count {
-        char key[NI_MAXHOST + 8];
-        unsigned n;
-};
-static struct peer_count *peers; /* under conn_lock; entries with n == 0 are free */
-static size_t n_peers;
-
-/* peer_take: count one more connection of key; false when over its share. */
-static bool peer_take(const char *key) {
-        struct peer_count *slot = NULL;
-        for (size_t i = 0; i < n_peers; i++) {
-                if (peers[i].n && streq(peers[i].key, key)) {
-                        if (peers[i].n >= MAX_PER_PEER)
-                                return false;
-                        peers[i].n++;
-                        return true;
-                }
-                if (!peers[i].n && !slot)
-                        slot = &peers[i];
-        }
-        if (!slot) {
-                peers = xrealloc(peers, (n_peers + 1) * sizeof(*peers));
-                slot = &peers[n_peers++];
-        }
-        snprintf(slot->key, sizeof(slot->key), "%s", key);
-        slot->n = 1;
-        return true;
-}
-
-static void peer_put(const char *key) {
-        for (size_t i = 0; i < n_peers; i++)
-                if (peers[i].n && streq(peers[i].key, key)) {
-                        peers[i].n--;
-                        return;
-                }
-}
-
 
 static bool in_group(uid_t uid, gid_t gid, gid_t want) {
         if (gid == want)
@@ -215,60 +168,35 @@ static json_t *handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gi
         return vc_alloc_undrain(a, site, vlan);
 }
 
-struct conn {
-        struct vc_alloc *a;
-        int fd;
-        char peer[NI_MAXHOST + NI_MAXSERV + 2]; /* for logs */
-        char key[NI_MAXHOST + 8];               /* for limits: "uid:N" or the address; "" = exempt */
-};
-
-static void describe_peer(struct conn *cn, const struct vc_conf *c) {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof(ss);
-        if (getpeername(cn->fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family != AF_UNIX) {
-                char host[NI_MAXHOST], port[NI_MAXSERV];
-                if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port),
-                                NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-                        snprintf(cn->peer, sizeof(cn->peer), "%s:%s", host, port);
-                        snprintf(cn->key, sizeof(cn->key), "%s", host);
-                        return;
-                }
-        }
-        struct ucred uc;
-        len = sizeof(uc);
-        if (getsockopt(cn->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0) {
-                snprintf(cn->peer, sizeof(cn->peer), "local pid %d", (int)uc.pid);
-                if (uc.uid != 0 && uc.uid != c->slurm_uid)
-                        snprintf(cn->key, sizeof(cn->key), "uid:%u", (unsigned)uc.uid);
-        } else {
-                snprintf(cn->peer, sizeof(cn->peer), "unknown peer");
-                snprintf(cn->key, sizeof(cn->key), "unknown");
-        }
+/* is_operator: root or SlurmUser under the running configuration (gate.h's
+ * privileged pool, decided from SO_PEERCRED before a byte is read). */
+static bool is_operator(void *ctx, uid_t uid) {
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(ctx);
+        return uid == 0 || uid == c->slurm_uid;
 }
 
-static void reply_and_log(int fd, json_t *reply) {
-        (void)vc_rpc_send_json(fd, reply);
-        json_decref(reply);
-}
-
-static void serve_one(struct conn *cn) {
-        struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
-        (void)setsockopt(cn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        (void)setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+/* serve_one: read, authenticate and answer one request on cn; every refusal gets a reply. */
+static void serve_one(void *ctx, struct vc_gate_conn *cn) {
+        struct vc_alloc *a = ctx;
         _cleanup_free_ char *msg = NULL;
         size_t len = 0;
-        int r = vc_rpc_recv(cn->fd, VC_RPC_MAX_MSG, &msg, &len);
-        if (r == -ENODATA)
-                return;
+        int r = vc_gate_recv(cn, &msg, &len);
+        if (r == -ENODATA || r == -ECONNABORTED)
+                return; /* nothing asked, or cut for a newer connection (logged there) */
         if (r == -EMSGSIZE) {
                 log_warning("%s: refused a message of %zu bytes (limit %u)", cn->peer, len, VC_RPC_MAX_MSG);
-                return reply_and_log(cn->fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "message of %zu bytes exceeds the limit of %u bytes",
-                                                          len, VC_RPC_MAX_MSG));
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "message of %zu bytes exceeds the limit of %u bytes",
+                                                     len, VC_RPC_MAX_MSG));
+                return;
+        }
+        if (r == -ETIMEDOUT) { /* logged by the gate */
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "the whole request must arrive within %u s",
+                                                     IO_TIMEOUT_S));
+                return;
         }
         if (r < 0) {
                 log_warning("%s: %s", cn->peer, r == -EPROTO ? "connection closed in the middle of a message"
-                                                 : r == -EAGAIN ? "timed out waiting for the request"
-                                                                : strerror(-r));
+                                                             : strerror(-r));
                 return;
         }
         _cleanup_free_ char *err = NULL;
@@ -276,83 +204,32 @@ static void serve_one(struct conn *cn) {
         const char *cred, *text;
         if (vc_rpc_unwrap(msg, len, &env, &cred, &text, &err) < 0) {
                 log_warning("%s: %s", cn->peer, err);
-                return reply_and_log(cn->fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err));
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err));
+                return;
         }
-        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(cn->a);
+        _cleanup_conf_ struct vc_conf *c = vc_alloc_conf(a);
         uid_t uid;
         gid_t gid;
         r = vc_auth_verify(c->munge_socket, cred, text, &uid, &gid, &err);
         if (r < 0) {
                 log_warning("%s: %s", cn->peer, err);
-                return reply_and_log(cn->fd, vc_rpc_error(r == -ECONNREFUSED ? VC_ERR_INTERNAL : VC_ERR_AUTH, "%s", err));
+                (void)vc_gate_reply(cn, vc_rpc_error(r == -ECONNREFUSED ? VC_ERR_INTERNAL : VC_ERR_AUTH, "%s", err));
+                return;
+        }
+        if (vc_gate_authed(cn, uid, uid == 0 || uid == c->slurm_uid, &err) < 0) {
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BUSY, "%s", err));
+                return;
         }
         json_error_t je;
         _cleanup_(json_decrefp) json_t *req = json_loads(text, JSON_REJECT_DUPLICATES, &je);
         if (!json_is_object(req)) {
                 log_warning("%s uid %u: malformed request: %s", cn->peer, (unsigned)uid, je.text);
-                return reply_and_log(cn->fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
-                                                          req ? "not a JSON object" : je.text));
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
+                                                     req ? "not a JSON object" : je.text));
+                return;
         }
         log_debug("%s uid %u: %s", cn->peer, (unsigned)uid, text);
-        reply_and_log(cn->fd, handle(cn->a, req, uid, gid));
-}
-
-static void *conn_thread(void *arg) {
-        struct conn *cn = arg;
-        serve_one(cn);
-        close(cn->fd);
-        pthread_mutex_lock(&conn_lock);
-        n_conn--;
-        if (cn->key[0])
-                peer_put(cn->key);
-        pthread_cond_broadcast(&conn_cond);
-        pthread_mutex_unlock(&conn_lock);
-        free(cn);
-        return NULL;
-}
-
-static void accept_one(struct vc_alloc *a, int lfd) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-                return;
-        struct conn *cn = xcalloc(1, sizeof(*cn));
-        cn->a = a;
-        cn->fd = fd;
-        {
-                struct vc_conf *c = vc_alloc_conf(a);
-                describe_peer(cn, c);
-                vc_conf_unref(c);
-        }
-        pthread_mutex_lock(&conn_lock);
-        const char *full = n_conn >= MAX_CONNECTIONS ? "requests in progress"
-                           : cn->key[0] && !peer_take(cn->key) ? "requests in progress from this peer"
-                                                               : NULL;
-        if (!full)
-                n_conn++;
-        pthread_mutex_unlock(&conn_lock);
-        if (full) {
-                unsigned limit = n_conn >= MAX_CONNECTIONS ? MAX_CONNECTIONS : MAX_PER_PEER;
-                log_warning("%s: refused, %u %s already", cn->peer, limit, full);
-                reply_and_log(fd, vc_rpc_error(VC_ERR_INTERNAL, "server busy: %u %s", limit, full));
-                close(fd);
-                free(cn);
-                return;
-        }
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_t t;
-        if (pthread_create(&t, &attr, conn_thread, cn) != 0) {
-                log_error("cannot start a thread for %s", cn->peer);
-                close(fd);
-                pthread_mutex_lock(&conn_lock);
-                n_conn--;
-                if (cn->key[0])
-                        peer_put(cn->key);
-                pthread_mutex_unlock(&conn_lock);
-                free(cn);
-        }
-        pthread_attr_destroy(&attr);
+        (void)vc_gate_reply(cn, handle(a, req, uid, gid));
 }
 
 int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err) {
@@ -386,17 +263,33 @@ static void reload(struct vc_alloc *a, const char *path) {
         log_notice("reloaded %s", path);
 }
 
+/* After accepting failed for want of descriptors or memory, rest this long. */
+#define ACCEPT_REST_MS 100
+
 int vc_server_serve(struct vc_alloc *a, int unix_fd, int tcp_fd, int sigfd, const char *conf_path) {
-        struct pollfd pfd[3] = {{.fd = unix_fd, .events = POLLIN}, {.fd = tcp_fd, .events = POLLIN},
-                                {.fd = sigfd, .events = POLLIN}};
+        struct vc_gate_limits lim;
+        vc_gate_limits_for_fds(&lim);
+        lim.request_ms = lim.reply_ms = IO_TIMEOUT_S * 1000;
+        log_info("connections: %u for root and SlurmUser, %u unauthenticated (%u per peer), %u for users "
+                 "(%u per uid); %d s for a request",
+                 lim.priv_max, lim.preauth_max, lim.preauth_per_key, lim.users_max, lim.per_uid, IO_TIMEOUT_S);
+        struct vc_gate *g = vc_gate_new(&lim, serve_one, is_operator, a);
+        struct pollfd pfd[3] = {{.fd = sigfd, .events = POLLIN}, {.fd = unix_fd, .events = POLLIN},
+                                {.fd = tcp_fd, .events = POLLIN}};
+        uint64_t rest_until = 0;
         for (;;) {
-                if (poll(pfd, 3, -1) < 0) {
+                /* While resting, only signals are watched: a full listener must not wake us again and again. */
+                uint64_t now = now_ms();
+                bool resting = now < rest_until;
+                if (poll(pfd, resting ? 1 : 3, resting ? (int)(rest_until - now) : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         log_error("poll: %m");
+                        vc_gate_drain(g);
+                        vc_gate_free(g);
                         return -errno;
                 }
-                if (pfd[2].revents & POLLIN) {
+                if (pfd[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
                                 if (si.ssi_signo == SIGHUP)
@@ -407,15 +300,15 @@ int vc_server_serve(struct vc_alloc *a, int unix_fd, int tcp_fd, int sigfd, cons
                                 }
                         }
                 }
-                for (int i = 0; i < 2; i++)
-                        if (pfd[i].revents & POLLIN)
-                                accept_one(a, pfd[i].fd);
+                if (resting)
+                        continue;
+                for (int i = 1; i < 3; i++)
+                        if ((pfd[i].revents & POLLIN) && vc_gate_accept(g, pfd[i].fd) < 0)
+                                rest_until = now_ms() + ACCEPT_REST_MS;
         }
         /* Let requests in flight finish: a half-done acquire is rolled back at
          * the next start anyway, but finishing it is kinder. */
-        pthread_mutex_lock(&conn_lock);
-        while (n_conn > 0)
-                pthread_cond_wait(&conn_cond, &conn_lock);
-        pthread_mutex_unlock(&conn_lock);
+        vc_gate_drain(g);
+        vc_gate_free(g);
         return 0;
 }
