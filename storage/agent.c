@@ -1,22 +1,27 @@
-/* The storage agent's request loop: authenticate, then run ops.h here. */
+/* The storage agent's request loop: authenticate, then run ops.h here.
+ * Connections are served side by side (gate.h), operations one at a time. */
 #include "agent.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "conf.h"
+#include "gate.h"
 #include "log.h"
 #include "ops.h"
 #include "rpc.h"
 #include "util.h"
 
-#define IO_TIMEOUT_S 30
+/* The whole request must arrive within this, and the whole reply leave
+ * within as long again (gate.h). */
+#define IO_TIMEOUT_S 10
 
 int vc_agent_init(struct vc_agent *ag, const struct vc_conf *c, char **err) {
         *ag = (struct vc_agent){.munge_socket = c->munge_socket, .controller_name = c->controller_host};
@@ -73,82 +78,111 @@ static json_t *handle(const struct vc_agent *ag, const json_t *req) {
         return vc_rpc_ok();
 }
 
-static void reply(int fd, json_t *r) {
-        (void)vc_rpc_send_json(fd, r);
-        json_decref(r);
-}
+/* Storage tools (tgtadm, lvm) are driven one operation at a time, as they
+ * were when the agent served one connection at a time; only reading and
+ * authenticating requests run side by side. */
+static pthread_mutex_t op_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void serve_one(const struct vc_agent *ag, int fd, const char *peer) {
-        struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+/* serve_one: read, authenticate and answer one request on cn; every refusal gets a reply. */
+static void serve_one(void *ctx, struct vc_gate_conn *cn) {
+        const struct vc_agent *ag = ctx;
         _cleanup_free_ char *msg = NULL, *err = NULL;
         size_t len = 0;
-        int r = vc_rpc_recv(fd, VC_RPC_MAX_MSG, &msg, &len);
+        int r = vc_gate_recv(cn, &msg, &len);
+        if (r == -ENODATA || r == -ECONNABORTED)
+                return;
+        if (r == -ETIMEDOUT) { /* logged by the gate */
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "the whole request must arrive within %d s",
+                                                     IO_TIMEOUT_S));
+                return;
+        }
         if (r < 0) {
-                if (r != -ENODATA)
-                        log_warning("%s: %s", peer, r == -EMSGSIZE ? "message too large" : strerror(-r));
+                log_warning("%s: %s", cn->peer, r == -EMSGSIZE ? "message too large" : strerror(-r));
+                if (r == -EMSGSIZE)
+                        (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "message of %zu bytes exceeds the limit of %u bytes",
+                                                             len, VC_RPC_MAX_MSG));
                 return;
         }
         _cleanup_(json_decrefp) json_t *env = NULL;
         const char *cred, *text;
         if (vc_rpc_unwrap(msg, len, &env, &cred, &text, &err) < 0) {
-                log_warning("%s: %s", peer, err);
-                return reply(fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err));
+                log_warning("%s: %s", cn->peer, err);
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err));
+                return;
         }
         uid_t uid;
         gid_t gid;
         struct in_addr origin;
         if (vc_auth_verify_origin(ag->munge_socket, cred, text, &uid, &gid, &origin, &err) < 0) {
-                log_warning("%s: %s", peer, err);
-                return reply(fd, vc_rpc_error(VC_ERR_AUTH, "%s", err));
+                log_warning("%s: %s", cn->peer, err);
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_AUTH, "%s", err));
+                return;
         }
         char from[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &origin, from, sizeof(from));
-        if (uid != 0 || !from_controller(ag, origin)) {
-                log_warning("%s: refused uid %u from %s: only root on the controller (%s) may ask", peer,
+        bool controller = uid == 0 && from_controller(ag, origin);
+        if (vc_gate_authed(cn, uid, controller, &err) < 0) {
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BUSY, "%s", err));
+                return;
+        }
+        if (!controller) {
+                log_warning("%s: refused uid %u from %s: only root on the controller (%s) may ask", cn->peer,
                             (unsigned)uid, from, ag->controller_name);
-                return reply(fd, vc_rpc_error(VC_ERR_DENIED,
-                                              "denied: only root on the controller (%s) may ask a storage agent; "
-                                              "this credential is uid %u from %s",
-                                              ag->controller_name, (unsigned)uid, from));
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_DENIED,
+                                                     "denied: only root on the controller (%s) may ask a storage agent; "
+                                                     "this credential is uid %u from %s",
+                                                     ag->controller_name, (unsigned)uid, from));
+                return;
         }
         json_error_t je;
         _cleanup_(json_decrefp) json_t *req = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(req))
-                return reply(fd, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
-                                              req ? "not a JSON object" : je.text));
-        reply(fd, handle(ag, req));
+        if (!json_is_object(req)) {
+                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
+                                                     req ? "not a JSON object" : je.text));
+                return;
+        }
+        pthread_mutex_lock(&op_lock);
+        json_t *rep = handle(ag, req);
+        pthread_mutex_unlock(&op_lock);
+        (void)vc_gate_reply(cn, rep);
 }
 
+/* Nobody is privileged before munge speaks: the agent listens on TCP only. */
+static bool never(void *ctx, uid_t uid) { return false; }
+
+/* After accepting failed for want of descriptors or memory, rest this long. */
+#define ACCEPT_REST_MS 100
+
 int vc_agent_serve(struct vc_agent *ag, int lfd, int sigfd) {
+        struct vc_gate_limits lim;
+        vc_gate_limits_for_fds(&lim);
+        lim.request_ms = lim.reply_ms = IO_TIMEOUT_S * 1000;
+        struct vc_gate *g = vc_gate_new(&lim, serve_one, never, ag);
+        uint64_t rest_until = 0;
+        int r = 0;
         for (;;) {
-                struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
-                if (poll(p, 2, -1) < 0) {
+                struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = lfd, .events = POLLIN}};
+                /* While resting, only signals are watched: a full listener must not wake us again and again. */
+                uint64_t now = now_ms();
+                bool resting = now < rest_until;
+                if (poll(p, resting ? 1 : 2, resting ? (int)(rest_until - now) : -1) < 0) {
                         if (errno == EINTR)
                                 continue;
+                        r = -errno;
                         log_error("poll: %m");
-                        return -errno;
+                        break;
                 }
-                if (p[1].revents & POLLIN) {
+                if (p[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
                                 log_notice("stopping on signal %u", si.ssi_signo);
-                                return 0;
+                                break;
                         }
                 }
-                if (!(p[0].revents & POLLIN))
-                        continue;
-                struct sockaddr_storage ss;
-                socklen_t sl = sizeof(ss);
-                int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                char host[NI_MAXHOST] = "?", serv[NI_MAXSERV] = "?";
-                (void)getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
-                                  NI_NUMERICHOST | NI_NUMERICSERV);
-                _cleanup_free_ char *peer = xasprintf("%s:%s", host, serv);
-                serve_one(ag, fd, peer);
-                close(fd);
+                if (!resting && (p[1].revents & POLLIN) && vc_gate_accept(g, lfd) < 0)
+                        rest_until = now_ms() + ACCEPT_REST_MS;
         }
+        vc_gate_drain(g);
+        vc_gate_free(g);
+        return r;
 }

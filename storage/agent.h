@@ -1,6 +1,8 @@
 /* agent.h — the storage agent's front door (vcluster-storaged): one TCP
- * listener on the storage host, one request per connection, served one at
- * a time (the tools it drives serialize anyway). Only the controller may
+ * listener on the storage host, one request per connection; connections
+ * are read and authenticated side by side under gate.h's limits and
+ * deadlines, so a slow or idle peer delays nobody, and the operations run
+ * one at a time (the tools it drives serialize anyway). Only the controller may
  * ask: the munge credential must be root's and must have been encoded on
  * the controller's host (munge's origin address is one of ControllerAddr's
  * addresses), so root on a compute node cannot create or export volumes.
