@@ -22,6 +22,9 @@
 #include "util.h"
 
 #define CALL_TIMEOUT_S 600
+/* How long a busy or unreachable vlanallocd is tried again before the
+ * release is left to the reaper. */
+#define PATIENCE_S 20
 
 static int epilog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
         _cleanup_free_ char *dir = vc_node_job_dir(c->state_dir, e->node, e->job);
@@ -67,7 +70,9 @@ static int epilog_slurmctld(const struct vc_hook_env *e, const struct vc_conf *c
                                                         (json_int_t)e->job, "reason", reason);
         _cleanup_(json_decrefp) json_t *reply = NULL;
         uint64_t t0 = now_ms();
-        if (vc_client_call(c, req, CALL_TIMEOUT_S, &reply, &err) < 0) {
+        /* release is safe to repeat: a second one finds nothing held */
+        _cleanup_free_ char *what = xasprintf("job %lld: release", (long long)e->job);
+        if (vc_client_call_patiently(c, req, CALL_TIMEOUT_S, PATIENCE_S, what, &reply, &err) < 0) {
                 log_error("job %lld: release: %s (the reaper will release it)", (long long)e->job, err);
                 return 1;
         }

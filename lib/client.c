@@ -1,10 +1,13 @@
 #include "client.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "auth.h"
 #include "conf.h"
+#include "log.h"
 #include "rpc.h"
 #include "sock.h"
 #include "util.h"
@@ -29,7 +32,14 @@ static int connect_daemon(const struct vc_conf *c, char **err) {
         return fd;
 }
 
-/* exchange: seal req, send it on fd (closed here), read the reply; who names the peer in errors. */
+/* busy: whether reply is the daemon's "busy" refusal (nothing was done). */
+static bool busy(const json_t *reply) {
+        const char *code = json_string_value(json_object_get(reply, "code"));
+        return !json_is_true(json_object_get(reply, "ok")) && code && streq(code, VC_ERR_BUSY);
+}
+
+/* exchange: seal req, send it on fd (closed here), read the reply, all
+ * within timeout_s together; who names the peer in errors. */
 static int exchange(const char *munge_socket, int fd_in, const char *who, const json_t *req, int timeout_s,
                     json_t **reply, char **err) {
         _cleanup_close_ int fd = fd_in;
@@ -40,26 +50,24 @@ static int exchange(const char *munge_socket, int fd_in, const char *who, const 
         int r = vc_auth_seal(munge_socket, text, &cred, err);
         if (r < 0)
                 return r;
-        struct timeval tv = {.tv_sec = timeout_s};
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        uint64_t deadline = now_ms() + (uint64_t)(timeout_s > 0 ? timeout_s : 1) * 1000;
         _cleanup_free_ char *msg = vc_rpc_envelope(cred, text);
-        int sr = vc_rpc_send(fd, msg, strlen(msg));
+        int sr = vc_rpc_send_until(fd, msg, strlen(msg), deadline);
         /* Even when sending failed, the daemon may have said why before it
          * closed (e.g. "server busy"): that reply beats "Broken pipe". */
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        r = vc_rpc_recv(fd, VC_RPC_MAX_MSG * 16, &buf, &len);
+        r = vc_rpc_recv_until(fd, VC_RPC_MAX_MSG * 16, deadline, &buf, &len);
         if (r < 0 && sr < 0) {
-                *err = xasprintf("sending to %s: %s", who, strerror(-sr));
+                *err = xasprintf("sending to %s: %s", who, sr == -ETIMEDOUT ? "timed out" : strerror(-sr));
                 return sr;
         }
         if (r < 0) {
                 *err = xasprintf("no reply from %s: %s", who,
-                                 r == -EAGAIN ? "timed out" : r == -ENODATA || r == -EPROTO
+                                 r == -ETIMEDOUT ? "timed out" : r == -ENODATA || r == -EPROTO
                                                                   ? "connection closed (daemon died or refused the request)"
                                                                   : strerror(-r));
-                return r == -EAGAIN ? -ETIMEDOUT : r;
+                return r;
         }
         json_error_t je;
         *reply = json_loadb(buf, len, 0, &je);
@@ -68,6 +76,14 @@ static int exchange(const char *munge_socket, int fd_in, const char *who, const 
                 *reply = NULL;
                 *err = xasprintf("malformed reply from %s: %s", who, je.text);
                 return -EBADMSG;
+        }
+        if (busy(*reply)) {
+                /* refused before anything was done: to the caller, like a daemon not reached */
+                const char *why = json_string_value(json_object_get(*reply, "error"));
+                *err = xasprintf("%s: %s", who, why ? why : "server busy");
+                json_decref(*reply);
+                *reply = NULL;
+                return -EBUSY;
         }
         return 0;
 }
@@ -87,4 +103,37 @@ int vc_client_call_at(const char *munge_socket, const char *host, const char *po
                 return fd;
         }
         return exchange(munge_socket, fd, who, req, timeout_s, reply, err);
+}
+
+/* First pause between tries, and the longest: doubling in between, with
+ * jitter so that the hooks of many nodes do not come back in step. */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 2000
+
+void vc_backoff_sleep(unsigned *delay_ms, uint64_t until) {
+        unsigned d = *delay_ms ? *delay_ms : BACKOFF_FIRST_MS;
+        d = d / 2 + (unsigned)(random() % (d / 2 + 1));
+        uint64_t now = now_ms();
+        if (now + d > until)
+                d = now < until ? (unsigned)(until - now) : 0;
+        struct timespec ts = {.tv_sec = d / 1000, .tv_nsec = (long)(d % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+        unsigned next = (*delay_ms ? *delay_ms : BACKOFF_FIRST_MS) * 2;
+        *delay_ms = next > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : next;
+}
+
+int vc_client_call_patiently(const struct vc_conf *c, const json_t *req, int timeout_s, int patience_s,
+                             const char *what, json_t **reply, char **err) {
+        uint64_t until = now_ms() + (uint64_t)patience_s * 1000;
+        unsigned delay = 0;
+        for (;;) {
+                int r = vc_client_call(c, req, timeout_s, reply, err);
+                if (r == 0 || now_ms() >= until)
+                        return r;
+                log_warning("%s: %s; retrying", what, *err);
+                free(*err);
+                *err = NULL;
+                vc_backoff_sleep(&delay, until);
+        }
 }

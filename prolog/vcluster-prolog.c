@@ -44,6 +44,8 @@
 #define CALL_TIMEOUT_S 600
 /* How long a node prolog keeps trying to reach vlanallocd. */
 #define NODE_PATIENCE_S 30
+/* How long the controller's prolog does: after that Slurm requeues the job. */
+#define CTLD_PATIENCE_S 20
 
 /* note_job: tell the job's owner why it cannot start (AdminComment), and hold
  * it when retrying cannot help. Best effort: the exit status is what counts. */
@@ -93,7 +95,9 @@ static int prolog_slurmctld(const struct vc_hook_env *e, const struct vc_conf *c
                           e->nodes, "spec", e->spec, "end", (json_int_t)sj.end, "uid", (json_int_t)e->uid);
         _cleanup_(json_decrefp) json_t *reply = NULL;
         uint64_t t0 = now_ms();
-        int r = vc_client_call(c, req, CALL_TIMEOUT_S, &reply, &err);
+        /* acquire is safe to repeat: the same job and nodes get the same plan */
+        _cleanup_free_ char *asking = xasprintf("job %lld: acquire on %s", (long long)e->job, e->nodes);
+        int r = vc_client_call_patiently(c, req, CALL_TIMEOUT_S, CTLD_PATIENCE_S, asking, &reply, &err);
         uint64_t ms = now_ms() - t0;
         if (r < 0) {
                 log_error("job %lld: acquire on %s: %s", (long long)e->job, e->nodes, err);
@@ -129,22 +133,14 @@ static int prolog_slurmctld(const struct vc_hook_env *e, const struct vc_conf *c
         return 0;
 }
 
-/* call_patiently: vc_client_call, retried while vlanallocd cannot be reached
- * (a restart, a network blip) for up to NODE_PATIENCE_S: a node prolog that
- * fails drains its node, which a moment's outage should not do. A reply,
- * even a refusal, ends it. */
+/* call_patiently: vc_client_call, retried with backoff while vlanallocd
+ * cannot be reached or is busy (a restart, a network blip, a flood) for up
+ * to NODE_PATIENCE_S: a node prolog that fails drains its node, which a
+ * moment's outage should not do. A reply, even a refusal, ends it. */
 static int call_patiently(const struct vc_hook_env *e, const struct vc_conf *c, const json_t *req,
                           json_t **reply, char **err) {
-        uint64_t until = now_ms() + NODE_PATIENCE_S * 1000;
-        for (;;) {
-                int r = vc_client_call(c, req, CALL_TIMEOUT_S, reply, err);
-                if (r == 0 || now_ms() >= until)
-                        return r;
-                log_warning("job %lld on %s: %s; retrying", (long long)e->job, e->node, *err);
-                free(*err);
-                *err = NULL;
-                sleep(1);
-        }
+        _cleanup_free_ char *what = xasprintf("job %lld on %s", (long long)e->job, e->node);
+        return vc_client_call_patiently(c, req, CALL_TIMEOUT_S, NODE_PATIENCE_S, what, reply, err);
 }
 
 /* report: tell vlanallocd this node's phase. A lost report only keeps
@@ -251,6 +247,7 @@ static int stage(struct node_run *n, const char *what, char **err) {
  * such job, no such secret) ends it at once. */
 static int fetch_secret(struct node_run *n, bool tunnel, char **out, char **err) {
         uint64_t until = now_ms() + NODE_PATIENCE_S * 1000;
+        unsigned delay = 0;
         for (;;) {
                 int r = vc_chap_fetch(n->c, n->e->job, tunnel, out, err);
                 if (r == 0 || r == -ENOENT || now_ms() >= until)
@@ -258,7 +255,7 @@ static int fetch_secret(struct node_run *n, bool tunnel, char **out, char **err)
                 log_warning("job %lld on %s: %s; retrying", (long long)n->e->job, n->e->node, *err);
                 free(*err);
                 *err = NULL;
-                sleep(1);
+                vc_backoff_sleep(&delay, until);
         }
 }
 
