@@ -130,6 +130,19 @@ prlimit --pid "$DAEMON_PID" --nofile="$soft": || fail "prlimit"
 for _ in $(seq 100); do va ranges >/dev/null 2>&1 && break; sleep 0.1; done
 timed_ok "root's vlanalloc after the flood" va ranges
 
+say "an unreachable daemon: the node prolog retries with backoff instead of failing at once"
+stop_daemon
+(hook prolog_slurmd 71 && echo "$HOOK_RC $HOOK_MS" >"$T/hook.rc") &
+HOOK_PID=$!
+sleep 2
+start_daemon
+wait "$HOOK_PID" || true
+read -r HOOK_RC HOOK_MS <"$T/hook.rc" || fail "the node prolog did not finish"
+[ "$HOOK_RC" = 0 ] || fail "node prolog gave up on a daemon that was down for 2 s: $(tail -3 "$T/hook.log")"
+grep -q "retrying" "$T/hook.log" || fail "the prolog did not say it retried"
+say "  node prolog: $HOOK_MS ms, after $(grep -c retrying "$T/hook.log") retries"
+hook epilog_slurmd 71
+
 va release 71 >/dev/null
 kill -0 "$DAEMON_PID" || fail "daemon gone"
 pass
