@@ -13,6 +13,9 @@
 #                                if any, run in this shell once OVS_NS exists).
 #   gexec NODE JOB GUEST CMD…    run CMD inside the guest (guestexec over its
 #                                agent socket); its exit status
+#   gexec_unreached NODE JOB GUEST PROBE…
+#                                the ping/arping ran and got no answer (a
+#                                guestexec or probe failure fails the test)
 #   domains                      names of every domain libvirtd has
 #   guest_ports                  the guest ports on the nodes' bridge
 #   guest_leak_check             no domain and no guest port is left
@@ -43,12 +46,37 @@ gexec() {
         "$TOOLS/guestexec" -t 30 "$T/state/nodes/$node/$job/$guest.agent" "$@"
 }
 
-domains() { vvirsh list --all --name | sed '/^$/d'; }
+# (domains fails when virsh does: the pipeline would hide it)
+# gexec_unreached NODE JOB GUEST PROBE…: PROBE (busybox ping or arping)
+# ran in the guest and got no answer: guestexec worked (the probe's status
+# came back), the probe exited 1 and reports that nothing was received. A
+# guest that cannot be reached, or a probe that could not run (no route, bad
+# device), fails the test: it is not "did not reach". Put a positive probe
+# of the same guest next to it (the control).
+gexec_unreached() {
+        local node=$1 job=$2 guest=$3 rc=0 out
+        shift 3
+        out=$(gexec "$node" "$job" "$guest" "$* 2>&1; echo vc-probe-rc=\$?") || rc=$?
+        [ "$rc" = 0 ] || fail "$guest: guestexec of '$*' failed (exit $rc): $out"
+        grep -qx "vc-probe-rc=1" <<<"$out" || fail "$guest: '$*' did not exit 1 (no answer): $out"
+        grep -qE '(^|, )0 packets received|Received 0 response' <<<"$out" ||
+                fail "$guest: '$*' did not run to its end with nothing received: $out"
+}
+
+domains() {
+        local out
+        out=$(vvirsh list --all --name) || return 1
+        sed '/^$/d' <<<"$out"
+}
 guest_ports() { vsctl list-ports "$GUEST_BR"; }
 
-# guest_leak_check: no domain, no guest port. Call it before pass: it needs
-# libvirtd and OVS still running (pass's leak hooks run after they stop).
+# guest_leak_check: no domain, no guest port, right now (a test calls it
+# after each job; pass's leak hooks look again). A listing that fails (libvirtd
+# or ovsdb down, the bridge gone) fails the check: it never reads as "none".
 guest_leak_check() {
-        [ -z "$(domains 2>/dev/null)" ] || fail "leak: domains left: $(domains)"
-        [ -z "$(guest_ports 2>/dev/null)" ] || fail "leak: ports left on $GUEST_BR: $(guest_ports)"
+        local d p
+        d=$(domains) || fail "leak check: cannot list libvirt's domains"
+        [ -z "$d" ] || fail "leak: domains left: $(echo $d)"
+        p=$(guest_ports) || fail "leak check: cannot list the ports on $GUEST_BR"
+        [ -z "$p" ] || fail "leak: ports left on $GUEST_BR: $(echo $p)"
 }

@@ -18,6 +18,7 @@ VC_PORT=""
 
 say() { printf '  %s\n' "$*"; }
 fail() {
+        VC_LEAK_COLLECT="" # a leak hook that fails outright ends the check: no more collecting
         printf 'FAIL %s: %s\n' "$TEST_NAME" "$*" >&2
         [ -n "$T" ] && [ -f "$T/daemon.log" ] && { echo "--- daemon log (tail):" >&2; tail -n 30 "$T/daemon.log" >&2; }
         exit 1
@@ -38,13 +39,56 @@ free_port() {
 }
 
 # Harness modules (ovs.sh, snmp.sh, …) register what they started here:
-# CLEANUP_HOOKS run on exit, first registered last; LEAK_HOOKS run in
-# vc_leak_check after the module's own stop function.
+# CLEANUP_HOOKS run on exit (and in pass), first registered last; LEAK_HOOKS
+# run in pass (vc_leak_check) BEFORE any cleanup hook, on the live system.
+#
+# The rule that keeps a leak from being cleaned away unseen: a leak hook
+# looks at what is there now, while everything still runs, and calls
+# `leak TEXT` for each thing that should be gone; a cleanup hook that removes
+# something it did not make itself (a product's namespace, port, process,
+# domain…) records it with `leak` before removing it, and so does a stop
+# function that finds something only while stopping (a process that had to
+# be killed, a fixture that exited non-zero). pass fails when anything was
+# recorded, after everything is cleaned up. test_harness.sh plants one leak
+# of each kind and requires pass to fail on it.
 CLEANUP_HOOKS=()
 LEAK_HOOKS=()
+VC_LEAKS=()
+VC_LEAK_COLLECT=""
+# VC_JOBS: job ids of this run (vc_jobs adds; slurm.sh adds its own at
+# pass): a product namespace vcl-JOB-… of one of them still there is a leak.
+VC_JOBS=()
+
+# leak TEXT: something that should be gone is not. In pass (and in the exit
+# cleanup) it is recorded and pass fails at its end; called elsewhere (a test
+# runs a leak hook itself mid-way) it fails the test at once.
+leak() {
+        if [ -n "$VC_LEAK_COLLECT" ]; then
+                VC_LEAKS+=("$*")
+        else
+                fail "leak: $*"
+        fi
+}
+
+vc_jobs() { VC_JOBS+=("$@"); }
+
+# vc_netns_leak_check: no product namespace (vcl-JOB or vcl-JOB-NODE) of a
+# job of this run is left; a failed listing is a failure, never "none".
+vc_netns_leak_check() {
+        [ ${#VC_JOBS[@]} -gt 0 ] || return 0
+        local list ns j
+        list=$(ip netns list) || { leak "cannot list network namespaces"; return 0; }
+        for ns in $(awk '{print $1}' <<<"$list" | grep '^vcl-' || true); do
+                for j in "${VC_JOBS[@]}"; do
+                        case $ns in "vcl-$j" | "vcl-$j-"*) leak "network namespace $ns (job $j) left" ;; esac
+                done
+        done
+        return 0
+}
 
 vc_cleanup() {
         local rc=$? i
+        VC_LEAK_COLLECT=1 # a stop function's leak record must not exit this trap
         for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do "${CLEANUP_HOOKS[$i]}" || true; done
         if [ -n "$DAEMON_PID" ]; then
                 kill -TERM "$DAEMON_PID" 2>/dev/null || true
@@ -191,24 +235,35 @@ expect_in() {
 
 # vc_leak_check: nothing of this test is left — every VLAN id free (unless the
 # test drained it and undrained it), no job mid-transaction, state consistent,
-# and no process of ours alive besides the daemons we still track.
+# every module's leak hook content, and no process of ours alive besides the
+# daemons we still track. In this order: the daemon's checks and the LEAK_HOOKS
+# on the live system, then the daemon stops and the CLEANUP_HOOKS run (last
+# registered first; they may record leaks too), then what only shows once
+# everything stopped; then pass fails if anything was recorded.
 vc_leak_check() {
+        VC_LEAKS=()
+        VC_LEAK_COLLECT=1
         if [ -n "$DAEMON_PID" ]; then
-                local held
-                held=$(va list --json | jq '[.vlans[] | select(.job != null)] | length')
-                [ "$held" = 0 ] || fail "leak: $held VLAN(s) still held: $(va list)"
-                local drained
-                drained=$(va list --json | jq '[.vlans[]] | length')
-                [ "$drained" = 0 ] || fail "leak: $drained VLAN(s) still drained: $(va list)"
-                va check >/dev/null || fail "leak: check reports drift: $(va check)"
-                stop_daemon
+                local held drained
+                held=$(va list --json | jq '[.vlans[] | select(.job != null)] | length') || held="?"
+                [ "$held" = 0 ] || leak "$held VLAN(s) still held: $(va list 2>&1)"
+                drained=$(va list --json | jq '[.vlans[]] | length') || drained="?"
+                [ "$drained" = 0 ] || leak "$drained VLAN(s) still drained: $(va list 2>&1)"
+                va check >/dev/null 2>&1 || leak "check reports drift: $(va check 2>&1)"
         fi
         local h i
-        for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do "${CLEANUP_HOOKS[$i]}"; done
         for h in "${LEAK_HOOKS[@]}"; do "$h"; done
+        vc_netns_leak_check # after the hooks: slurm.sh's adds its jobs
+        stop_daemon
+        for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do "${CLEANUP_HOOKS[$i]}"; done
         # No process started from this test's temp root may outlive it.
         local left
         left=$(pgrep -f -- "$T/" | grep -v "^$MUNGED_PID\$" | grep -v "^$$\$" || true)
-        [ -z "$left" ] || fail "leak: processes still running: $(ps -o pid,cmd -p $(echo $left | tr ' ' ,))"
-        [ ! -S "$T/state/vlanallocd.sock" ] || fail "leak: the daemon's socket was not removed"
+        [ -z "$left" ] || leak "processes still running: $(ps -o pid,cmd -p $(echo $left | tr ' ' ,))"
+        [ ! -S "$T/state/vlanallocd.sock" ] || leak "the daemon's socket was not removed"
+        VC_LEAK_COLLECT=""
+        if [ ${#VC_LEAKS[@]} -gt 0 ]; then
+                fail "leak: $(printf '%s; ' "${VC_LEAKS[@]}")"
+        fi
+        return 0
 }

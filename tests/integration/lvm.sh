@@ -19,8 +19,9 @@
 #   lvm_fake_thin_undo        the VG's metadata as it was before lvm_fake_thin
 #   stop_lvm                  remove the VG and PV, detach the loop device
 #                             (always, even when lvm fails), delete the files
-#   lvm_leak_check            (a LEAK_HOOK) no LV was left in the VG, no loop
-#                             device on our file, nothing written under /run
+#   lvm_leak_check            (a LEAK_HOOK, before stop_lvm) no LV is left in
+#                             the VG, nothing written under /run; stop_lvm
+#                             records a loop device it could not detach
 LVM_LOOP=""
 LVM_IMG=""
 LVM_LEFT=""
@@ -76,9 +77,11 @@ EOC
         vgcreate -q -s 4m "$VC_VG" "$LVM_LOOP" >/dev/null 2>&1 || fail "vgcreate $VC_VG: $(vgcreate "$VC_VG" "$LVM_LOOP" 2>&1)"
 }
 
+# (fails when lvs does: a listing that fails is never "no LV")
 lvm_lvs() {
-        lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,pool_lv "$VC_VG" 2>/dev/null |
-                jq -r '.report[0].lv[] | "\(.lv_name) \(.lv_size)" + (if .pool_lv != "" then " \(.pool_lv)" else "" end)'
+        local out
+        out=$(lvs --reportformat json --units b --nosuffix -o lv_name,lv_size,pool_lv "$VC_VG" 2>/dev/null) || return 1
+        jq -r '.report[0].lv[] | "\(.lv_name) \(.lv_size)" + (if .pool_lv != "" then " \(.pool_lv)" else "" end)' <<<"$out"
 }
 
 # lvm_fake_thin POOL [NAME BYTES]: two placeholder LVs let lvm pick the
@@ -154,23 +157,30 @@ stop_lvm() {
         # Every loop device on our file (also one attached by a losetup whose
         # answer we never saw), and only those.
         for dev in $(losetup -j "$LVM_IMG" -O NAME -n 2>/dev/null); do losetup -d "$dev" || true; done
+        local loops
+        loops=$(losetup -j "$LVM_IMG" 2>/dev/null || true)
+        [ -z "$loops" ] || leak "loop device still attached: $loops"
         LVM_LOOP=""
         rm -f "$LVM_IMG"
         LVM_IMG=""
+        local now
+        now=$(ls -d /run/lvm /run/lock/lvm 2>/dev/null || true)
+        [ "$now" = "$LVM_RUN_BEFORE" ] || leak "lvm wrote outside the private dirs: $now"
 }
 
-# lvm_leak_check: while the VG is up (a test may call it mid-way), no LV in
-# it; after stop_lvm, none was there when it stopped and the loop device is gone.
+# lvm_leak_check: while the VG is up (in pass, before stop_lvm; a test may
+# call it mid-way too), no LV in it (a listing that fails counts); after
+# stop_lvm, none was there when it stopped.
 lvm_leak_check() {
+        local lvs
         if [ -n "$LVM_LOOP" ]; then
-                [ -z "$(lvm_lvs)" ] || fail "leak: logical volumes left in $VC_VG: $(lvm_lvs)"
+                lvs=$(lvm_lvs) || lvs="(lvs failed: $(lvs "$VC_VG" 2>&1 | tail -1))"
+                [ -z "$lvs" ] || leak "logical volumes left in $VC_VG: $(tr '\n' ';' <<<"$lvs")"
         else
-                [ -z "$LVM_LEFT" ] || fail "leak: logical volumes left in $VC_VG: $LVM_LEFT"
-                local loops
-                loops=$(losetup -j "$T/lvm/pv.img" 2>/dev/null || true)
-                [ -z "$loops" ] || fail "leak: loop device still attached: $loops"
+                [ -z "$LVM_LEFT" ] || leak "logical volumes left in $VC_VG: $LVM_LEFT"
         fi
         local now
         now=$(ls -d /run/lvm /run/lock/lvm 2>/dev/null || true)
-        [ "$now" = "$LVM_RUN_BEFORE" ] || fail "leak: lvm wrote outside the private dirs: $now"
+        [ "$now" = "$LVM_RUN_BEFORE" ] || leak "lvm wrote outside the private dirs: $now"
+        return 0
 }

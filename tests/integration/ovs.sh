@@ -11,8 +11,12 @@
 #   host_ping NAME IP         0 if NAME reaches IP (1 packet, 1 s)
 #   vsctl ARGS…               ovs-vsctl against this switch
 #   stop_ovs                  stop exactly what start_ovs started
-# pass (vc_leak_check) stops it and fails the test when a namespace of this
-# run is left.
+#   ovs_leak_check            (a LEAK_HOOK, on the running switch) no port
+#                             the product makes (named vc…, or marked
+#                             external_ids:vcluster-job) on any bridge, no
+#                             vc… link in $OVS_NS, no process in a host's
+#                             namespace; a listing that fails is a leak too
+# stop_ovs records (leak) a namespace of this run it could not remove.
 OVS_PIDS=()
 OVS_NS=""
 NS_PREFIX=""
@@ -69,16 +73,42 @@ stop_ovs() {
         for p in "${OVS_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         for p in "${OVS_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
         OVS_PIDS=()
-        for ns in "${OVS_HOSTS[@]}" "$OVS_NS"; do ip netns del "$ns" 2>/dev/null || true; done
+        for ns in "${OVS_HOSTS[@]}" "$OVS_NS"; do
+                p=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+                if [ -n "$p" ]; then
+                        leak "processes still in $ns at stop: $(ps -o pid=,args= -p "$(echo $p | tr ' ' ,)" | tr '\n' ';')"
+                        kill -KILL $p 2>/dev/null || true
+                fi
+                ip netns del "$ns" 2>/dev/null || true
+                [ ! -e "/run/netns/$ns" ] || leak "network namespace $ns could not be removed"
+        done
         OVS_HOSTS=()
         OVS_NS=""
 }
 
-# ovs_leak_check: no namespace of this run is left once stop_ovs ran.
+# ovs_leak_check: on the running switch, before stop_ovs removes it all.
 ovs_leak_check() {
-        local left
-        left=$(ip netns list | awk '{print $1}' | grep "^vc$$" || true)
-        [ -z "$left" ] || fail "leak: network namespaces left: $left"
+        [ -n "$OVS_NS" ] || return 0
+        local ports links ns p
+        if ports=$(vsctl -f json --columns=name,external_ids list port); then
+                p=$(jq -r '.data[] | select((.[0] | test("^vc")) or
+                        ([.[1][1][][0]] | index("vcluster-job") != null)) | .[0]' <<<"$ports" | tr '\n' ' ') ||
+                        p="(cannot parse the port list: $ports)"
+                [ -z "$p" ] || leak "OVS ports of the product left: $p"
+        else
+                leak "cannot list the OVS ports (is ovsdb-server down?)"
+        fi
+        if links=$(ip -n "$OVS_NS" -o link show); then
+                p=$(awk -F': ' '{print $2}' <<<"$links" | sed 's/@.*//' | grep '^vc' | tr '\n' ' ' || true)
+                [ -z "$p" ] || leak "links of the product left in $OVS_NS: $p"
+        else
+                leak "cannot list the links in $OVS_NS"
+        fi
+        for ns in "${OVS_HOSTS[@]}"; do
+                p=$(ip netns pids "$ns") || { leak "cannot list the processes in $ns"; continue; }
+                [ -z "$p" ] || leak "processes left in $ns: $(ps -o pid=,args= -p "$(echo $p | tr ' ' ,)" | tr '\n' ';')"
+        done
+        return 0
 }
 
 # ovsdb_kill: SIGKILL ovsdb-server (a crash mid-transaction); ovsdb_restart

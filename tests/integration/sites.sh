@@ -3,8 +3,9 @@
 # lib.sh: namespaces joined by a shaped "WAN", an origin web server, a set
 # of package files and clients that fetch them all. Every namespace made
 # here, and every origin started here, is removed or stopped by pid at exit
-# (CLEANUP_HOOKS); the leak check (LEAK_HOOKS) fails the test when one is
-# left. Namespace names start with the run's prefix SITES_PREFIX (vc$$s), so
+# (CLEANUP_HOOKS); the leak check (LEAK_HOOKS, before that cleanup) fails the
+# test when a process other than an origin, a UDP socket or a vc… link is
+# left in one of them. Namespace names start with the run's prefix SITES_PREFIX (vc$$s), so
 # parallel runs never collide; a namespace the caller names otherwise (as test_cache
 # does its stand-in vcl-N) is registered with sites_netns all the same.
 #
@@ -145,22 +146,56 @@ fetch_all() {
         echo "$bytes"
 }
 
+# sites_cleanup: stop the origins, then remove the namespaces; a process
+# still in one (a product's squid, openvpn…) is recorded, then killed.
 sites_cleanup() {
         origin_stop_all
-        local ns
-        for ns in "${SITES_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+        local ns p
+        for ns in "${SITES_NS[@]}"; do
+                [ -e "/run/netns/$ns" ] || continue
+                p=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+                if [ -n "$p" ]; then
+                        leak "processes still in $ns at cleanup: $(ps -o pid=,args= -p "$(echo $p | tr ' ' ,)" | tr '\n' ';')"
+                        kill -KILL $p 2>/dev/null || true
+                fi
+                ip netns del "$ns" 2>/dev/null || true
+                [ ! -e "/run/netns/$ns" ] || leak "network namespace $ns could not be removed"
+        done
         SITES_NS=()
 }
 
+# sites_leak_check: before sites_cleanup, in every namespace made here: no
+# process but the origins, no UDP socket (a tunnel's), no link the product
+# names vc… (a tunnel's tap). A listing that fails is a leak, never "none".
+# A job's own namespaces (vcl-JOB-NODE) are the product's to remove: each
+# test checks them after every job, and vc_netns_leak_check at pass.
 sites_leak_check() {
-        local left p
-        # sites_cleanup deleted what this file made; a job's own namespaces
-        # (vcl-JOB-NODE) are the product's to remove, and each test checks
-        # them after every job, on the live system
-        left=$(ip netns list | awk '{print $1}' | grep "^$SITES_PREFIX" || true)
-        [ -z "$left" ] || fail "leak: network namespaces left: $left"
-        for p in "${ORIGIN_PIDS[@]}"; do
-                kill -0 "$p" 2>/dev/null && fail "leak: origin (pid $p) still runs"
+        local ns p pp pids links udp origins=" ${ORIGIN_PIDS[*]} "
+        for ns in "${SITES_NS[@]}"; do
+                [ -e "/run/netns/$ns" ] || continue # the test removed it (sites_cleanup need not)
+                if ! pids=$(ip netns pids "$ns"); then
+                        leak "cannot list the processes in $ns"
+                        continue
+                fi
+                for p in $pids; do
+                        case $origins in *" $p "*) continue ;; esac
+                        [ -e "/proc/$p" ] || continue # gone meanwhile
+                        # an origin's child serving a request that is ending
+                        pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
+                        [ -n "$pp" ] && case $origins in *" $pp "*) continue ;; esac
+                        leak "process $(ps -o pid=,args= -p "$p" 2>/dev/null || echo "$p") left in $ns"
+                done
+                if links=$(ip -n "$ns" -o link show); then
+                        p=$(awk -F': ' '{print $2}' <<<"$links" | sed 's/@.*//' | grep '^vc' | tr '\n' ' ' || true)
+                        [ -z "$p" ] || leak "links of the product left in $ns: $p"
+                else
+                        leak "cannot list the links in $ns"
+                fi
+                if udp=$(ip netns exec "$ns" ss -Hlun); then
+                        [ -z "$udp" ] || leak "UDP sockets left in $ns: $(tr '\n' ';' <<<"$udp")"
+                else
+                        leak "cannot list the sockets in $ns"
+                fi
         done
         return 0
 }

@@ -172,21 +172,37 @@ stop_slurm() {
         # What is left of a job (its slurmd was killed): the batch script runs
         # from our private spool, and its slurmstepd is its parent.
         for p in $(pgrep -f -- "${S:-$T/slurm}/spool/" || true); do
+                leak "a job's process outlived Slurm: $(ps -o pid=,args= -p "$p" 2>/dev/null | cut -c1-120)"
                 pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
                 kill -KILL "$p" 2>/dev/null || true
                 [ -n "$pp" ] && [ "$(ps -o comm= -p "$pp" 2>/dev/null)" = slurmstepd ] && kill -KILL "$pp" 2>/dev/null || true
         done
 }
 
-# slurm_leak_check: no node kept state of a job, no hook crashed or leaked memory.
+# slurm_leak_check (a LEAK_HOOK, before stop_slurm cancels what is left): no
+# job in the queue (a failed listing counts), no node kept state of a job,
+# no hook crashed or leaked memory; the jobs of the hooks' log go to VC_JOBS
+# (their namespaces vcl-JOB-NODE must be gone: vc_netns_leak_check).
 slurm_leak_check() {
-        local left
+        local left jobs
+        if [ -n "$SLURM_CTLD_PID" ] && kill -0 "$SLURM_CTLD_PID" 2>/dev/null; then
+                if jobs=$(squeue -h -o '%i %T %r'); then
+                        [ -z "$jobs" ] || leak "jobs still in Slurm's queue: $(tr '\n' ';' <<<"$jobs")"
+                else
+                        leak "squeue failed: cannot tell whether a job is left"
+                fi
+        fi
         left=$(find "$T/state/nodes" -mindepth 2 -maxdepth 2 2>/dev/null || true)
-        [ -z "$left" ] || fail "leak: node state left behind: $left"
+        [ -z "$left" ] || leak "node state left behind: $left"
         if [ -n "$HOOK_LOG" ] && grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HOOK_LOG"; then
                 grep -A20 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$HOOK_LOG" | head -40 >&2
-                fail "sanitizer report in the hooks' log"
+                leak "sanitizer report in the hooks' log"
         fi
+        if [ -n "$HOOK_LOG" ] && [ -f "$HOOK_LOG" ]; then
+                # shellcheck disable=SC2046
+                vc_jobs $(grep -oE '\bjob [0-9]+' "$HOOK_LOG" | awk '{print $2}' | sort -un)
+        fi
+        return 0
 }
 
 # wait_job_gone JOB: until squeue no longer lists it (max 30 s).

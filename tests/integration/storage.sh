@@ -15,9 +15,10 @@
 #   stop_tgtd        delete every target (--force), then the system, wait
 #                    for tgtd to exit; remove the socket and lock files it
 #                    leaves behind
-#   tgt_leak_check   (in LEAK_HOOKS) fails the test when a target or an
-#                    account was left: on the running tgtd, or, once
-#                    stop_tgtd ran, on what it found before cleaning up
+#   tgt_leak_check   (in LEAK_HOOKS, before stop_tgtd) fails the test when a
+#                    target or an account was left: on the running tgtd
+#                    (a listing that fails counts), or, once stop_tgtd
+#                    ran, on what it found before cleaning up
 #
 # tgtd ignores SIGTERM while it has targets, hence the deletes; it is killed
 # only when it will not exit, and that too fails the leak check.
@@ -29,8 +30,17 @@ TGT_LEFT=""
 TGT_RUNDIR=/var/run/tgtd
 
 tgta() { tgtadm -C "$TGT_CONTROL" --lld iscsi "$@"; }
-tgt_targets() { tgta --op show --mode target | sed -n 's/^Target \([0-9]*\): \(.*\)$/\1 \2/p'; }
-tgt_accounts() { tgta --op show --mode account | sed -n 's/^    //p'; }
+# (both fail when tgtadm does: a listing that fails is never "none")
+tgt_targets() {
+        local out
+        out=$(tgta --op show --mode target) || return 1
+        sed -n 's/^Target \([0-9]*\): \(.*\)$/\1 \2/p' <<<"$out"
+}
+tgt_accounts() {
+        local out
+        out=$(tgta --op show --mode account) || return 1
+        sed -n 's/^    //p' <<<"$out"
+}
 
 start_tgtd() {
         if [ -z "$TGT_HOOKED" ]; then
@@ -79,15 +89,18 @@ tgtd_launch() {
 
 # tgt_inventory: what is on the running tgtd, one "target …"/"account …" line each.
 tgt_inventory() {
-        tgt_targets | sed 's/^/target /'
-        tgt_accounts | sed 's/^/account /'
+        local t a
+        t=$(tgt_targets) && a=$(tgt_accounts) || return 1
+        [ -z "$t" ] || sed 's/^/target /' <<<"$t"
+        [ -z "$a" ] || sed 's/^/account /' <<<"$a"
+        return 0
 }
 
 stop_tgtd() {
         [ -n "$TGT_PID" ] || return 0
         local tid i
         if kill -0 "$TGT_PID" 2>/dev/null; then
-                TGT_LEFT+=$'\n'"$(tgt_inventory)"
+                TGT_LEFT+=$'\n'"$(tgt_inventory || echo "tgtd (control $TGT_CONTROL) did not list its targets")"
                 for tid in $(tgt_targets | cut -d' ' -f1); do
                         # A forced delete is refused while commands are in flight: retry.
                         for i in $(seq 50); do
@@ -104,6 +117,7 @@ stop_tgtd() {
                 if kill -0 "$TGT_PID" 2>/dev/null; then
                         kill -KILL "$TGT_PID" 2>/dev/null || true
                         TGT_LEFT+=$'\n'"tgtd (pid $TGT_PID) had to be killed"
+                        leak "tgtd (pid $TGT_PID) had to be killed"
                 fi
         fi
         wait "$TGT_PID" 2>/dev/null || true
@@ -112,8 +126,12 @@ stop_tgtd() {
 }
 
 tgt_leak_check() {
-        local left=$TGT_LEFT
-        if [ -n "$TGT_PID" ]; then left+=$'\n'"$(tgt_inventory)"; fi
+        local left=$TGT_LEFT inv
+        if [ -n "$TGT_PID" ] && kill -0 "$TGT_PID" 2>/dev/null; then
+                inv=$(tgt_inventory) || inv="tgtd (control $TGT_CONTROL) did not list its targets"
+                left+=$'\n'"$inv"
+        fi
         left=$(sed '/^$/d' <<<"$left")
-        [ -z "$left" ] || fail "leak: left on tgtd (control $TGT_CONTROL): $(tr '\n' ';' <<<"$left")"
+        [ -z "$left" ] || leak "left on tgtd (control $TGT_CONTROL): $(tr '\n' ';' <<<"$left")"
+        return 0
 }

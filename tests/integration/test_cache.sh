@@ -73,10 +73,18 @@ job_args() {
         echo "$1" >>"$T/jobs"
 }
 
-# Whatever a failed run left: undone before the namespaces go (hooks run last-registered first).
+# Whatever a failed run left: recorded (leak), then undone before the
+# namespaces go (hooks run last-registered first).
 cache_cleanup() {
         [ -f "$T/jobs" ] || return 0
-        sort -u "$T/jobs" | while read -r f; do "$NODESTEP" undo cache.squid "$f" >/dev/null 2>&1 || true; done
+        local f d
+        while read -r f; do
+                d=$(jq -r .dir "$f" 2>/dev/null || true)
+                if [ -n "$d" ] && { [ -e "$d" ] || [ -n "$(squid_pids "$d")" ]; }; then
+                        leak "the cache of $f is left: $d $(squid_pids "$d")"
+                fi
+                "$NODESTEP" undo cache.squid "$f" >/dev/null 2>&1 || true
+        done < <(sort -u "$T/jobs")
 }
 CLEANUP_HOOKS+=(cache_cleanup)
 
