@@ -40,11 +40,16 @@ reload_with() {
         wait_log "reloaded" "$mark"
 }
 
-# fault_case WHAT BAD_SWITCH_LINE EXPECTED_PHRASE [ARM_CMD]: job 1001 holds a
-# VLAN on swa; BAD_SWITCH_LINE is added (reload); ARM_CMD arms the fault;
-# job 1002 (a003, a004 on swa, a005 on the bad switch) must fail.
+# bad_community: snmpd's count of requests refused for their community
+# (snmpInBadCommunityNames), read with the right one.
+bad_community() { snmp_v2c snmpget -Oqv 1.3.6.1.2.1.11.4.0; }
+
+# fault_case WHAT BAD_SWITCH_LINE EXPECTED_PHRASE [ARM_CMD [VERIFY_CMD]]: job
+# 1001 holds a VLAN on swa; BAD_SWITCH_LINE is added (reload); ARM_CMD arms
+# the fault; job 1002 (a003, a004 on swa, a005 on the bad switch) must fail;
+# VERIFY_CMD then proves the fault was the one meant.
 fault_case() {
-        local what=$1 bad=$2 phrase=$3 arm=${4:-true}
+        local what=$1 bad=$2 phrase=$3 arm=${4:-true} verify=${5:-true}
         say "$what"
         reload_with
         va acquire 1001 --nodes 'a[001-002]' >/dev/null || fail "acquire 1001: $(tail -3 "$T/daemon.log")"
@@ -56,6 +61,7 @@ fault_case() {
         expect_in "swa2" "$ERR"
         expect_in "$phrase" "$ERR"
         say "  acquire failed: $(echo "$ERR" | head -1)"
+        eval "$verify"
         rm -f "$QB_FAULTS" "$T/exec.fault"
         # a rollback the switch refused too is retried by the reaper (ReapInterval=1)
         # (and then ends "released")
@@ -82,12 +88,22 @@ SWITCH_A=$GOOD write_conf
 start_daemon
 fault_case "ovs: ovsdb unreachable" \
         "SwitchName=swa2 Site=a Driver=ovs Db=unix:$T/nowhere.sock Bridge=sw NodePorts=a005:p5" "nowhere.sock"
+# SNMPv2c has no answer for a wrong community: the agent drops the request,
+# so the message is the same as with no agent at all; what tells the two
+# cases apart is the agent's own count of refused communities, and that
+# nothing listens at the address of the first.
+NOAGENT=$(free_udp_port)
 fault_case "snmp: no agent at the address" \
-        "SwitchName=swa2 Site=a Driver=snmp Host=127.0.0.1 Port=$(free_udp_port) Timeout=1 Retries=0 SecretFile=$T/snmp/v2c.secret NodePorts=a005:5 NodePortMode=access" \
-        "no answer to GET of the VLAN table"
+        "SwitchName=swa2 Site=a Driver=snmp Host=127.0.0.1 Port=$NOAGENT Timeout=1 Retries=0 SecretFile=$T/snmp/v2c.secret NodePorts=a005:5 NodePortMode=access" \
+        "switch 'swa2' (snmp udp:127.0.0.1:$NOAGENT): no answer to GET of the VLAN table (switch unreachable, or the credentials are wrong)" \
+        'BAD0=$(bad_community)' \
+        '[ -z "$(ss -Hlun "sport = :$NOAGENT")" ] || fail "something listens on $NOAGENT";
+         [ "$(bad_community)" = "$BAD0" ] || fail "the agent saw a bad community: $BAD0 -> $(bad_community)"'
 fault_case "snmp: wrong community" \
         "SwitchName=swa2 Site=a $SNMP SecretFile=$T/wrong.secret NodePorts=a005:5 NodePortMode=access" \
-        "no answer"
+        "switch 'swa2' (snmp udp:127.0.0.1:$SNMP_PORT): no answer to GET of the VLAN table (switch unreachable, or the credentials are wrong)" \
+        'BAD0=$(bad_community)' \
+        'BAD1=$(bad_community); [ "$BAD1" -gt "$BAD0" ] || fail "the agent refused no community ($BAD0 -> $BAD1): not the wrong-community case"'
 fault_case "snmp: the switch refuses the SET" \
         "SwitchName=swa2 Site=a $SNMP SecretFile=$T/snmp/v2c.secret NodePorts=a005:5 NodePortMode=access" \
         "SET refused at 1.3.6.1.2.1.17.7.1.4.3.1.5." "echo refuse-create >'$QB_FAULTS'"
@@ -111,8 +127,9 @@ sleep 1
 ovsdb_kill
 rc=0
 wait $acq || rc=$?
-[ $rc -ne 0 ] || fail "acquire succeeded with ovsdb-server killed"
-expect_in "swa" "$(cat "$T/acq.out")"
+[ $rc = 4 ] || fail "acquire with ovsdb-server killed exited $rc, expected 4: $(cat "$T/acq.out")"
+expect_in "switch 'swa'" "$(cat "$T/acq.out")"
+expect_in "ovsdb $OVS_DB: closed the connection before answering" "$(cat "$T/acq.out")"
 say "  acquire failed: $(head -1 "$T/acq.out")"
 ovsdb_restart
 # the rollback could not reach the switch either; the reaper retries it
