@@ -211,9 +211,10 @@ int vc_netns_del(const char *name, char **err) {
 }
 
 int vc_netns_nft(const char *name, const char *ruleset, char **err) {
-        const char *argv[] = {"ip", "netns", "exec", name, "nft", "-f", "-", NULL};
+        const char *in_ns[] = {"ip", "netns", "exec", name, "nft", "-f", "-", NULL};
+        const char *here[] = {"nft", "-f", "-", NULL};
         struct vc_run_result res = {0};
-        int r = vc_run(argv, ruleset, 10000, &res);
+        int r = vc_run(name ? in_ns : here, ruleset, 10000, &res);
         if (r == 0 && (res.status != 0 || res.timed_out))
                 r = -EIO;
         if (r < 0) {
@@ -221,7 +222,7 @@ int vc_netns_nft(const char *name, const char *ruleset, char **err) {
                 size_t n = strlen(why);
                 while (n && why[n - 1] == '\n')
                         n--;
-                *err = xasprintf("%s: nft -f -: %.*s", name, (int)n, why);
+                *err = xasprintf("%s: nft -f -: %.*s", name ? name : "this node's own namespace", (int)n, why);
         }
         vc_run_result_free(&res);
         return r;

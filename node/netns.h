@@ -34,7 +34,8 @@ int vc_netns_run(const char *name, int (*fn)(void *arg, char **err), void *arg, 
 /* vc_netns_add: namespace name exists (a new one made as `ip netns add` does); *made when this call made it. */
 int vc_netns_add(const char *name, bool *made, char **err);
 /* vc_netns_nft: load ruleset (nft -f syntax) into namespace name's nftables, run as
- * `ip netns exec NAME nft -f -` (an argv); -EIO with nft's own words in *err when it refuses. */
+ * `ip netns exec NAME nft -f -` (an argv; NULL name: `nft -f -` where we are);
+ * -EIO with nft's own words in *err when it refuses. */
 int vc_netns_nft(const char *name, const char *ruleset, char **err);
 /* vc_netns_del: namespace name is no longer named (0 when it was not); it dies once no process or device holds it. */
 int vc_netns_del(const char *name, char **err);
