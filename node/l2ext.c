@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
@@ -156,6 +157,8 @@ struct l2args {
         const char *netns, *ovs_db, *ovs_bridge, *ovs_netns, *port, *address;
         int vlan;
         const char *wan_netns, *local, *remote, *dev, *dir;
+        bool hub;       /* l2.openvpn: the TLS server of the star */
+        long long spoke; /* l2.openvpn: which spoke this tunnel joins (1…); 0 when not given */
         char **remotes;
         int family; /* of local */
         long long vni, udp_port;
@@ -292,6 +295,14 @@ static int tunnel_args(const json_t *args, struct l2args *a, char **err) {
         return 0;
 }
 
+/* nft_name_ok: s may be part of an nftables table name as nft's scanner reads one, unquoted. */
+static bool nft_name_ok(const char *s) {
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+                        return false;
+        return true;
+}
+
 static int vxlan_args(const json_t *args, struct l2args *a, char **err) {
         *a = (struct l2args){.kind = "l2.vxlan"};
         int r = tunnel_args(args, a, err);
@@ -316,6 +327,9 @@ static int vxlan_args(const json_t *args, struct l2args *a, char **err) {
                 }
                 strv_push(&a->remotes, s);
         }
+        if (!nft_name_ok(a->netns) || !nft_name_ok(a->dev))
+                return bad(err, a, nft_name_ok(a->netns) ? "dev" : "netns",
+                           "must be letters, digits, '_', '.' and '-' only (it names an nftables table)");
         return 0;
 }
 
@@ -331,6 +345,15 @@ static int openvpn_args(const json_t *args, struct l2args *a, char **err) {
                 return bad(err, a, "remote", "is the local address");
         if (a->dir[0] != '/')
                 return bad(err, a, "dir", "must be an absolute path");
+        /* role and spoke name the TLS peers; undo does without them (a journal of an older version has none) */
+        const char *role;
+        if ((r = get_str(args, a, "role", true, &role, err)) < 0)
+                return r;
+        if (role && !streq(role, "hub") && !streq(role, "spoke"))
+                return bad(err, a, "role", "must be \"hub\" or \"spoke\"");
+        a->hub = role && streq(role, "hub");
+        if (role && (r = get_int(args, a, "spoke", 1, 255, &a->spoke, err)) < 0)
+                return r;
         return 0;
 }
 
@@ -649,6 +672,11 @@ static int check_vxlan(const struct l2args *a, struct rtnl_link *l, char **err) 
                 *err = xasprintf("%s in %s exists but is VXLAN id %u, not %lld", a->dev, a->netns, id, a->vni);
                 return -EEXIST;
         }
+        if (rtnl_link_vxlan_get_learning(l) > 0) {
+                *err = xasprintf("%s in %s exists but learns remote addresses (an older version made it?)", a->dev,
+                                 a->netns);
+                return -EEXIST;
+        }
         return 0;
 }
 
@@ -663,7 +691,10 @@ static int make_vxlan(const struct l2args *a, struct vc_nl *wan, int jobfd, char
         rtnl_link_vxlan_set_id(l, (uint32_t)a->vni);
         rtnl_link_vxlan_set_local(l, local);
         rtnl_link_vxlan_set_port(l, (uint32_t)a->udp_port);
-        rtnl_link_vxlan_set_learning(l, 1);
+        /* No source address learned from what arrives: frames go only where
+         * the job's plan says the peers are (the remote, or the all-zero FDB
+         * entries), never to whoever sent something into the VNI. */
+        rtnl_link_vxlan_set_learning(l, 0);
         if (strv_len(a->remotes) == 1) {
                 if (nl_addr_parse(a->remotes[0], a->family, &remote) < 0)
                         abort();
@@ -723,6 +754,58 @@ static int add_fdb(const struct l2args *a, struct vc_nl *job, char **err) {
         return 0;
 }
 
+/* The WAN side's filter. The kernel's VXLAN socket takes a packet for its
+ * VNI from any source address; learning off only stops replies from going
+ * back to it. So an nftables table in the WAN namespace (where that socket
+ * lives) drops UDP to the VXLAN port carrying this VNI unless it comes from
+ * one of the job's peer gateways. The table is per cluster namespace, so the
+ * jobs on one WAN namespace never touch each other's rules (one per device: a
+ * failed second device never takes the first one's filter away). */
+#define VXLAN_TABLE_PREFIX "vcvx-"
+
+char *vc_l2_vxlan_ruleset(const char *table, int family, const char *local, long long port, long long vni,
+                          char *const *remotes) {
+        const char *ip = family == AF_INET6 ? "ip6" : "ip";
+        _cleanup_free_ char *set = strv_join((char **)remotes, ", ");
+        /* @th,96,24: the VNI, bits 32-55 of the VXLAN header after the 8-byte UDP header */
+        return xasprintf("table inet %s\ndelete table inet %s\ntable inet %s {\n"
+                         "\tchain input {\n\t\ttype filter hook input priority filter - 10; policy accept;\n"
+                         "\t\t%s daddr %s udp dport %lld @th,96,24 %lld %s saddr != { %s } counter drop\n"
+                         "\t}\n}\n",
+                         table, table, table, ip, local, port, vni, ip, set);
+}
+
+/* wan_filter_table: the filter's table name for a's device in its cluster namespace (malloc'd). */
+static char *wan_filter_table(const struct l2args *a) {
+        return xasprintf(VXLAN_TABLE_PREFIX "%s-%s", a->netns, a->dev);
+}
+
+/* wan_filter_add: the filter of a's VNI loaded into the WAN namespace (replacing ours). */
+static int wan_filter_add(const struct l2args *a, char **err) {
+        _cleanup_free_ char *table = wan_filter_table(a);
+        _cleanup_free_ char *rules =
+                vc_l2_vxlan_ruleset(table, a->family, a->local, a->udp_port, a->vni, a->remotes);
+        _cleanup_free_ char *why = NULL;
+        int r = vc_netns_nft(a->wan_netns, rules, &why);
+        if (r < 0)
+                *err = xasprintf("%s: the source filter of VNI %lld: %s", a->kind, a->vni, why);
+        return r;
+}
+
+/* wan_filter_del: the filter's table is gone from the WAN namespace (0 when it or the namespace is). */
+static int wan_filter_del(const struct l2args *a, char **err) {
+        if (!vc_netns_exists(a->wan_netns))
+                return 0;
+        _cleanup_free_ char *table = wan_filter_table(a);
+        /* made empty first, so deleting never fails for want of it */
+        _cleanup_free_ char *rules = xasprintf("table inet %s\ndelete table inet %s\n", table, table);
+        _cleanup_free_ char *why = NULL;
+        int r = vc_netns_nft(a->wan_netns, rules, &why);
+        if (r < 0)
+                *err = xasprintf("%s: removing the source filter of VNI %lld: %s", a->kind, a->vni, why);
+        return r;
+}
+
 /* need_ns: namespace ns exists; what names the argument for the message. */
 static int need_ns(const struct l2args *a, const char *ns, const char *what, char **err) {
         if (vc_netns_exists(ns))
@@ -743,25 +826,34 @@ int vc_l2_vxlan_do(void *ctx, json_t *args, char **err) {
         if ((r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = vc_nl_open(&job, a.netns, err)) < 0 ||
             (r = vc_nl_open(&wan, a.wan_netns, err)) < 0)
                 return vc_step_untouched(r);
-        bool made = false;
+        bool made = false, existed;
         {
                 _cleanup_link_ struct rtnl_link *old = vc_nl_get(&job, a.dev);
-                if (old)
-                        r = check_vxlan(&a, old, err);
-                else if ((r = make_vxlan(&a, &wan, jobfd, err)) >= 0)
-                        made = true;
+                existed = old != NULL;
+                if (old && (r = check_vxlan(&a, old, err)) < 0)
+                        return vc_step_untouched(r); /* nothing made, an existing device only looked at */
         }
-        if (r < 0)
-                return vc_step_untouched(r); /* nothing made, an existing device only looked at */
-        if ((r = vc_nl_refill(&job, err)) >= 0 && (strv_len(a.remotes) < 2 || (r = add_fdb(&a, &job, err)) >= 0))
+        /* The filter comes before the device, so no moment has the VNI open to everyone. */
+        if ((r = wan_filter_add(&a, err)) < 0)
+                return existed ? r : vc_step_untouched(r);
+        if (!existed && (r = make_vxlan(&a, &wan, jobfd, err)) >= 0)
+                made = true;
+        if (r >= 0 && (r = vc_nl_refill(&job, err)) >= 0 &&
+            (strv_len(a.remotes) < 2 || (r = add_fdb(&a, &job, err)) >= 0))
                 r = join_bridge(&job, a.dev, err);
         if (r < 0) {
-                /* The device takes its FDB entries and its place in br0 with it. */
+                /* The device takes its FDB entries and its place in br0 with it; the filter stays
+                 * when a device of an earlier run stays. */
                 _cleanup_free_ char *e2 = NULL;
-                if (!made)
+                if (existed)
                         return r;
-                if (link_delete(&job, a.dev, "vxlan", &e2) < 0) {
+                if (made && link_delete(&job, a.dev, "vxlan", &e2) < 0) {
                         log_warning("%s: undoing %s: %s", a.kind, a.dev, e2);
+                        return r;
+                }
+                free(TAKE_PTR(e2));
+                if (wan_filter_del(&a, &e2) < 0) {
+                        log_warning("%s: undoing %s's filter: %s", a.kind, a.dev, e2);
                         return r;
                 }
                 return vc_step_untouched(r);
@@ -777,12 +869,16 @@ int vc_l2_vxlan_undo(void *ctx, json_t *args, char **err) {
         int r = vxlan_args(args, &a, err);
         if (r < 0)
                 return r;
-        if (!vc_netns_exists(a.netns))
-                return 0; /* the device went with it */
-        _cleanup_nl_ struct vc_nl job = {0};
-        if ((r = vc_nl_open(&job, a.netns, err)) < 0 || (r = link_delete(&job, a.dev, "vxlan", err)) < 0)
+        /* the device first: while it exists, its filter stays */
+        if (vc_netns_exists(a.netns)) {
+                _cleanup_nl_ struct vc_nl job = {0};
+                if ((r = vc_nl_open(&job, a.netns, err)) < 0 || (r = link_delete(&job, a.dev, "vxlan", err)) < 0)
+                        return r;
+        }
+        if ((r = wan_filter_del(&a, err)) < 0)
                 return r;
-        log_info("%s: %s is gone from %s", a.kind, a.dev, a.netns);
+        log_info("%s: %s is gone from %s, its source filter from %s", a.kind, a.dev, a.netns,
+                 vc_nl_where(a.wan_netns));
         return 0;
 }
 
@@ -816,35 +912,56 @@ int vc_l2_key_text(const char *hex, char **text, char **err) {
         return 0;
 }
 
-char **vc_l2_openvpn_argv(const char *dev, const char *keyfile, const char *local, const char *remote, int port,
-                          const char *pidfile, const char *logfile) {
+char **vc_l2_openvpn_argv(const struct vc_l2_ovpn *o) {
         char p[16];
-        snprintf(p, sizeof p, "%d", port);
-        const char *v[] = {"openvpn", "--dev-type", "tap", "--dev", dev, "--secret", keyfile, "--cipher",
-                           "AES-256-CBC", "--auth", "SHA256", "--proto", "udp", "--local", local, "--lport", p,
-                           "--remote", remote, "--rport", p, "--ping", "5", "--ping-restart", "30", "--persist-tun",
-                           "--daemon", "--writepid", pidfile, "--log", logfile};
+        snprintf(p, sizeof p, "%d", o->port);
+        /* TLS (not the deprecated static-key mode): ephemeral ECDH keys per session, so the
+         * job's secret, should it leak later, opens no recorded traffic; tls-crypt with that
+         * secret hides and authenticates the handshake itself. After setup openvpn runs as
+         * user:group in an empty chroot; persist-key/-tun let it restart (ping-restart)
+         * without reading a file or opening a device again. */
+        const char *v[] = {"openvpn", "--dev-type", "tap", "--dev", o->dev, "--proto", "udp", "--local", o->local,
+                           "--lport", p, "--remote", o->remote, "--rport", p,
+                           o->hub ? "--tls-server" : "--tls-client", "--ca", o->ca, "--cert", o->cert, "--key",
+                           o->key, "--tls-crypt", o->tls_crypt, "--tls-version-min", "1.3", "--remote-cert-tls",
+                           o->hub ? "client" : "server", "--verify-x509-name", o->peer_cn, "name",
+                           "--data-ciphers", "AES-256-GCM:CHACHA20-POLY1305", "--ping", "5", "--ping-restart", "30",
+                           "--persist-tun", "--persist-key", "--user", o->user, "--group", o->group, "--chroot",
+                           o->chroot, "--tmp-dir", "/", "--daemon", "--writepid", o->pidfile, "--log", o->logfile};
         char **argv = xcalloc(1, sizeof(char *));
-        for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+        for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
                 strv_push(&argv, v[i]);
+                if (o->hub && streq(v[i], "--tls-server"))
+                        strv_push(&argv, "--dh"), strv_push(&argv, "none"); /* ECDH only */
+        }
         return argv;
 }
 
-/* The files of one openvpn. */
+/* The files of one openvpn: the tls-crypt key (the job's secret in static-key
+ * format), the per-job CA's certificate, this gateway's certificate and
+ * private key, pid and log, and the empty directory it is chrooted into. */
 struct ovpn_files {
-        char *key, *pid, *log;
+        char *key, *ca, *cert, *id, *pid, *log, *root;
 };
 
 static void ovpn_files_done(struct ovpn_files *f) {
         free(f->key);
+        free(f->ca);
+        free(f->cert);
+        free(f->id);
         free(f->pid);
         free(f->log);
+        free(f->root);
 }
 
 static void ovpn_files_get(const struct l2args *a, struct ovpn_files *f) {
         f->key = xasprintf("%s/%s.key", a->dir, a->dev);
+        f->ca = xasprintf("%s/%s.ca.pem", a->dir, a->dev);
+        f->cert = xasprintf("%s/%s.crt.pem", a->dir, a->dev);
+        f->id = xasprintf("%s/%s.id.pem", a->dir, a->dev);
         f->pid = xasprintf("%s/%s.pid", a->dir, a->dev);
         f->log = xasprintf("%s/%s.log", a->dir, a->dev);
+        f->root = xasprintf("%s/%s.root", a->dir, a->dev);
 }
 
 /* log_tail: the last lines of openvpn's log, "; "-joined (malloc'd), without its timestamps. */
@@ -960,16 +1077,138 @@ static int openvpn_stop(const char *dev, const char *pidfile, char **err) {
         return -ETIMEDOUT;
 }
 
-/* remove_files: the key, pid and log files are gone. */
+/* remove_files: the keys, certificates, pid and log files and the chroot are gone. */
 static int remove_files(const char *dev, const struct ovpn_files *f, char **err) {
-        const char *paths[] = {f->key, f->pid, f->log};
+        const char *paths[] = {f->key, f->ca, f->cert, f->id, f->pid, f->log};
         for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
                 if (unlink(paths[i]) < 0 && errno != ENOENT) {
                         int e = errno;
                         *err = xasprintf("openvpn for %s: removing %s: %s", dev, paths[i], strerror(e));
                         return -e;
                 }
+        if (rmdir(f->root) < 0 && errno != ENOENT) {
+                int e = errno;
+                *err = xasprintf("openvpn for %s: removing %s: %s", dev, f->root, strerror(e));
+                return -e;
+        }
         return 0;
+}
+
+/* ---- the job's TLS credentials --------------------------------------- */
+
+/* Every gateway of the job holds the same secret (sealed to it by the
+ * controller), so each derives the same per-job CA key from it and signs
+ * its own certificate with it: the peers trust exactly the holders of the
+ * secret, as with the static key, but the data channel's keys are
+ * ephemeral. The CA key only ever passes through a pipe to openssl; this
+ * gateway's own key is fresh and never leaves it. */
+#define CA_LABEL "vcluster openvpn ca\n"
+#define CERT_DAYS "3650"
+#define OPENSSL_TIMEOUT_MS 20000
+/* PKCS#8 for an Ed25519 key: this DER prefix, then the 32-byte seed. */
+static const unsigned char ED25519_PKCS8[] = {0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06,
+                                              0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20};
+
+/* openssl: run openssl with argv (input on its stdin), 0 or -EIO with its words in *err. */
+static int openssl(const char *what, const char *const argv[], const char *input, char **out, char **err) {
+        struct vc_run_result res = {0};
+        int r = vc_run(argv, input, OPENSSL_TIMEOUT_MS, &res);
+        if (r == 0 && (res.status != 0 || res.timed_out))
+                r = -EIO;
+        if (r < 0) {
+                const char *why = res.err && *res.err ? res.err : res.timed_out ? "timed out" : strerror(-r);
+                size_t n = strcspn(why, "\n");
+                *err = xasprintf("openssl (%s): %.*s%s", what, (int)n, why, r == -EIO ? "" : " (is openssl installed?)");
+        } else if (out) {
+                *out = TAKE_PTR(res.out);
+        }
+        if (res.out)
+                explicit_bzero(res.out, res.out_len);
+        vc_run_result_free(&res);
+        return r;
+}
+
+static char *base64(const unsigned char *in, size_t n) {
+        static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        char *out = xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
+        for (size_t i = 0; i < n; i += 3) {
+                unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+                *o++ = tab[v >> 18 & 63];
+                *o++ = tab[v >> 12 & 63];
+                *o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
+                *o++ = i + 2 < n ? tab[v & 63] : '=';
+        }
+        *o = 0;
+        return out;
+}
+
+/* ca_key: the job's CA private key (PEM, malloc'd; the caller wipes it) from its secret hex. */
+static int ca_key(const char *hex, char **pem, char **err) {
+        _cleanup_secret_ char *input = xasprintf(CA_LABEL "%.*s", VC_L2_KEY_HEX_LEN, hex);
+        _cleanup_secret_ char *digest = NULL;
+        const char *argv[] = {"openssl", "dgst", "-sha256", "-r", NULL};
+        int r = openssl("deriving the job's CA key", argv, input, &digest, err);
+        if (r < 0)
+                return r;
+        unsigned char der[sizeof ED25519_PKCS8 + 32];
+        memcpy(der, ED25519_PKCS8, sizeof ED25519_PKCS8);
+        for (size_t i = 0; i < 32; i++) {
+                unsigned v;
+                if (!isxdigit((unsigned char)digest[2 * i]) || !isxdigit((unsigned char)digest[2 * i + 1]) ||
+                    sscanf(digest + 2 * i, "%2x", &v) != 1) {
+                        explicit_bzero(der, sizeof der);
+                        *err = xstrdup("openssl dgst gave no SHA-256 digest");
+                        return -EIO;
+                }
+                der[sizeof ED25519_PKCS8 + i] = (unsigned char)v;
+        }
+        _cleanup_secret_ char *b64 = base64(der, sizeof der);
+        explicit_bzero(der, sizeof der);
+        *pem = xasprintf("-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+        return 0;
+}
+
+/* cn_of: the certificate name of the hub, or of spoke n. */
+static char *cn_of(bool hub, long long n) { return hub ? xstrdup("hub") : xasprintf("spoke-%lld", n); }
+
+/* make_credentials: the CA certificate, this gateway's key and its certificate signed by the CA, in f. */
+static int make_credentials(const struct l2args *a, const struct ovpn_files *f, const char *hex, char **err) {
+        _cleanup_secret_ char *cakey = NULL;
+        int r = ca_key(hex, &cakey, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *casubj = xasprintf("/CN=vcluster job %lld", (long long)a->job);
+        _cleanup_free_ char *cn = cn_of(a->hub, a->spoke);
+        _cleanup_free_ char *subj = xasprintf("/CN=%s", cn);
+        _cleanup_free_ char *eku = xasprintf("extendedKeyUsage=%s", a->hub ? "serverAuth" : "clientAuth");
+        /* The CA certificate is made here too, from the same key and name as at every peer:
+         * a certificate signed by that key checks against any of them. */
+        const char *ca_argv[] = {"openssl", "req", "-x509", "-new", "-key", "/dev/stdin", "-subj", casubj, "-days",
+                                 "36500", "-set_serial", "1", "-addext", "basicConstraints=critical,CA:TRUE",
+                                 "-addext", "keyUsage=critical,keyCertSign", "-out", f->ca, NULL};
+        const char *id_argv[] = {"openssl", "genpkey", "-algorithm", "ed25519", "-out", f->id, NULL};
+        const char *crt_argv[] = {"openssl", "req", "-new", "-x509", "-key", f->id, "-subj", subj, "-CA", f->ca,
+                                  "-CAkey", "/dev/stdin", "-days", CERT_DAYS, "-addext",
+                                  "basicConstraints=critical,CA:FALSE", "-addext", "keyUsage=critical,digitalSignature",
+                                  "-addext", eku, "-out", f->cert, NULL};
+        /* the private key file: 0600 from the start, whatever openssl's umask */
+        _cleanup_close_ int fd = open(f->id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                r = -errno;
+                *err = xasprintf("creating %s: %s", f->id, strerror(-r));
+                return r;
+        }
+        if ((r = openssl("the job's CA certificate", ca_argv, cakey, NULL, err)) < 0 ||
+            (r = openssl("this gateway's key", id_argv, NULL, NULL, err)) < 0 ||
+            (r = openssl("this gateway's certificate", crt_argv, cakey, NULL, err)) < 0)
+                return r;
+        return fchmod(fd, 0600) < 0 ? -errno : 0;
+}
+
+/* user_group: whom openvpn runs as after setup: nobody, in nogroup (Debian) or else nobody. */
+static void user_group(const char **user, const char **group) {
+        *user = "nobody";
+        *group = getgrnam("nogroup") ? "nogroup" : "nobody";
 }
 
 /* write_key: the static key file, 0600, made new (never through a link). */
@@ -1005,8 +1244,12 @@ static int start_fn(void *arg, char **err) {
 
 /* start_openvpn: openvpn started in wan_netns, its tap there within TAP_WAIT_MS. */
 static int start_openvpn(const struct l2args *a, const struct ovpn_files *f, struct vc_nl *wan, char **err) {
-        _cleanup_strv_ char **argv =
-                vc_l2_openvpn_argv(a->dev, f->key, a->local, a->remote, (int)a->udp_port, f->pid, f->log);
+        _cleanup_free_ char *peer = cn_of(!a->hub, a->spoke);
+        struct vc_l2_ovpn o = {.dev = a->dev, .local = a->local, .remote = a->remote, .port = (int)a->udp_port,
+                               .hub = a->hub, .peer_cn = peer, .ca = f->ca, .cert = f->cert, .key = f->id,
+                               .tls_crypt = f->key, .chroot = f->root, .pidfile = f->pid, .logfile = f->log};
+        user_group(&o.user, &o.group);
+        _cleanup_strv_ char **argv = vc_l2_openvpn_argv(&o);
         struct start s = {.argv = argv};
         int r = vc_netns_run(a->wan_netns, start_fn, &s, err);
         if (r < 0)
@@ -1073,6 +1316,10 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
         struct vc_node_ctx *c = ctx;
         _cleanup_(l2args_done) struct l2args a;
         int r = openvpn_args(args, &a, err);
+        if (r == 0 && a.spoke == 0) {
+                *err = xasprintf("%s: \"role\" must be \"hub\" or \"spoke\" (it names the TLS peers)", a.kind);
+                r = -EINVAL;
+        }
         if (r < 0)
                 return vc_step_untouched(r);
         _cleanup_secret_ char *keytext = NULL;
@@ -1108,20 +1355,28 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
                         return -EEXIST;
                 }
         }
-        r = write_key(f.key, keytext, err);
-        if (r < 0)
+        if ((r = write_key(f.key, keytext, err)) < 0)
                 return r;
-        if ((r = openvpn_up(&a, &f, &job, &wan, jobfd, err)) < 0) {
+        if (mkdir(f.root, 0700) < 0 && errno != EEXIST) {
+                r = -errno;
+                *err = xasprintf("%s: creating %s: %s", a.kind, f.root, strerror(-r));
+        }
+        if (r == 0 && (r = make_credentials(&a, &f, c->tunnel_key, &kerr)) < 0)
+                *err = xasprintf("%s: %s: %s", a.kind, a.dev, kerr);
+        if (r < 0 || (r = openvpn_up(&a, &f, &job, &wan, jobfd, err)) < 0) {
                 _cleanup_free_ char *e2 = NULL;
                 if (openvpn_stop(a.dev, f.pid, &e2) < 0)
                         log_warning("%s: undoing openvpn for %s: %s", a.kind, a.dev, e2);
-                /* the log stays for the admin to read; the key goes */
-                if (unlink(f.key) < 0 && errno != ENOENT)
-                        log_warning("%s: removing %s: %s", a.kind, f.key, strerror(errno));
+                /* the log stays for the admin to read; the keys go */
+                const char *secret[] = {f.key, f.id};
+                for (size_t i = 0; i < ARRAY_SIZE(secret); i++)
+                        if (unlink(secret[i]) < 0 && errno != ENOENT)
+                                log_warning("%s: removing %s: %s", a.kind, secret[i], strerror(errno));
                 return r;
         }
-        log_info("%s: %s (openvpn %s:%lld ⇄ %s:%lld, from %s) is a port of %s", a.netns, a.dev, a.local, a.udp_port,
-                 a.remote, a.udp_port, vc_nl_where(a.wan_netns), VC_L2_BRIDGE);
+        log_info("%s: %s (openvpn TLS %s %s:%lld ⇄ %s:%lld, from %s) is a port of %s", a.netns, a.dev,
+                 a.hub ? "server" : "client", a.local, a.udp_port, a.remote, a.udp_port, vc_nl_where(a.wan_netns),
+                 VC_L2_BRIDGE);
         return 0;
 }
 

@@ -9,17 +9,29 @@
  * external_ids:vcluster-job=JOB, so the bridge sees the site's VLAN
  * untagged. The tunnels are ports of br0 too:
  *   - VXLAN: one kernel vxlan device (id VNI, local WAN address, dstport,
- *     learning) whose UDP socket lives in the namespace holding the WAN
+ *     no learning) whose UDP socket lives in the namespace holding the WAN
  *     address while the device lives in vcl-JOB. One remote: its unicast
  *     remote. Several: no remote, one all-zero FDB entry per remote
  *     (head-end replication; br0 never sends vx0's frames back to vx0).
- *   - OpenVPN: one openvpn process per peer, static-key mode, Ethernet tap,
- *     run in the WAN namespace; its tap is moved into vcl-JOB. The key
- *     comes from the journal's ctx (struct vc_node_ctx.tunnel_key, 512 hex
- *     digits, never in args) and is written to a 0600 file for openvpn.
+ *     Nothing is learned from what arrives, so frames only ever go to the
+ *     peers; and an nftables table in the WAN namespace, vcvx-NETNS-DEV,
+ *     drops UDP to the VXLAN port carrying this VNI from any source but the
+ *     peers (counted, so an admin sees injections). VXLAN has no
+ *     cryptography: whoever can send with a peer's source address, or reads
+ *     the WAN, is not stopped by this (OpenVPN is for that).
+ *   - OpenVPN: one openvpn process per peer, TLS mode (the hub the server,
+ *     a spoke the client), Ethernet tap, run in the WAN namespace; its tap
+ *     is moved into vcl-JOB. After setup openvpn runs as nobody in an empty
+ *     chroot. The job's secret comes from the journal's ctx (struct
+ *     vc_node_ctx.tunnel_key, 512 hex digits, never in args): written to a
+ *     0600 file it is the tls-crypt key, and hashed it is the seed of the
+ *     job's CA key (Ed25519), the same at every gateway, which signs each
+ *     gateway's own fresh key's certificate (CN "hub" or "spoke-N"). The CA
+ *     key passes only through a pipe to openssl, never a file or argv.
  * Links are made with libnl-3 (route), OVSDB is spoken directly
  * (switchcfg/ovsdb.h); no ovs-vsctl or shell is run. The one command is
- * `ip netns exec NS nft -f -`, l2.segment's TCP MSS clamp in the namespace.
+ * `ip netns exec NS nft -f -`: l2.segment's TCP MSS clamp in the namespace,
+ * l2.vxlan's source filter in the WAN namespace.
  *
  * Contract: the three steps below are journal steps (journal.h) with the
  * args given at each; do and undo return 0 or -errno with *err (malloc'd)
@@ -60,11 +72,27 @@ char *vc_l2_netns_name(int64_t job, const char *node);
  * trailing white space ignored) as *text (malloc'd; the caller wipes it);
  * -EINVAL with *err (never quoting the key) when hex is no such key. */
 int vc_l2_key_text(const char *hex, char **text, char **err);
+/* What one openvpn is run with (all borrowed). */
+struct vc_l2_ovpn {
+        const char *dev, *local, *remote;
+        int port;
+        bool hub;               /* TLS server; a spoke is the client */
+        const char *peer_cn;    /* the name the peer's certificate must have */
+        const char *ca, *cert, *key, *tls_crypt; /* files */
+        const char *user, *group, *chroot;       /* what it drops to after setup */
+        const char *pidfile, *logfile;
+};
 /* vc_l2_openvpn_argv: the argv (NULL-terminated strv, malloc'd) that runs
- * openvpn for tap dev: static key in keyfile, UDP local:port ⇄ remote:port,
- * daemon with pidfile and logfile. The key itself is never in it. */
-char **vc_l2_openvpn_argv(const char *dev, const char *keyfile, const char *local, const char *remote, int port,
-                          const char *pidfile, const char *logfile);
+ * openvpn for o: TLS over UDP local:port ⇄ remote:port, tap o->dev, daemon
+ * with pidfile and logfile, then user/group in chroot. Only file names of
+ * keys are in it, never a key. */
+char **vc_l2_openvpn_argv(const struct vc_l2_ovpn *o);
+
+/* vc_l2_vxlan_ruleset: the nft -f text that (re)makes table inet TABLE
+ * dropping UDP to local:port whose VXLAN header carries vni unless its
+ * source is one of remotes (family AF_INET or AF_INET6; malloc'd). */
+char *vc_l2_vxlan_ruleset(const char *table, int family, const char *local, long long port, long long vni,
+                          char *const *remotes);
 
 /* l2.segment — args {job, netns: "vcl-JOB", ovs_db: "unix:…"|"tcp:…",
  * ovs_bridge, ovs_netns: NAME|null (where ovs-vswitchd runs; null: ours),
@@ -79,22 +107,27 @@ int vc_l2_segment_undo(void *ctx, json_t *args, char **err);
 
 /* l2.vxlan — args {job, netns, wan_netns: NAME|null, local: ADDR, remotes:
  * [ADDR, …] (≥ 1, same family as local), vni: 1-16777215, port: 1-65535,
- * dev}. do: dev (a vxlan device, MTU 1500 so the site's 1500-byte frames
- * fit, the outer packets being fragmented on the WAN) in netns with its
- * socket in wan_netns, its FDB entries, a port of br0, up. undo: dev
- * deleted (0 when it or netns is gone). */
+ * dev}; netns and dev only of letters, digits, '_', '.', '-'. do: the
+ * source filter (vcvx-NETNS-DEV) in wan_netns, then dev (a vxlan device,
+ * learning off, MTU 1500 so the site's 1500-byte frames fit, the outer
+ * packets being fragmented on the WAN) in netns with its socket in
+ * wan_netns, its FDB entries, a port of br0, up. undo: dev deleted, then
+ * the filter (0 for each when it, or its namespace, is gone). */
 int vc_l2_vxlan_do(void *ctx, json_t *args, char **err);
 int vc_l2_vxlan_undo(void *ctx, json_t *args, char **err);
 
 /* l2.openvpn — args {job, netns, wan_netns: NAME|null, local: ADDR, remote:
  * ADDR, port: 1-65535 (local and remote UDP port), dev, dir: absolute path
- * (made 0700 when missing) for DIR/DEV.key, DIR/DEV.pid, DIR/DEV.log}; ctx
- * is a struct vc_node_ctx with tunnel_key. do: stops a previous openvpn of
- * this pid file, writes the key (0600, O_EXCL), starts openvpn in
+ * (made 0700 when missing) for DIR/DEV.{key,ca.pem,crt.pem,id.pem,pid,log}
+ * and the chroot DIR/DEV.root, role: "hub"|"spoke", spoke: 1-255 (the
+ * spoke this tunnel joins)}; ctx is a struct vc_node_ctx with tunnel_key;
+ * undo needs no role or spoke. do: stops a previous openvpn of this pid
+ * file, writes the tls-crypt key (0600, O_EXCL), makes the CA certificate,
+ * this gateway's key (0600) and certificate with openssl, starts openvpn in
  * wan_netns, waits (at most 10 s) for dev there, moves it into netns, makes
  * it a port of br0, up; it does not wait for the peer. undo: stops the
  * openvpn of the pid file (only when /proc says it is openvpn with that
- * --writepid), waits until it is gone, deletes the three files. */
+ * --writepid), waits until it is gone, deletes the files and the chroot. */
 int vc_l2_openvpn_do(void *ctx, json_t *args, char **err);
 int vc_l2_openvpn_undo(void *ctx, json_t *args, char **err);
 

@@ -96,10 +96,10 @@ static int add_openvpn(struct vc_journal *j, const struct vc_nodecfg *nc, const 
                         return -EINVAL;
                 }
                 int r = add(j, "l2.openvpn",
-                                       json_pack("{s:I, s:s, s:o, s:s, s:s, s:I, s:s, s:s}", "job", (json_int_t)job,
-                                                 "netns", netns, "wan_netns", nullable(nc->wan_netns), "local",
-                                                 nc->wan_addr, "remote", remote, "port",
-                                                 (json_int_t)(port0 + (int64_t)spoke - 1), "dev", dev, "dir", dir),
+                            json_pack("{s:I, s:s, s:o, s:s, s:s, s:I, s:s, s:s, s:s, s:I}", "job", (json_int_t)job,
+                                      "netns", netns, "wan_netns", nullable(nc->wan_netns), "local", nc->wan_addr,
+                                      "remote", remote, "port", (json_int_t)(port0 + (int64_t)spoke - 1), "dev", dev,
+                                      "dir", dir, "role", me == 0 ? "hub" : "spoke", "spoke", (json_int_t)spoke),
                             err);
                 if (r < 0)
                         return r;

@@ -1,6 +1,6 @@
 /* tests for node/l2ext.c's pure part: the names of a job's namespace and
  * OVS-side veth end, the OpenVPN static-key file made from the job's hex
- * key, openvpn's argv, and the args checks of l2.segment, l2.vxlan and
+ * key, openvpn's argv, the VXLAN source filter's nft rules, and the args checks of l2.segment, l2.vxlan and
  * l2.openvpn, which refuse bad args before touching anything (so these
  * calls change nothing on the machine). The netlink, OVSDB and openvpn
  * parts are tested in tests/integration/test_l2ext.sh. */
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <sys/socket.h>
 
 #include "journal.h"
 #include "l2ext.h"
@@ -102,13 +103,29 @@ static void test_key_refused(void **state) {
 }
 
 static void test_openvpn_argv(void **state) {
-        _cleanup_strv_ char **v = vc_l2_openvpn_argv("tap1", "/s/tap1.key", "192.0.2.1", "192.0.2.11", 1194,
-                                                     "/s/tap1.pid", "/s/tap1.log");
+        struct vc_l2_ovpn o = {.dev = "tap1", .local = "192.0.2.1", .remote = "192.0.2.11", .port = 1194,
+                               .hub = true, .peer_cn = "spoke-1", .ca = "/s/tap1.ca.pem", .cert = "/s/tap1.crt.pem",
+                               .key = "/s/tap1.id.pem", .tls_crypt = "/s/tap1.key", .user = "nobody",
+                               .group = "nogroup", .chroot = "/s/tap1.root", .pidfile = "/s/tap1.pid",
+                               .logfile = "/s/tap1.log"};
+        _cleanup_strv_ char **v = vc_l2_openvpn_argv(&o);
         _cleanup_free_ char *line = strv_join(v, " ");
-        assert_string_equal(line, "openvpn --dev-type tap --dev tap1 --secret /s/tap1.key --cipher AES-256-CBC "
-                                  "--auth SHA256 --proto udp --local 192.0.2.1 --lport 1194 --remote 192.0.2.11 "
-                                  "--rport 1194 --ping 5 --ping-restart 30 --persist-tun --daemon --writepid "
-                                  "/s/tap1.pid --log /s/tap1.log");
+        /* TLS, no --secret (static-key mode); privileges dropped after setup */
+        assert_string_equal(line, "openvpn --dev-type tap --dev tap1 --proto udp --local 192.0.2.1 --lport 1194 "
+                                  "--remote 192.0.2.11 --rport 1194 --tls-server --dh none --ca /s/tap1.ca.pem "
+                                  "--cert /s/tap1.crt.pem --key /s/tap1.id.pem --tls-crypt /s/tap1.key "
+                                  "--tls-version-min 1.3 --remote-cert-tls client --verify-x509-name spoke-1 name "
+                                  "--data-ciphers AES-256-GCM:CHACHA20-POLY1305 --ping 5 --ping-restart 30 "
+                                  "--persist-tun --persist-key --user nobody --group nogroup --chroot /s/tap1.root "
+                                  "--tmp-dir / --daemon --writepid /s/tap1.pid --log /s/tap1.log");
+        o.hub = false;
+        o.peer_cn = "hub";
+        _cleanup_strv_ char **c = vc_l2_openvpn_argv(&o);
+        _cleanup_free_ char *cline = strv_join(c, " ");
+        assert_non_null(strstr(cline, " --rport 1194 --tls-client --ca "));
+        assert_non_null(strstr(cline, " --remote-cert-tls server --verify-x509-name hub name "));
+        assert_null(strstr(cline, "--dh"));
+        assert_null(strstr(cline, "--secret"));
 }
 
 typedef int (*step_fn)(void *ctx, json_t *args, char **err);
@@ -203,10 +220,34 @@ static void test_vxlan_args(void **state) {
                    "\"vc-unit-no-such-netns\"}",
                 -ENOENT, true,
                 "l2.vxlan: network namespace vc-unit-no-such-netns does not exist (is l2.segment done?)");
+        /* the namespace and device name the WAN filter's nftables table: nft's characters only */
+        refused(d, "{" TUN ", \"dev\": \"vx0\", \"vni\": 5, \"remotes\": [\"192.0.2.11\"], \"netns\": \"vcl 7\"}",
+                -EINVAL, true, "l2.vxlan: \"netns\" must be letters, digits, '_', '.' and '-' only");
+        refused(d, "{" TUN ", \"dev\": \"vx+0\", \"vni\": 5, \"remotes\": [\"192.0.2.11\"]}", -EINVAL, true,
+                "l2.vxlan: \"dev\" must be letters, digits");
         refused(u, "{" TUN ", \"dev\": \"vx0\", \"vni\": 5}", -EINVAL, false, "\"remotes\" must be a non-empty array");
 }
 
+static void test_vxlan_ruleset(void **state) {
+        char *two[] = {(char *)"192.0.2.11", (char *)"192.0.2.21", NULL};
+        _cleanup_free_ char *r4 = vc_l2_vxlan_ruleset("vcvx-vcl-7-a001-vx0", AF_INET, "192.0.2.1", 4789, 5001, two);
+        /* made anew each time (a do run again replaces it), in one nft -f transaction */
+        assert_string_equal(r4, "table inet vcvx-vcl-7-a001-vx0\n"
+                                "delete table inet vcvx-vcl-7-a001-vx0\n"
+                                "table inet vcvx-vcl-7-a001-vx0 {\n"
+                                "\tchain input {\n"
+                                "\t\ttype filter hook input priority filter - 10; policy accept;\n"
+                                "\t\tip daddr 192.0.2.1 udp dport 4789 @th,96,24 5001 "
+                                "ip saddr != { 192.0.2.11, 192.0.2.21 } counter drop\n"
+                                "\t}\n}\n");
+        char *one[] = {(char *)"2001:db8::2", NULL};
+        _cleanup_free_ char *r6 = vc_l2_vxlan_ruleset("t", AF_INET6, "2001:db8::1", 8472, 16777215, one);
+        assert_non_null(strstr(r6, "ip6 daddr 2001:db8::1 udp dport 8472 @th,96,24 16777215 "
+                                   "ip6 saddr != { 2001:db8::2 } counter drop\n"));
+}
+
 #define OVPN TUN ", \"dev\": \"tap1\", \"remote\": \"192.0.2.11\", \"dir\": \"/nonexistent/l2\""
+#define OVPN_HUB OVPN ", \"role\": \"hub\", \"spoke\": 1"
 
 static void test_openvpn_args(void **state) {
         step_fn d = vc_l2_openvpn_do, u = vc_l2_openvpn_undo;
@@ -222,13 +263,21 @@ static void test_openvpn_args(void **state) {
                     true, "\"dir\" must be an absolute path");
         refused_ctx(d, &c, "{" TUN ", \"dev\": \"tap1\", \"remote\": \"192.0.2.11\"}", -EINVAL, true,
                     "\"dir\" must be a non-empty string");
+        /* the TLS peers' names: do needs them, and they must make sense */
+        refused_ctx(d, &c, "{" TUN ", \"dev\": \"tap1\", \"remote\": \"192.0.2.11\", \"dir\": \"/x\"}", -EINVAL, true,
+                    "l2.openvpn: \"role\" must be \"hub\" or \"spoke\" (it names the TLS peers)");
+        refused_ctx(d, &c, "{" OVPN ", \"role\": \"server\", \"spoke\": 1}", -EINVAL, true,
+                    "\"role\" must be \"hub\" or \"spoke\"");
+        refused_ctx(d, &c, "{" OVPN ", \"role\": \"hub\"}", -EINVAL, true, "\"spoke\" must be an integer in 1-255");
+        refused_ctx(d, &c, "{" OVPN ", \"role\": \"spoke\", \"spoke\": 0}", -EINVAL, true,
+                    "\"spoke\" must be an integer in 1-255");
         /* no key in the ctx (or no ctx): refused before anything is made, the device named */
         struct vc_node_ctx none = {0};
-        refused_ctx(d, &none, "{" OVPN "}", -EINVAL, true, "l2.openvpn: tap1: the job has no tunnel key");
-        refused_ctx(d, NULL, "{" OVPN "}", -EINVAL, true, "l2.openvpn: tap1: the job has no tunnel key");
+        refused_ctx(d, &none, "{" OVPN_HUB "}", -EINVAL, true, "l2.openvpn: tap1: the job has no tunnel key");
+        refused_ctx(d, NULL, "{" OVPN_HUB "}", -EINVAL, true, "l2.openvpn: tap1: the job has no tunnel key");
         struct vc_node_ctx shortkey = {.tunnel_key = (char *)"00ff"};
-        refused_ctx(d, &shortkey, "{" OVPN "}", -EINVAL, true, "tap1: the job's tunnel key is not 512 lowercase hex");
-        refused_ctx(d, &c, "{" OVPN ", \"wan_netns\": \"vc-unit-no-such-netns\", \"netns\": \"vc-unit-no-such-2\"}",
+        refused_ctx(d, &shortkey, "{" OVPN_HUB "}", -EINVAL, true, "tap1: the job's tunnel key is not 512 lowercase hex");
+        refused_ctx(d, &c, "{" OVPN_HUB ", \"wan_netns\": \"vc-unit-no-such-netns\", \"netns\": \"vc-unit-no-such-2\"}",
                     -ENOENT, true, "network namespace vc-unit-no-such-2 does not exist (is l2.segment done?)");
         refused(u, "{" TUN ", \"dev\": \"tap1\", \"remote\": \"192.0.2.11\", \"dir\": \"rel\"}", -EINVAL, false,
                 "\"dir\" must be an absolute path");
@@ -260,6 +309,7 @@ int main(void) {
                 cmocka_unit_test(test_key_refused),  cmocka_unit_test(test_openvpn_argv),
                 cmocka_unit_test(test_segment_args), cmocka_unit_test(test_vxlan_args),
                 cmocka_unit_test(test_openvpn_args), cmocka_unit_test(test_netns_names),
+                cmocka_unit_test(test_vxlan_ruleset),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
