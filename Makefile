@@ -1,14 +1,31 @@
 # slurm-vcluster — plain GNU make. `make`, `make check`, `make demo`,
-# `make SANITIZE=1 …` (ASan+UBSan, built into build-san/), `make install`.
+# `make SANITIZE=1 …` (ASan+UBSan, built into build-san/), `make install`,
+# `make uninstall`, `make dist`. A distribution's build passes RELEASE=1:
+# its own CFLAGS (dpkg-buildflags) decide the FORTIFY level, and a compiler
+# newer than ours may warn without failing the build; `make` and `make
+# check` keep -Werror.
 
+VERSION := $(shell cat VERSION)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 LIBDIR  ?= $(PREFIX)/lib
+# The hooks proper live in SBINDIR/../libexec/vcluster (the launchers find
+# them there, relative to themselves).
+HOOKDIR  = $(SBINDIR)/../libexec/vcluster
+# Where Slurm looks for SPANK plugins (Debian: /usr/lib/MULTIARCH/slurm-wlm).
+SPANKDIR ?= $(LIBDIR)/slurm
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR  ?= $(PREFIX)/share/doc/slurm-vcluster
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
+# No built-in rules: make must never try to "remake" an included .d file by
+# chaining its own implicit rules (%: %.o) into ours.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
 
 PKGS := jansson sqlite3 munge libvirt libnl-route-3.0 cmocka
 # Everything below that asks an installed tool is evaluated on first use
@@ -24,9 +41,11 @@ $(call lazy,SLURM_CFLAGS,$(PKG_CONFIG) --cflags slurm 2>/dev/null)
 $(call lazy,SLURM_LIBS,$(PKG_CONFIG) --libs slurm 2>/dev/null || echo -lslurm)
 $(call lazy,CMOCKA_LIBS,$(PKG_CONFIG) --libs cmocka)
 
-WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
+WARN := -std=c11 -Wall -Wextra $(if $(RELEASE),,-Werror) -Wshadow -Wformat=2 -Wno-unused-parameter \
         -Wmissing-prototypes -Wstrict-prototypes
-HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+# FORTIFY at our level unless the caller's flags chose one (dpkg-buildflags).
+FORTIFY := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2)
+HARDEN := $(FORTIFY) -fstack-protector-strong -fPIE
 ifeq ($(SANITIZE),1)
 BUILD ?= build-san
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -37,9 +56,9 @@ OPT := -O2 -g
 SANLD :=
 endif
 
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Iswitchcfg -Ivlanalloc -Inode -Istorage
-CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
-LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
+override CPPFLAGS += -D_GNU_SOURCE -DVC_VERSION='"$(VERSION)"' -Ilib -Iswitchcfg -Ivlanalloc -Inode -Istorage
+override CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
+override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
 # net-snmp ships no .pc on Debian either; its own config tool gives the libs.
 $(call lazy,SNMP_LIBS,net-snmp-config --netsnmp-libs 2>/dev/null || echo -lnetsnmp)
 LIBS     := $(PKG_LIBS) $(SLURM_LIBS) $(SNMP_LIBS)
@@ -76,8 +95,10 @@ HOOKS_FULL := $(BUILD)/libexec/vcluster/vcluster-prolog $(BUILD)/libexec/vcluste
 SPANK   := $(BUILD)/lib/spank_vcluster.so
 PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(HOOKS_FULL) $(SPANK) $(BUILD)/bin/vcluster-storaged
 
-.PHONY: all deps pkgcheck check unit integration bench demo install clean guest fuzz fuzz-check
+.PHONY: all programs deb deb-check deps pkgcheck check unit integration bench demo install uninstall dist clean guest fuzz fuzz-check
 all: $(PROGS) $(TOOLS) $(FIXTURES)
+# programs: only what is installed (a package build needs no test tools).
+programs: $(PROGS)
 
 # pkgcheck: before the first compiler runs, every library the build needs is
 # installed, or the build stops saying which are missing and how to get them.
@@ -127,8 +148,10 @@ $(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) 
 $(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-# The launchers: one source, the hook's name compiled in, libc only.
-$(BUILD)/obj/prolog/launch-%.o: prolog/launch.c | pkgcheck
+# The launchers: one source, the hook's name compiled in, libc only. Static
+# pattern rules: they apply to these two targets and nothing else.
+LAUNCH_OBJS := $(BUILD)/obj/prolog/launch-prolog.o $(BUILD)/obj/prolog/launch-epilog.o
+$(LAUNCH_OBJS): $(BUILD)/obj/prolog/launch-%.o: prolog/launch.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(OPT) -DVC_HOOK_NAME='"vcluster-$*"' -MMD -MP -c $< -o $@
 $(HOOKS): $(BUILD)/bin/vcluster-%: $(BUILD)/obj/prolog/launch-%.o
@@ -142,7 +165,7 @@ $(HOOKS): $(BUILD)/bin/vcluster-%: $(BUILD)/obj/prolog/launch-%.o
 # that loads it. Only the lib/ members it uses are pulled from the archive.
 SPANK_SRC := $(wildcard spank_plugin/*.c)
 pic = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
-PIC_CFLAGS = $(WARN) -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC -O2 -g $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
+PIC_CFLAGS = $(WARN) $(FORTIFY) -fstack-protector-strong -fPIC -O2 -g $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
 $(BUILD)/pic/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
@@ -171,7 +194,7 @@ NETSNMP_CONFIG ?= net-snmp-config
 $(call lazy,NETSNMP_BASE_CFLAGS,$(NETSNMP_CONFIG) --base-cflags 2>/dev/null)
 NETSNMP_CFLAGS = $(filter -DNETSNMP_%,$(NETSNMP_BASE_CFLAGS))
 $(call lazy,NETSNMP_AGENT_LIBS,$(NETSNMP_CONFIG) --agent-libs 2>/dev/null)
-$(call obj,$(FIX_SRC) switchcfg/drv_snmp.c): CFLAGS += $(NETSNMP_CFLAGS)
+$(call obj,$(FIX_SRC) switchcfg/drv_snmp.c): override CFLAGS += $(NETSNMP_CFLAGS)
 $(BUILD)/fixtures/%: $(BUILD)/obj/tests/fixtures/%.o $(LIBVC)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(NETSNMP_AGENT_LIBS)
@@ -235,11 +258,13 @@ guest:
 integration: all guest
 	tests/integration/run $(BUILD)
 
-# check: the whole suite — the fresh-machine build test, hardened build, unit
+# check: the whole suite — the fresh-machine build test, the Debian packages,
+# the fuzzers over their corpora, hardened build, unit
 # tests plain and under ASan+UBSan, integration against the sanitized daemon
 # and then the hardened one. It installs nothing: ./bootstrap check does.
 check:
 	tests/build/test_fresh_machine.sh
+	$(MAKE) deb-check
 	$(MAKE) fuzz-check
 	$(MAKE) unit
 	$(MAKE) SANITIZE=1 unit
@@ -252,23 +277,66 @@ bench: all $(BENCHES)
 demo: all guest
 	scripts/demo $(BUILD)
 
+# install: the programs, the plugin, the man pages (their paths made the
+# prefix's), the examples and the plugstack.conf.d drop-in naming the plugin
+# where it was installed.
+MAN_PAGES := man/vcluster.1 man/vcluster.conf.5 man/vlanalloc.8 man/vlanallocd.8 man/vcluster-storaged.8 \
+             man/vcluster-prolog.8
+UNITS := etc/systemd/vlanallocd.service etc/systemd/vcluster-storaged@.service
+EXAMPLES := etc/vcluster.conf.example etc/plugstack.conf.example etc/slurm.conf.vcluster.example
 install: $(PROGS)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(SPANKDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/vlanallocd
 	install -m 0755 $(CLI) $(DESTDIR)$(SBINDIR)/vlanalloc
 	install -m 0755 $(BUILD)/bin/vcluster-storaged $(DESTDIR)$(SBINDIR)/
-	install -m 0644 man/vcluster.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 0644 man/vlanalloc.8 man/vlanallocd.8 man/vcluster-storaged.8 $(DESTDIR)$(MANDIR)/man8/
-	install -d $(DESTDIR)$(LIBDIR)/slurm $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(HOOKS) $(DESTDIR)$(SBINDIR)/
-	install -d $(DESTDIR)$(SBINDIR)/../libexec/vcluster
-	install -m 0755 $(HOOKS_FULL) $(DESTDIR)$(SBINDIR)/../libexec/vcluster/
+	install -m 0755 $(HOOKS_FULL) $(DESTDIR)$(HOOKDIR)/
 	install -m 0755 $(UCLI) $(DESTDIR)$(BINDIR)/vcluster
-	install -m 0644 $(SPANK) $(DESTDIR)$(LIBDIR)/slurm/spank_vcluster.so
-	install -m 0644 man/vcluster.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 man/vcluster-prolog.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(SPANK) $(DESTDIR)$(SPANKDIR)/spank_vcluster.so
+	for m in $(MAN_PAGES); do \
+		sed -e 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/lib/slurm|$(SPANKDIR)|g' $$m \
+			>$(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename $$m) || exit 1; done
+	for e in $(EXAMPLES); do \
+		sed -e 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/lib/slurm|$(SPANKDIR)|g' $$e \
+			>$(DESTDIR)$(DOCDIR)/examples/$$(basename $$e) || exit 1; done
+	for u in $(UNITS); do sed -e 's|/usr/sbin|$(SBINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
+	printf '# slurm-vcluster: --vcluster for sbatch, salloc and srun (see vcluster-prolog(8))\nrequired %s conf=%s\n' \
+		'$(SPANKDIR)/spank_vcluster.so' '$(SYSCONFDIR)/vcluster/vcluster.conf' \
+		>$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/vcluster.conf
+
+# uninstall: exactly what install put there (never the admin's vcluster.conf).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/vlanallocd $(DESTDIR)$(SBINDIR)/vlanalloc $(DESTDIR)$(SBINDIR)/vcluster-storaged \
+		$(DESTDIR)$(SBINDIR)/vcluster-prolog $(DESTDIR)$(SBINDIR)/vcluster-epilog \
+		$(DESTDIR)$(HOOKDIR)/vcluster-prolog $(DESTDIR)$(HOOKDIR)/vcluster-epilog \
+		$(DESTDIR)$(BINDIR)/vcluster $(DESTDIR)$(SPANKDIR)/spank_vcluster.so \
+		$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/vcluster.conf
+	for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename $$m); done
+	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(DOCDIR)/examples/$$(basename $$e); done
+	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(HOOKDIR) 2>/dev/null
+
+# deb: Debian packages (dpkg-buildpackage -b) of the tree's files (what git
+# tracks or would, not ignored build output), built in a scratch copy; the
+# .debs land in build/deb/.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -x -C build/deb/src
+	cd build/deb/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -n 40 ../build.log; exit 1; }
+	rm -rf build/deb/src
+	@ls build/deb/*.deb
+# deb-check (part of check): build the packages and check what they hold.
+deb-check: deb
+	tests/build/test_packages.sh build/deb
+
+# dist: slurm-vcluster-VERSION.tar.gz of what git tracks at HEAD.
+dist:
+	git archive --format=tar.gz --prefix=slurm-vcluster-$(VERSION)/ -o slurm-vcluster-$(VERSION).tar.gz HEAD
+	@echo slurm-vcluster-$(VERSION).tar.gz
 
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

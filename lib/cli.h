@@ -13,7 +13,7 @@ struct vc_cli {
 
 /* vc_cli_usage_error: print "PROG: why" and the usage to stderr; returns exit_usage. */
 int vc_cli_usage_error(const struct vc_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* vc_cli_globals: parse -c FILE and -h/--help before the command; *next is
+/* vc_cli_globals: parse -c/--config FILE, -h/--help and -V/--version before the command; *next is
  * the command's index. -1 to go on, else the exit status to return now. */
 int vc_cli_globals(const struct vc_cli *cli, int argc, char **argv, const char **conf_path, int *next);
 

@@ -3,11 +3,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 int vc_daemon_detach(const char *ident, bool foreground) {
         if (foreground)
@@ -37,4 +42,28 @@ int vc_daemon_signalfd(bool hup) {
                 return -e;
         }
         return sfd;
+}
+
+int vc_daemon_notify(const char *state) {
+        const char *path = getenv("NOTIFY_SOCKET");
+        if (!path || !*path)
+                return 0;
+        /* systemd's datagram protocol: "@name" is an abstract socket. */
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        size_t n = strlen(path);
+        if ((path[0] != '/' && path[0] != '@') || n >= sizeof(sa.sun_path)) {
+                log_error("NOTIFY_SOCKET='%s': not a socket path", path);
+                return -EINVAL;
+        }
+        memcpy(sa.sun_path, path, n);
+        if (path[0] == '@')
+                sa.sun_path[0] = '\0';
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0) {
+                int e = errno;
+                log_error("telling the service manager %s: %s", state, strerror(e));
+                return -e;
+        }
+        return 0;
 }

@@ -13,5 +13,9 @@ int vc_daemon_detach(const char *ident, bool foreground);
  * thread and every thread it starts later, ignore SIGPIPE; a signalfd
  * delivering them, or -errno (logged). */
 int vc_daemon_signalfd(bool hup);
+/* vc_daemon_notify: tell the service manager state ("READY=1") when it
+ * asked to be told (systemd's Type=notify sets $NOTIFY_SOCKET); 0 when sent
+ * or nobody asked, -errno (logged) when sending failed. */
+int vc_daemon_notify(const char *state);
 
 #endif

@@ -23,6 +23,10 @@
 #endif
 
 int main(int argc, char **argv) {
+        if (argc == 2 && !strcmp(argv[1], "--version")) {
+                puts(VC_HOOK_NAME " " VC_VERSION);
+                return 0;
+        }
         const char *spec = getenv("SPANK_VCLUSTER");
         if (!spec || !*spec)
                 return 0;
@@ -39,7 +43,6 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "%s: path too long: %s\n", VC_HOOK_NAME, self);
                 return 1;
         }
-        (void)argc;
         execv(hook, argv);
         fprintf(stderr, "%s: cannot run the hook %s: %s\n", VC_HOOK_NAME, hook, strerror(errno));
         return 1;

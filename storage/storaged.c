@@ -14,18 +14,27 @@
 
 static void usage(FILE *f) {
         fprintf(f, "usage: vcluster-storaged -s STORAGE [-c FILE] [-f] [-v]\n"
-                   "  -s NAME  the StorageName= line this host serves (listens on its Host:AgentPort)\n"
-                   "  -c FILE  configuration (default $VCLUSTER_CONF or " VC_CONF_DEFAULT ")\n"
-                   "  -f       stay in the foreground and log to stderr\n"
-                   "  -v       log debug messages\n");
+                   "  -s, --storage NAME  the StorageName= line this host serves (listens on its Host:AgentPort)\n"
+                   "  -c, --config FILE   configuration (default $VCLUSTER_CONF or " VC_CONF_DEFAULT ")\n"
+                   "  -f, --foreground    stay in the foreground and log to stderr\n"
+                   "  -v, --verbose       log debug messages\n"
+                   "  -h, --help          this text\n"
+                   "  -V, --version       the version\n");
 }
 
 int main(int argc, char **argv) {
         const char *conf_path = vc_conf_path(), *name = NULL;
         bool foreground = false, verbose = false;
         int opt;
-        while ((opt = getopt(argc, argv, "s:c:fvh")) != -1) {
+        static const struct option longopts[] = {
+                {"storage", required_argument, NULL, 's'}, {"config", required_argument, NULL, 'c'},
+                {"foreground", no_argument, NULL, 'f'},    {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+                {0},
+        };
+        while ((opt = getopt_long(argc, argv, "s:c:fvhV", longopts, NULL)) != -1) {
                 switch (opt) {
+                case 'V': puts("vcluster-storaged " VC_VERSION); return 0;
                 case 's': name = optarg; break;
                 case 'c': conf_path = optarg; break;
                 case 'f': foreground = true; break;
@@ -77,6 +86,7 @@ int main(int argc, char **argv) {
                 return 1;
         log_notice("ready: storage '%s' (%s, export %s) on %s:%s; only root on %s may ask", name, st->backend,
                    st->export, st->host, st->agent_port, c->controller_host);
+        (void)vc_daemon_notify("READY=1");
         int r = vc_agent_serve(&ag, lfd, sfd);
         close(lfd);
         close(sfd);

@@ -16,17 +16,27 @@
 
 static void usage(FILE *f) {
         fprintf(f, "usage: vlanallocd [-c FILE] [-f] [-v]\n"
-                   "  -c FILE  configuration (default $VCLUSTER_CONF or " VC_CONF_DEFAULT ")\n"
-                   "  -f       stay in the foreground and log to stderr\n"
-                   "  -v       log debug messages\n");
+                   "  -c, --config FILE  configuration (default $VCLUSTER_CONF or " VC_CONF_DEFAULT ")\n"
+                   "  -f, --foreground   stay in the foreground and log to stderr\n"
+                   "  -v, --verbose      log debug messages\n"
+                   "  -h, --help         this text\n"
+                   "  -V, --version      the version\n");
 }
 
 int main(int argc, char **argv) {
         const char *conf_path = vc_conf_path();
         bool foreground = false, verbose = false;
         int opt;
-        while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
+        static const struct option longopts[] = {
+                {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+                {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},      {0},
+        };
+        while ((opt = getopt_long(argc, argv, "c:fvhV", longopts, NULL)) != -1) {
                 switch (opt) {
+                case 'V':
+                        puts("vlanallocd " VC_VERSION);
+                        return 0;
                 case 'c':
                         conf_path = optarg;
                         break;
@@ -93,6 +103,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         log_notice("ready: %s, ControllerAddr %s:%s", c->state_dir, c->controller_host, c->controller_port);
+        (void)vc_daemon_notify("READY=1"); /* recovered and answering: systemd may start slurmctld */
         int r = vc_server_serve(&a, ufd, tfd, sfd, conf_path);
         vc_reaper_stop();
         close(ufd);
