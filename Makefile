@@ -282,7 +282,7 @@ demo: all guest
 # where it was installed.
 MAN_PAGES := man/vcluster.1 man/vcluster.conf.5 man/vlanalloc.8 man/vlanallocd.8 man/vcluster-storaged.8 \
              man/vcluster-prolog.8
-UNITS := etc/systemd/vlanallocd.service etc/systemd/vcluster-storaged@.service
+SYSTEMD_UNITS := etc/systemd/vlanallocd.service etc/systemd/vcluster-storaged@.service
 EXAMPLES := etc/vcluster.conf.example etc/plugstack.conf.example etc/slurm.conf.vcluster.example
 install: $(PROGS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(SPANKDIR) \
@@ -301,7 +301,7 @@ install: $(PROGS)
 	for e in $(EXAMPLES); do \
 		sed -e 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/lib/slurm|$(SPANKDIR)|g' $$e \
 			>$(DESTDIR)$(DOCDIR)/examples/$$(basename $$e) || exit 1; done
-	for u in $(UNITS); do sed -e 's|/usr/sbin|$(SBINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
+	for u in $(SYSTEMD_UNITS); do sed -e 's|/usr/sbin|$(SBINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
 	printf '# slurm-vcluster: --vcluster for sbatch, salloc and srun (see vcluster-prolog(8))\nrequired %s conf=%s\n' \
 		'$(SPANKDIR)/spank_vcluster.so' '$(SYSCONFDIR)/vcluster/vcluster.conf' \
 		>$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/vcluster.conf
@@ -315,7 +315,7 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/vcluster.conf
 	for m in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$(basename $$m); done
 	for e in $(EXAMPLES); do rm -f $(DESTDIR)$(DOCDIR)/examples/$$(basename $$e); done
-	for u in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	for u in $(SYSTEMD_UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(HOOKDIR) 2>/dev/null
 
 # deb: Debian packages (dpkg-buildpackage -b) of the tree's files (what git
