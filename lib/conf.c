@@ -54,6 +54,13 @@ int conf_lookup_id(const char *name, bool group, unsigned *id) {
         return -ERANGE;
 }
 
+int vc_conf_check_ids(const struct vc_conf *c, char **err) {
+        if (!c->unresolved)
+                return 0;
+        *err = xstrdup(c->unresolved);
+        return -ENOENT;
+}
+
 void conf_site_clear(struct vc_site *s) {
         free(s->name);
         free(s->ranges);
@@ -95,6 +102,7 @@ static void conf_free(struct vc_conf *c) {
         free(c->cache_user);
         free(c->slurm_user);
         free(c->admin_group);
+        free(c->unresolved);
         free(c->munge_socket);
         free(c);
 }

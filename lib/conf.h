@@ -59,7 +59,8 @@ struct vc_site {
         size_t n_ranges;
         char **nodes;             /* expanded, NULL-terminated, config order */
         size_t n_nodes;
-        char *gateway;            /* a member of nodes; default: first node */
+        char *gateway;            /* Gateway=: a member of nodes that is a job's gateway at the site
+                                   * whenever the job has it; NULL: the job's first node there */
         char *l2domain;           /* sites with the same L2Domain share trunks; may be NULL */
         char *storage;            /* StorageName serving disk= volumes of its guests; may be NULL */
         enum vc_l2ext l2ext;      /* tunnel kind to and from this site; default vxlan */
@@ -141,9 +142,10 @@ struct vc_conf {
         char *controller_host, *controller_port; /* from ControllerAddr (required) */
         char *state_dir;           /* default /var/lib/vcluster */
         char *slurm_user;          /* default "slurm" if that user exists, else "root" */
-        uid_t slurm_uid;
+        uid_t slurm_uid;           /* (uid_t)-1 when the user is unknown on this host */
         char *admin_group;         /* may be NULL: no admin group */
-        gid_t admin_gid;
+        gid_t admin_gid;           /* (gid_t)-1 when the group is unknown on this host */
+        char *unresolved;          /* "FILE:LINE: unknown AdminGroup 'x'", or NULL (vc_conf_check_ids) */
         unsigned lease_grace;      /* seconds; default 300 */
         unsigned reap_interval;    /* seconds; default 30 */
         char *munge_socket;        /* NULL: libmunge's default */
@@ -181,6 +183,11 @@ void vc_conf_unref(struct vc_conf *c);
 /* vc_conf_unrefp: cleanup function for a struct vc_conf * variable. */
 static inline void vc_conf_unrefp(struct vc_conf **c) { vc_conf_unref(*c); }
 #define _cleanup_conf_ __attribute__((cleanup(vc_conf_unrefp)))
+/* vc_conf_check_ids: 0 when SlurmUser= and AdminGroup= name a user and a
+ * group this host knows; -ENOENT with *err ("FILE:LINE: unknown …")
+ * otherwise. Only hosts that act on them (vlanallocd) call it: a login or
+ * compute node without the group loads the file all the same. */
+int vc_conf_check_ids(const struct vc_conf *c, char **err);
 /* vc_conf_site: site by name, or NULL. */
 const struct vc_site *vc_conf_site(const struct vc_conf *c, const char *name);
 /* vc_conf_image: image by name, or NULL. */

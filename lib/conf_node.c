@@ -1,7 +1,9 @@
 /* conf_node.c — NodeName= lines: how a compute node hosts guests (its host
  * network, libvirt, boot patience). A node named on no line gets the
  * defaults; a node named on two lines is refused, so what a node does never
- * depends on line order. */
+ * depends on line order. NodeName=DEFAULT, as in slurm.conf, changes the
+ * defaults; it must come before every other NodeName line, so that it means
+ * the same for all of them. */
 #include "conf_internal.h"
 
 #include "hostlist.h"
@@ -42,6 +44,22 @@ static int check_ifname(struct conf_parser *p, const char *key, const char *val)
         return 0;
 }
 
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+/* copy_defaults: n = d's settings (no node list), every string its own. */
+static void copy_defaults(struct vc_nodecfg *n, const struct vc_nodecfg *d) {
+        *n = *d;
+        n->nodes = NULL;
+        n->ovs_bridge = dup_or_null(d->ovs_bridge);
+        n->ovs_db = dup_or_null(d->ovs_db);
+        n->trunk = dup_or_null(d->trunk);
+        n->public_bridge = dup_or_null(d->public_bridge);
+        n->libvirt_uri = dup_or_null(d->libvirt_uri);
+        n->wan_addr = dup_or_null(d->wan_addr);
+        n->wan_netns = dup_or_null(d->wan_netns);
+        n->ovs_netns = dup_or_null(d->ovs_netns);
+}
+
 static void replace(char **slot, const char *val) {
         free(*slot);
         *slot = xstrdup(val);
@@ -53,10 +71,17 @@ int conf_parse_node(struct conf_parser *p, char *const *w) {
         int r = conf_collect(p, w, &node_set, v);
         if (r < 0)
                 return r;
+        bool is_default = strcasecmp(v[N_NAME], "DEFAULT") == 0;
+        if (is_default && c->n_nodecfgs > 0)
+                return conf_fail(p, "NodeName=DEFAULT must come before the NodeName lines (one is at %s:%u), "
+                                    "so that it means the same for all of them",
+                                 p->nodecfg_loc[0].file, p->nodecfg_loc[0].line);
+        if (is_default && v[N_WANADDR])
+                return conf_fail(p, "NodeName=DEFAULT: WanAddr= is one node's address, not a default");
         _cleanup_(conf_nodecfg_clear) struct vc_nodecfg n = {0};
-        conf_nodecfg_default(&n);
+        copy_defaults(&n, &c->node_default);
         _cleanup_free_ char *herr = NULL;
-        if (vc_hostlist_expand(v[N_NAME], &n.nodes, &herr) < 0)
+        if (!is_default && vc_hostlist_expand(v[N_NAME], &n.nodes, &herr) < 0)
                 return conf_fail(p, "NodeName=%s: %s", v[N_NAME], herr);
         if (v[N_HOSTNET]) {
                 if (strcasecmp(v[N_HOSTNET], "ovs") == 0)
@@ -65,8 +90,15 @@ int conf_parse_node(struct conf_parser *p, char *const *w) {
                         n.host_net = VC_HOSTNET_BRIDGE;
                 else
                         return conf_fail(p, "HostNet=%s: not a host network (ovs or bridge)", v[N_HOSTNET]);
+                /* a default's Trunk= belongs to the default's bridge network only */
+                if (n.host_net == VC_HOSTNET_OVS && !v[N_TRUNK]) {
+                        free(n.trunk);
+                        n.trunk = NULL;
+                }
         }
-        if (n.host_net == VC_HOSTNET_BRIDGE && !v[N_TRUNK])
+        if (v[N_TRUNK])
+                replace(&n.trunk, v[N_TRUNK]);
+        if (n.host_net == VC_HOSTNET_BRIDGE && !n.trunk)
                 return conf_fail(p, "NodeName=%s: HostNet=bridge needs Trunk= (the interface carrying the VLANs)",
                                  v[N_NAME]);
         if (n.host_net == VC_HOSTNET_OVS && v[N_TRUNK])
@@ -85,15 +117,12 @@ int conf_parse_node(struct conf_parser *p, char *const *w) {
                         return conf_fail(p, "OvsDb=%s: not an OVSDB remote (unix:PATH or tcp:HOST:PORT)", v[N_OVSDB]);
                 replace(&n.ovs_db, v[N_OVSDB]);
         }
-        if (v[N_TRUNK]) {
-                if ((r = check_ifname(p, "Trunk", v[N_TRUNK])) < 0)
-                        return r;
-                n.trunk = xstrdup(v[N_TRUNK]);
-        }
+        if (v[N_TRUNK] && (r = check_ifname(p, "Trunk", v[N_TRUNK])) < 0)
+                return r;
         if (v[N_PUBLIC]) {
                 if ((r = check_ifname(p, "PublicBridge", v[N_PUBLIC])) < 0)
                         return r;
-                n.public_bridge = xstrdup(v[N_PUBLIC]);
+                replace(&n.public_bridge, v[N_PUBLIC]);
         }
         if (v[N_LIBVIRT]) {
                 if (!strstr(v[N_LIBVIRT], ":///") && !strstr(v[N_LIBVIRT], "://"))
@@ -118,7 +147,7 @@ int conf_parse_node(struct conf_parser *p, char *const *w) {
                 struct in_addr a;
                 if (inet_pton(AF_INET, v[N_WANADDR], &a) != 1)
                         return conf_fail(p, "WanAddr=%s: not an IPv4 address", v[N_WANADDR]);
-                n.wan_addr = xstrdup(v[N_WANADDR]);
+                replace(&n.wan_addr, v[N_WANADDR]);
         }
         for (int k = N_WANNETNS; k <= N_OVSNETNS; k++) {
                 if (!v[k])
@@ -131,6 +160,12 @@ int conf_parse_node(struct conf_parser *p, char *const *w) {
                 return conf_fail(p, "NodeName=%s: OvsNetns= only goes with HostNet=ovs", v[N_NAME]);
         if (v[N_BOOT] && (r = conf_parse_secs(p, "BootTimeout", v[N_BOOT], 1, &n.boot_timeout)) < 0)
                 return r;
+        if (is_default) {
+                conf_nodecfg_clear(&c->node_default);
+                c->node_default = n;
+                memset(&n, 0, sizeof(n));
+                return 0;
+        }
         for (char **nd = n.nodes; *nd; nd++)
                 for (size_t i = 0; i < c->n_nodecfgs; i++)
                         if (strv_contains(c->nodecfgs[i].nodes, *nd))

@@ -332,7 +332,7 @@ static int parse_site(struct conf_parser *p, char *const *w) {
                         return conf_fail(p, "Gateway=%s is not one of the nodes of site '%s'",
                                     v[S_GATEWAY], name);
         }
-        s.gateway = xstrdup(v[S_GATEWAY] ? v[S_GATEWAY] : s.nodes[0]);
+        s.gateway = v[S_GATEWAY] ? xstrdup(v[S_GATEWAY]) : NULL;
         if (v[S_L2DOMAIN]) {
                 r = conf_check_name(p, "L2Domain", v[S_L2DOMAIN]);
                 if (r < 0)
@@ -415,9 +415,14 @@ static int set_global(struct conf_parser *p, int k, const char *val) {
         case G_SLURM_USER:
         case G_ADMIN_GROUP:
                 r = conf_lookup_id(val, k == G_ADMIN_GROUP, &id);
-                if (r == -ENOENT)
-                        return conf_fail(p, "unknown %s '%s'", global_keys[k], val);
-                if (r < 0)
+                if (r == -ENOENT) {
+                        /* Only vlanallocd acts on these ids: a login node or a compute
+                         * node need not know the group or user (vc_conf_check_ids). */
+                        id = (unsigned)-1;
+                        if (!c->unresolved)
+                                c->unresolved = xasprintf("%s:%u: unknown %s '%s'", p->file, p->line,
+                                                          global_keys[k], val);
+                } else if (r < 0)
                         return conf_fail(p, "%s '%s': %s", global_keys[k], val, strerror(-r));
                 if (k == G_SLURM_USER) {
                         c->slurm_user = xstrdup(val);
@@ -462,11 +467,12 @@ static int set_global(struct conf_parser *p, int k, const char *val) {
 
 static int parse_size_key(struct conf_parser *p, const char *key, const char *val,
                           uint64_t *out) {
-        int r = parse_size(val, out);
+        /* One rule with the spec's mem=/disk=: a bare number is MiB. */
+        int r = parse_size_mib(val, out);
         if (r == -ERANGE)
                 return conf_fail(p, "%s=%s: too large", key, val);
         if (r < 0)
-                return conf_fail(p, "%s=%s: not a size (bytes, or a number with K, M, G or T)", key,
+                return conf_fail(p, "%s=%s: not a size (MiB, or a number with K, M, G or T)", key,
                             val);
         if (*out == 0)
                 return conf_fail(p, "%s=%s: must be above 0", key, val);
@@ -586,24 +592,57 @@ static int parse_line(struct conf_parser *p, const char *line) {
         return parse_singletons(p, w, &global_set, p->global_loc, set_global);
 }
 
+/* ends_continued: line (its newline stripped) ends in a backslash, as
+ * slurm.conf continues a line; the backslash is cut off. */
+static bool ends_continued(char *line) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                line[--n] = '\0';
+        if (n == 0 || line[n - 1] != '\\')
+                return false;
+        line[n - 1] = ' ';
+        return true;
+}
+
 static int parse_stream(struct conf_parser *p, FILE *f) {
-        _cleanup_free_ char *line = NULL;
+        _cleanup_free_ char *line = NULL, *joined = NULL;
         size_t cap = 0;
         ssize_t len;
+        unsigned first = 0; /* where a continued line began: errors name it */
         p->line = 0;
         while ((len = getline(&line, &cap, f)) >= 0) {
                 p->line++;
                 /* A config line is words, not data: refuse before parsing megabytes. */
-                if (len > CONF_LINE_MAX)
+                if (len > CONF_LINE_MAX || (joined && strlen(joined) + (size_t)len > CONF_LINE_MAX))
                         return conf_fail(p, "line longer than %d bytes", CONF_LINE_MAX);
                 if (strlen(line) != (size_t)len)
                         return conf_fail(p, "NUL byte in line");
-                int r = parse_line(p, line);
+                bool more = ends_continued(line);
+                if (joined) {
+                        char *j = xasprintf("%s%s", joined, line);
+                        free(joined);
+                        joined = j;
+                } else {
+                        joined = xstrdup(line);
+                        first = p->line;
+                }
+                if (more)
+                        continue;
+                unsigned last = p->line;
+                p->line = first;
+                int r = parse_line(p, joined);
+                p->line = last;
+                free(joined);
+                joined = NULL;
                 if (r < 0)
                         return r;
         }
         if (ferror(f))
                 return conf_fail_at(p, p->file, 0, "read error: %s", strerror(errno));
+        if (joined) {
+                p->line = first;
+                return conf_fail(p, "the file ends inside a line continued with '\\'");
+        }
         return 0;
 }
 

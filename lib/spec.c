@@ -63,23 +63,6 @@ static void format_size(uint64_t v, char *buf, size_t n) {
         snprintf(buf, n, "%" PRIu64 "K", v / 1024 + 1);
 }
 
-/* parse_spec_size: like Slurm's --mem, a bare number is MiB; a suffix
- * (K, M, G, T, powers of 1024) says otherwise. */
-static int parse_spec_size(const char *v, uint64_t *out) {
-        uint64_t b;
-        int r = parse_size(v, &b);
-        if (r < 0)
-                return r;
-        size_t l = strlen(v);
-        if (v[l - 1] >= '0' && v[l - 1] <= '9') {
-                if (b > UINT64_MAX / MIB)
-                        return -ERANGE;
-                b *= MIB;
-        }
-        *out = b;
-        return 0;
-}
-
 static bool all_of(const char *s, const char *set) {
         for (; *s; s++)
                 if (!strchr(set, *s))
@@ -160,7 +143,7 @@ static int parse_value(enum key k, const char *elem, const char *v, struct vc_sp
         }
         case K_MEM:
         case K_DISK: {
-                int r = parse_spec_size(v, &sz);
+                int r = parse_size_mib(v, &sz);
                 if (r == -ERANGE) {
                         *err = xasprintf("%s: too large", elem);
                         return -EINVAL;

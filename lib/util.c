@@ -123,6 +123,21 @@ int parse_size(const char *s, uint64_t *out) {
         return parse_suffixed(s, "KMGTkmgt", mult, out);
 }
 
+int parse_size_mib(const char *s, uint64_t *out) {
+        uint64_t b;
+        int r = parse_size(s, &b);
+        if (r < 0)
+                return r;
+        size_t l = strlen(s);
+        if (s[l - 1] >= '0' && s[l - 1] <= '9') {
+                if (b > UINT64_MAX / (1ULL << 20))
+                        return -ERANGE;
+                b <<= 20;
+        }
+        *out = b;
+        return 0;
+}
+
 int parse_duration(const char *s, unsigned long long *out) {
         static const uint64_t mult[] = {1, 60, 3600, 86400};
         uint64_t v;

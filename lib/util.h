@@ -76,6 +76,10 @@ int parse_uint(const char *s, unsigned long long min, unsigned long long max,
                unsigned long long *out);
 /* parse_size: "512", "512K", "4G", "1T" (powers of 1024) to bytes; 0, -EINVAL or -ERANGE. */
 int parse_size(const char *s, uint64_t *out);
+/* parse_size_mib: the project's one size rule for users and admins alike, as
+ * Slurm's --mem: a bare number is MiB ("512" = 512M), a suffix K, M, G or T
+ * (powers of 1024) says otherwise; bytes in *out; 0, -EINVAL or -ERANGE. */
+int parse_size_mib(const char *s, uint64_t *out);
 /* parse_duration: seconds with optional s/m/h/d suffix; 0, -EINVAL or -ERANGE. */
 int parse_duration(const char *s, unsigned long long *out);
 

@@ -68,6 +68,19 @@ int vc_plan_group(const struct vc_conf *c, char *const *nodes, struct vc_plan *p
                 struct vc_plan_site *ps = &p->sites[site_of[k]];
                 ps->nodes[count[site_of[k]]++] = xstrdup(nodes[k]);
         }
+        /* A site's Gateway= node, when the job has it, leads its site's list:
+         * the first node of a site is the job's gateway there. */
+        for (size_t i = 0; i < p->n; i++) {
+                const char *gw = p->sites[i].site->gateway;
+                char **v = p->sites[i].nodes;
+                for (size_t k = 1; gw && v[k]; k++)
+                        if (streq(v[k], gw)) {
+                                char *g = v[k];
+                                memmove(v + 1, v, k * sizeof(*v));
+                                v[0] = g;
+                                break;
+                        }
+        }
         return 0;
 }
 

@@ -254,7 +254,8 @@ int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err) 
 static void reload(struct vc_alloc *a, const char *path) {
         struct vc_conf *c = NULL;
         _cleanup_free_ char *err = NULL;
-        if (vc_conf_load(path, &c, &err) < 0 || vc_switch_conf_check(c, &err) < 0) {
+        if (vc_conf_load(path, &c, &err) < 0 || vc_conf_check_ids(c, &err) < 0 ||
+            vc_switch_conf_check(c, &err) < 0) {
                 log_error("reload refused, keeping the running configuration: %s", err);
                 vc_conf_unref(c);
                 return;

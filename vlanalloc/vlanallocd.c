@@ -68,7 +68,8 @@ int main(int argc, char **argv) {
                 return 1;
         }
         struct vc_conf *c = NULL;
-        if (vc_conf_load(conf_path, &c, &err) < 0 || vc_switch_conf_check(c, &err) < 0) {
+        if (vc_conf_load(conf_path, &c, &err) < 0 || vc_conf_check_ids(c, &err) < 0 ||
+            vc_switch_conf_check(c, &err) < 0) {
                 log_error("%s", err);
                 vc_conf_unref(c);
                 return 1;

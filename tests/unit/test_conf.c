@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -153,7 +154,7 @@ static void test_full(void **state) {
         const struct vc_site *sb = vc_conf_site(c, "b");
         assert_non_null(sb);
         assert_int_equal(sb->id, 2);
-        assert_string_equal(sb->gateway, "login1"); /* default: first node */
+        assert_null(sb->gateway); /* none: a job's first node at the site */
         assert_null(sb->l2domain);
         assert_null(vc_conf_site(c, "zz"));
 
@@ -323,23 +324,119 @@ static void test_missing_file(void **state) {
 /* The example the project ships must stay a valid configuration (its user
  * and group are a site's; this machine has root). */
 static void test_shipped_example(void **state) {
-        _cleanup_free_ char *text = NULL;
-        assert_int_equal(read_file("etc/vcluster.conf.example", &text, NULL, 1 << 20), 0);
-        char *u = strstr(text, "SlurmUser=slurm "), *g = strstr(text, "AdminGroup=vcadmin ");
-        assert_non_null(u);
-        assert_non_null(g);
-        memcpy(u, "SlurmUser=root  ", 16);
-        memcpy(g, "AdminGroup=root    ", 19);
-        _cleanup_free_ char *path = put("example.conf", text, 0644);
+        /* As shipped, on a host that need not know its SlurmUser or AdminGroup. */
+        struct vc_conf *c = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r = vc_conf_load("etc/vcluster.conf.example", &c, &err);
+        if (r < 0)
+                print_error("%s\n", err);
+        assert_int_equal(r, 0);
+        assert_int_equal(c->n_switches, 3);
+        assert_non_null(vc_conf_image(c, "debian12"));
+        if (!getgrnam("vcadmin")) {
+                assert_int_equal(vc_conf_check_ids(c, &err), -ENOENT);
+                assert_non_null(strstr(err, "unknown AdminGroup 'vcadmin'"));
+        }
+        vc_conf_unref(c);
+}
+
+/* Every key the parser knows (read off its own "known: …" refusal for each
+ * kind of line, so a new key cannot be forgotten here) is shown in the
+ * shipped example, which loads. */
+static void test_shipped_example_has_every_key(void **state) {
+        static const char *const kinds[] = {"", "SiteName=x ", "SwitchName=x ", "Limits ", "NodeName=x ",
+                                            "ImageName=x ", "StorageName=x "};
+        _cleanup_free_ char *example = NULL;
+        assert_int_equal(read_file("etc/vcluster.conf.example", &example, NULL, 1 << 20), 0);
+        size_t seen = 0;
+        for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+                _cleanup_free_ char *text = xasprintf(CTL "%sZzzUnknown=1\n", kinds[i]);
+                _cleanup_free_ char *path = put("keys.conf", text, 0644), *err = NULL;
+                struct vc_conf *c = NULL;
+                assert_int_equal(vc_conf_load(path, &c, &err), -EINVAL);
+                const char *known = strstr(err, "(known: ");
+                if (!known)
+                        fail_msg("no key list in: %s", err);
+                _cleanup_free_ char *list = xstrdup(known + 8);
+                list[strcspn(list, ")")] = '\0';
+                for (char *save = NULL, *k = strtok_r(list, ", ", &save); k; k = strtok_r(NULL, ", ", &save)) {
+                        _cleanup_free_ char *want = xasprintf("%s=", k);
+                        if (!strstr(example, want))
+                                fail_msg("etc/vcluster.conf.example never shows %s (a %sline key)", want,
+                                         kinds[i][0] ? kinds[i] : "global ");
+                        seen++;
+                }
+        }
+        assert_true(seen > 70);
+}
+
+static struct vc_conf *loaded(const char *name, const char *text) {
+        _cleanup_free_ char *path = put(name, text, 0644);
         struct vc_conf *c = NULL;
         _cleanup_free_ char *err = NULL;
         int r = vc_conf_load(path, &c, &err);
         if (r < 0)
                 print_error("%s\n", err);
         assert_int_equal(r, 0);
-        assert_int_equal(c->n_switches, 3);
-        assert_non_null(vc_conf_image(c, "debian12"));
+        return c;
+}
+
+static void test_unknown_ids_load_where_unused(void **state) {
+        struct vc_conf *c = loaded("ids.conf", CTL "SlurmUser=no_such_user_vc\nAdminGroup=no_such_group_vc\n");
+        assert_int_equal(c->slurm_uid, (uid_t)-1);
+        assert_int_equal(c->admin_gid, (gid_t)-1);
+        _cleanup_free_ char *err = NULL, *want = xasprintf("%s/ids.conf:2: unknown SlurmUser 'no_such_user_vc'", dir);
+        assert_int_equal(vc_conf_check_ids(c, &err), -ENOENT);
+        assert_string_equal(err, want);
         vc_conf_unref(c);
+        c = loaded("ids2.conf", CTL "SlurmUser=root\nAdminGroup=root\n");
+        assert_int_equal(vc_conf_check_ids(c, &err), 0);
+        assert_int_equal(c->slurm_uid, 0);
+        vc_conf_unref(c);
+}
+
+static void test_sizes_bare_mib(void **state) {
+        /* One rule with the spec's mem=: a bare number is MiB. */
+        struct vc_conf *c = loaded("sizes.conf", CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheSize=64\n"
+                                                     "Limits MaxMem=65536 MaxDisk=2T\n");
+        assert_int_equal(c->limits.max_mem, 64ULL << 30);
+        assert_int_equal(c->limits.max_disk, 2ULL << 40);
+        assert_int_equal(c->sites[0].cache_mb, 64);
+        vc_conf_unref(c);
+}
+
+static void test_continuation(void **state) {
+        struct vc_conf *c = loaded("cont.conf", "ControllerAddr=ctl:6820 \\\n   StateDir=/x\n"
+                                                "SiteName=a SiteId=1 \\\n VlanIds=100-199 \\\n Nodes=n[1-2]\n");
+        assert_string_equal(c->state_dir, "/x");
+        assert_int_equal(c->n_sites, 1);
+        assert_int_equal(c->sites[0].n_nodes, 2);
+        vc_conf_unref(c);
+        /* an error on a continued line names the line it began on */
+        refused("cont2.conf", CTL "SiteName=a SiteId=1 \\\n Bogus=1\n", "cont2.conf:2", "unknown key 'Bogus'");
+        refused("cont3.conf", CTL "StateDir=/x \\\n", "cont3.conf:2", "ends inside a line continued");
+        /* the line after a continued one has its own number */
+        refused("cont4.conf", CTL "StateDir=/x \\\n \nbogus\n", "cont4.conf:4", "'bogus' is not Key=Value");
+}
+
+static void test_nodename_default(void **state) {
+        struct vc_conf *c = loaded("def.conf", CTL SITE_A "NodeName=DEFAULT DomainType=qemu BootTimeout=60 "
+                                                         "HostNet=bridge Trunk=eth1\n"
+                                                         "NodeName=n1 HostNet=ovs OvsBridge=br1\n");
+        const struct vc_nodecfg *n1 = vc_conf_node(c, "n1"), *n2 = vc_conf_node(c, "n2");
+        assert_true(n1->tcg);
+        assert_int_equal(n1->boot_timeout, 60);
+        assert_int_equal(n1->host_net, VC_HOSTNET_OVS);
+        assert_string_equal(n1->ovs_bridge, "br1");
+        assert_null(n1->trunk); /* the default's Trunk= went with its bridge network */
+        assert_true(n2->tcg);  /* named on no line: the defaults */
+        assert_int_equal(n2->host_net, VC_HOSTNET_BRIDGE);
+        assert_string_equal(n2->trunk, "eth1");
+        vc_conf_unref(c);
+        refused("def2.conf", CTL SITE_A "NodeName=n1\nNodeName=DEFAULT DomainType=qemu\n", "def2.conf:4",
+                "NodeName=DEFAULT must come before the NodeName lines");
+        refused("def3.conf", CTL SITE_A "NodeName=DEFAULT WanAddr=192.0.2.1\n", "def3.conf:3",
+                "WanAddr= is one node's address, not a default");
 }
 
 static void test_include_errors(void **state) {
@@ -528,8 +625,6 @@ static void test_errors(void **state) {
                 {CTL "ControllerAddr=other:1\n", "2", "ControllerAddr already set at "},
                 {CTL "StateDir=relative\n", "2", "StateDir=relative: not an absolute path"},
                 {CTL "MungeSocket=sock\n", "2", "MungeSocket=sock: not an absolute path"},
-                {CTL "SlurmUser=no_such_user_vc\n", "2", "unknown SlurmUser 'no_such_user_vc'"},
-                {CTL "AdminGroup=no_such_group_vc\n", "2", "unknown AdminGroup 'no_such_group_vc'"},
                 {CTL "LeaseGrace=5x\n", "2", "LeaseGrace=5x: not a duration"},
                 {CTL "LeaseGrace=-1\n", "2", "LeaseGrace=-1: not a duration"},
                 {CTL "ReapInterval=0\n", "2", "ReapInterval=0 outside 1s.."},
@@ -663,6 +758,11 @@ static void test_node_clash_names_both_places(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shipped_example),
+                cmocka_unit_test(test_shipped_example_has_every_key),
+                cmocka_unit_test(test_unknown_ids_load_where_unused),
+                cmocka_unit_test(test_sizes_bare_mib),
+                cmocka_unit_test(test_continuation),
+                cmocka_unit_test(test_nodename_default),
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_long_line),

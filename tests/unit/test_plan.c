@@ -28,7 +28,7 @@ static int setup(void **state) {
                    "SiteName=c SiteId=3 VlanIds=300-399 Nodes=c[1-4] Storage=sc L2Ext=openvpn CacheSize=64M "
                    "CacheBypass=/config/ CachePreload=/etc/vc/urls\n"
                    "SiteName=d SiteId=4 VlanIds=500-599 Nodes=d[1-2] L2Ext=none\n"
-                   "SiteName=e SiteId=5 VlanIds=600-699 Nodes=e[1-2] L2Ext=none\n"
+                   "SiteName=e SiteId=5 VlanIds=600-699 Nodes=e[1-3] L2Ext=none Gateway=e3\n"
                    "NodeName=a1 WanAddr=192.0.2.1 WanNetns=wan-a\n"
                    "NodeName=b1 WanAddr=192.0.2.2\n"
                    "NodeName=c1 WanAddr=192.0.2.3\n"
@@ -75,6 +75,21 @@ static void test_group_in_job_order(void **state) {
         assert_string_equal(p.sites[0].nodes[1], "c1");
         assert_string_equal(p.sites[1].site->name, "a");
         assert_null(p.sites[1].nodes[2]);
+        vc_plan_clear(&p);
+}
+
+static void test_group_gateway_first(void **state) {
+        /* Gateway=e3: the job's gateway at e whenever the job has e3 … */
+        struct vc_plan p;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(group("e1,e2,e3", &p, &err), 0);
+        assert_string_equal(p.sites[0].nodes[0], "e3");
+        assert_string_equal(p.sites[0].nodes[1], "e1");
+        assert_string_equal(p.sites[0].nodes[2], "e2");
+        vc_plan_clear(&p);
+        /* … else its first node there */
+        assert_int_equal(group("e2,e1", &p, &err), 0);
+        assert_string_equal(p.sites[0].nodes[0], "e2");
         vc_plan_clear(&p);
 }
 
@@ -339,6 +354,7 @@ static void test_l2(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_group_in_job_order),
+                cmocka_unit_test(test_group_gateway_first),
                 cmocka_unit_test(test_group_errors),
                 cmocka_unit_test(test_modes),
                 cmocka_unit_test(test_json_and_steps),
