@@ -72,6 +72,30 @@ leak() {
 
 vc_jobs() { VC_JOBS+=("$@"); }
 
+# VC_OWN_PIDS: processes the harness started in namespaces it checks (an
+# origin web server): theirs and their children's presence is no leak.
+VC_OWN_PIDS=()
+vc_is_own() {
+        local p pp
+        pp=$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')
+        for p in "${VC_OWN_PIDS[@]}"; do
+                [ "$p" = "$1" ] || [ "$p" = "$pp" ] && return 0
+        done
+        return 1
+}
+# vc_foreign_pids NS: the processes in namespace NS that the harness did not
+# start, "PID ARGS" a line; fails when they cannot be listed
+vc_foreign_pids() {
+        local pids p
+        pids=$(ip netns pids "$1") || return 1
+        for p in $pids; do
+                [ -e "/proc/$p" ] || continue # gone meanwhile
+                vc_is_own "$p" && continue
+                ps -o pid=,args= -p "$p" 2>/dev/null | cut -c1-120 || true
+        done
+        return 0
+}
+
 # vc_netns_leak_check: no product namespace (vcl-JOB or vcl-JOB-NODE) of a
 # job of this run is left; a failed listing is a failure, never "none".
 vc_netns_leak_check() {

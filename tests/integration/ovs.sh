@@ -74,10 +74,11 @@ stop_ovs() {
         for p in "${OVS_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
         OVS_PIDS=()
         for ns in "${OVS_HOSTS[@]}" "$OVS_NS"; do
-                p=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+                # (the harness's own, an origin, are stopped by their module)
+                p=$(vc_foreign_pids "$ns" 2>/dev/null || true)
                 if [ -n "$p" ]; then
-                        leak "processes still in $ns at stop: $(ps -o pid=,args= -p "$(echo $p | tr ' ' ,)" | tr '\n' ';')"
-                        kill -KILL $p 2>/dev/null || true
+                        leak "processes still in $ns at stop: $(tr '\n' ';' <<<"$p")"
+                        kill -KILL $(awk '{print $1}' <<<"$p") 2>/dev/null || true
                 fi
                 ip netns del "$ns" 2>/dev/null || true
                 [ ! -e "/run/netns/$ns" ] || leak "network namespace $ns could not be removed"
@@ -105,8 +106,8 @@ ovs_leak_check() {
                 leak "cannot list the links in $OVS_NS"
         fi
         for ns in "${OVS_HOSTS[@]}"; do
-                p=$(ip netns pids "$ns") || { leak "cannot list the processes in $ns"; continue; }
-                [ -z "$p" ] || leak "processes left in $ns: $(ps -o pid=,args= -p "$(echo $p | tr ' ' ,)" | tr '\n' ';')"
+                p=$(vc_foreign_pids "$ns") || { leak "cannot list the processes in $ns"; continue; }
+                [ -z "$p" ] || leak "processes left in $ns: $(tr '\n' ';' <<<"$p")"
         done
         return 0
 }

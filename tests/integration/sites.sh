@@ -89,6 +89,7 @@ origin_start() {
         ip netns exec "$ns" busybox httpd -f -p "$port" -h "$dir" >>"$T/origin.log" 2>&1 &
         ORIGIN_PID=$!
         ORIGIN_PIDS+=("$ORIGIN_PID")
+        VC_OWN_PIDS+=("$ORIGIN_PID")
         for _ in $(seq 100); do
                 ip netns exec "$ns" ss -Htln "sport = :$port" | grep -q . && return 0
                 kill -0 "$ORIGIN_PID" 2>/dev/null || fail "origin in $ns did not start: $(tail -3 "$T/origin.log")"
@@ -153,11 +154,10 @@ sites_cleanup() {
         local ns p
         for ns in "${SITES_NS[@]}"; do
                 [ -e "/run/netns/$ns" ] || continue
+                p=$(vc_foreign_pids "$ns" 2>/dev/null || true)
+                [ -z "$p" ] || leak "processes still in $ns at cleanup: $(tr '\n' ';' <<<"$p")"
                 p=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
-                if [ -n "$p" ]; then
-                        leak "processes still in $ns at cleanup: $(ps -o pid=,args= -p "$(echo $p | tr ' ' ,)" | tr '\n' ';')"
-                        kill -KILL $p 2>/dev/null || true
-                fi
+                [ -z "$p" ] || kill -KILL $p 2>/dev/null || true
                 ip netns del "$ns" 2>/dev/null || true
                 [ ! -e "/run/netns/$ns" ] || leak "network namespace $ns could not be removed"
         done
@@ -170,21 +170,14 @@ sites_cleanup() {
 # A job's own namespaces (vcl-JOB-NODE) are the product's to remove: each
 # test checks them after every job, and vc_netns_leak_check at pass.
 sites_leak_check() {
-        local ns p pp pids links udp origins=" ${ORIGIN_PIDS[*]} "
+        local ns p links udp
         for ns in "${SITES_NS[@]}"; do
                 [ -e "/run/netns/$ns" ] || continue # the test removed it (sites_cleanup need not)
-                if ! pids=$(ip netns pids "$ns"); then
+                if ! p=$(vc_foreign_pids "$ns"); then
                         leak "cannot list the processes in $ns"
                         continue
                 fi
-                for p in $pids; do
-                        case $origins in *" $p "*) continue ;; esac
-                        [ -e "/proc/$p" ] || continue # gone meanwhile
-                        # an origin's child serving a request that is ending
-                        pp=$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')
-                        [ -n "$pp" ] && case $origins in *" $pp "*) continue ;; esac
-                        leak "process $(ps -o pid=,args= -p "$p" 2>/dev/null || echo "$p") left in $ns"
-                done
+                [ -z "$p" ] || leak "processes left in $ns: $(tr '\n' ';' <<<"$p")"
                 if links=$(ip -n "$ns" -o link show); then
                         p=$(awk -F': ' '{print $2}' <<<"$links" | sed 's/@.*//' | grep '^vc' | tr '\n' ' ' || true)
                         [ -z "$p" ] || leak "links of the product left in $ns: $p"

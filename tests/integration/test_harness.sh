@@ -58,6 +58,8 @@ sites_netns "$WAN"
 mkdir -p "$T/www"
 echo hello >"$T/www/index.html"
 origin_start "$WAN" "$T/www" 8080 # an origin is the harness's own: never a leak
+ovs_host h1 10.9.0.1 br-vc ph1       # nor one in a host on the switch
+origin_start "${NS_PREFIX}h1" "$T/www" 8080
 echo "$NS_PREFIX $SITES_PREFIX" >>"$CHILD_PREFIXES"
 case $case in none | domain | ovsdb | virsh) start_libvirtd_here=1 ;; *) start_libvirtd_here="" ;; esac
 if [ -n "$start_libvirtd_here" ]; then
@@ -142,6 +144,8 @@ child() {
         PLANTED_NS+=("vcl-$CHILD_JOB-x001" "vcl-$CHILD_JOB-x002")
         CHILD_JOB=$CHILD_JOB PLANT_PIDS=$T/planted.pids STRAY_PIDS=$T/stray.pids CHILD_PREFIXES=$T/prefixes \
                 timeout 60 bash "$T/child.sh" "$c" >"$T/$c.out" 2>&1 || rc=$?
+        ip netns del "vcl-$CHILD_JOB-x001" 2>/dev/null || true # planted: the product's to remove
+        ip netns del "vcl-$CHILD_JOB-x002" 2>/dev/null || true
         if [ "$rc" != "$want" ]; then
                 miss "case $c exited $rc, expected $want: $(cat "$T/$c.out")"
                 return 0
@@ -162,7 +166,7 @@ child netns 1 "FAIL child: leak:" "network namespace vcl-$CHILD_JOB-x001 (job $C
 child port 1 "FAIL child: leak:" "OVS ports of the product left: vc1f.1"
 child link 1 "FAIL child: leak:" "links of the product left in vc" "vcg1f.2"
 child domain 1 "FAIL child: leak:" "libvirt domains left: vcluster-31-leak-1-1"
-child process 1 "FAIL child: leak:" "sleep 600 left in vc"
+child process 1 "FAIL child: leak:" "processes left in vc" "sleep 600"
 child tunnel 1 "FAIL child: leak:" "links of the product left in vc" "vct1f.1" "UDP sockets left in vc" ":4789"
 child strayproc 1 "FAIL child: leak:" "processes still running:" "/stray 600"
 child ovsdb 1 "leak check: cannot list the ports on br-vc" "FAIL child: leak:" "cannot list the OVS ports"
