@@ -5,6 +5,11 @@
  *   nodestep [-k KEYFILE] do|undo KIND ARGS.json
  *       KEYFILE (a 0600 file): the job's tunnel key, as the prolog hands it
  *       to the l2.openvpn step in the journal's ctx.
+ *   nodestep names JOB NODE SITE_ID
+ *       prints the names the product gives a gateway's pieces, from its own
+ *       helpers (l2ext.h): "NETNS PORT", the cluster's namespace on NODE
+ *       (vcl-JOB-NODE) and the site's veth end on the OVS side (vcgHEX.SITE),
+ *       so tests never build them by hand.
  * Prints the step's error to stderr and exits 1 when it fails (an untouched
  * failure says so), 2 on bad usage.
  */
@@ -14,12 +19,34 @@
 #include <sys/stat.h>
 
 #include "journal.h"
+#include "l2ext.h"
 #include "node.h"
 #include "util.h"
 
 static int usage(void) {
-        fprintf(stderr, "usage: nodestep [-k KEYFILE] do|undo KIND ARGS.json\n");
+        fprintf(stderr, "usage: nodestep [-k KEYFILE] do|undo KIND ARGS.json\n"
+                        "       nodestep names JOB NODE SITE_ID\n");
         return 2;
+}
+
+/* names: "NETNS PORT" for job on node at site (l2ext.h's helpers). */
+static int names(const char *job_s, const char *node, const char *site_s) {
+        char *end;
+        errno = 0;
+        long long job = strtoll(job_s, &end, 10);
+        if (errno || *end || end == job_s)
+                return usage();
+        long site = strtol(site_s, &end, 10);
+        if (*end || end == site_s)
+                return usage();
+        char port[16];
+        if (!vc_l2_port_name(job, (int)site, port)) {
+                fprintf(stderr, "nodestep: job %s at site %s has no port name\n", job_s, site_s);
+                return 1;
+        }
+        _cleanup_free_ char *ns = vc_l2_netns_name(job, node);
+        printf("%s %s\n", ns, port);
+        return 0;
 }
 
 /* read_key: the key file's text (malloc'd); it must be a 0600 regular file. */
@@ -47,6 +74,8 @@ int main(int argc, char **argv) {
                         return usage();
                 keyfile = optarg;
         }
+        if (argc - optind == 4 && streq(argv[optind], "names"))
+                return names(argv[optind + 1], argv[optind + 2], argv[optind + 3]);
         if (argc - optind != 3)
                 return usage();
         const char *what = argv[optind], *kind = argv[optind + 1], *file = argv[optind + 2];
