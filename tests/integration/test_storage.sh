@@ -43,16 +43,58 @@ CLEANUP_HOOKS+=(stop_agent)
 start_agent
 
 IQN=iqn.2026-11.org.vcluster
-files_left() { find "$T/vols" "$T/vols-a" -type f -printf '%f '; }
-lvs_of() { lvs --reportformat json -o lv_name "$VC_VG" 2>/dev/null | jq -r '.report[0].lv[].lv_name' | sort | tr '\n' ' '; }
-targets() { tgtadm -C "$TGT_CONTROL" --lld iscsi --op show --mode target | grep -c '^Target ' || true; }
-accounts() { tgtadm -C "$TGT_CONTROL" --lld iscsi --op show --mode account | grep -c vcluster- || true; }
+# nothing_left WHAT: no LV in the VG, no volume file; a listing that fails fails the test
+nothing_left() {
+        local l f
+        l=$(lvm_lvs) || fail "$1: lvs failed: $(lvs "$VC_VG" 2>&1 | tail -1)"
+        f=$(find "$T/vols" "$T/vols-a" -type f -printf '%f ') || fail "$1: cannot list the volume files"
+        [ -z "$l" ] && [ -z "$f" ] || fail "$1: LVs '$(echo $l)', files '$f' are left"
+}
+# targets, accounts: how many tgtd has; a tgtadm that fails fails the test (never "0")
+targets() {
+        local out
+        out=$(tgtadm -C "$TGT_CONTROL" --lld iscsi --op show --mode target) || fail "tgtadm show target failed"
+        grep -c '^Target ' <<<"$out" || true
+}
+accounts() {
+        local out
+        out=$(tgtadm -C "$TGT_CONTROL" --lld iscsi --op show --mode account) || fail "tgtadm show account failed"
+        grep -c vcluster- <<<"$out" || true
+}
 secret_of() { cat "$T/state/secrets/$1.chap"; }
-# luns INITIATOR USER SECRET: how many disks a user-space login sees (the secret via env, never argv)
-luns() {
+# iscsi_ls INITIATOR USER SECRET: a user-space discovery and login to every
+# target shown (the secret via env, never argv); output in LS_OUT, exit in LS_RC
+iscsi_ls() {
         local url=iscsi://127.0.0.1:${TGT_PORTAL##*:}
         [ -n "$2" ] && url=iscsi://$2@127.0.0.1:${TGT_PORTAL##*:}
-        LIBISCSI_CHAP_PASSWORD=$3 iscsi-ls -s -i "$1" "$url" 2>&1 | grep -c DIRECT_ACCESS || true
+        LS_RC=0
+        LS_OUT=$(LIBISCSI_CHAP_PASSWORD=$3 iscsi-ls -s -i "$1" "$url" 2>&1) || LS_RC=$?
+}
+# luns INITIATOR USER SECRET: how many disks the login sees; iscsi-ls must
+# have worked (exit 0): an error (portal down, login refused) is never "0 LUNs"
+luns() {
+        iscsi_ls "$@"
+        [ "$LS_RC" = 0 ] || fail "iscsi-ls as $1 (user '${2:-none}') exited $LS_RC: $LS_OUT"
+        grep -c 'Type:DIRECT_ACCESS' <<<"$LS_OUT" || true
+}
+# refused INITIATOR USER SECRET TARGET: the initiator is shown TARGET and its
+# login is refused for authentication (exit 10, "Authentication failure"):
+# not a portal that does not answer, nor an initiator shown nothing
+refused() {
+        iscsi_ls "$1" "$2" "$3"
+        [ "$LS_RC" = 10 ] && grep -q "^Target:$4 " <<<"$LS_OUT" &&
+                grep -q "Failed to log in to target. Status: Authentication failure" <<<"$LS_OUT" ||
+                fail "$1 as user '${2:-none}': expected $4 shown and the login refused (exit 10), got exit $LS_RC: $LS_OUT"
+        ! grep -q DIRECT_ACCESS <<<"$LS_OUT" || fail "$1 as user '${2:-none}' sees LUNs: $LS_OUT"
+}
+# shown INITIATOR: SHOWN is what a discovery shows the initiator (no login),
+# the targets' IQNs, one a line; the discovery itself must work (exit 0).
+# (Not in $(…): a failure there would read as "nothing shown".)
+shown() {
+        local rc=0 out
+        out=$(iscsi-ls -i "$1" "iscsi://127.0.0.1:${TGT_PORTAL##*:}" 2>&1) || rc=$?
+        [ "$rc" = 0 ] || fail "discovery as $1 exited $rc: $out"
+        SHOWN=$(sed -n 's/^Target:\([^ ]*\) .*/\1/p' <<<"$out")
 }
 
 say "a 2-guest job on site a: 2 volumes, 1 target with 2 LUNs, 1 CHAP account"
@@ -67,7 +109,11 @@ S1=$(secret_of 1)
 [ ${#S1} = 24 ] || fail "secret length ${#S1}"
 [ "$(luns $IQN:1.a001 vcluster-1 "$S1")" = 2 ] || fail "job 1's initiator with its CHAP sees $(luns $IQN:1.a001 vcluster-1 "$S1") LUNs"
 [ "$(luns $IQN:1.a002 vcluster-1 "$S1")" = 2 ] || fail "node a002 of job 1 does not see its LUNs"
-[ "$(luns $IQN:1.a001 "" "")" = 0 ] || fail "no credentials still see LUNs"
+refused $IQN:1.a001 "" "" $IQN:target.1 # no credentials
+shown $IQN:1.a001
+[ "$SHOWN" = "$IQN:target.1" ] || fail "job 1's initiator is shown: '$SHOWN'"
+shown $IQN:1.a003
+[ -z "$SHOWN" ] || fail "an initiator outside the job is shown: $SHOWN"
 [ "$(luns $IQN:1.a003 vcluster-1 "$S1")" = 0 ] || fail "an initiator outside the job sees LUNs"
 
 say "a 2-guest job on site b, through the storage agent on 127.0.0.2: 2 sparse files"
@@ -79,10 +125,11 @@ grep -q "export.add: done" "$T/agent.log" || fail "the agent did not do the expo
 S2=$(secret_of 2)
 [ "$S1" != "$S2" ] || fail "two jobs got the same secret"
 [ "$(luns $IQN.b:2.b001 vcluster-2 "$S2")" = 2 ] || fail "job 2 sees $(luns $IQN.b:2.b001 vcluster-2 "$S2") LUNs"
-[ "$(luns $IQN:1.a001 vcluster-2 "$S2")" = 0 ] || fail "job 1's initiator with job 2's CHAP sees LUNs"
-[ "$(luns $IQN.b:2.b001 vcluster-1 "$S1")" = 0 ] || fail "job 2's initiator with job 1's CHAP sees LUNs"
-listed=$(iscsi-ls -i $IQN.b:2.b001 "iscsi://127.0.0.1:${TGT_PORTAL##*:}" 2>&1 || true)
-case "$listed" in *target.1*) fail "job 1's target is visible to job 2's initiator: $listed" ;; esac
+refused $IQN:1.a001 vcluster-2 "$S2" $IQN:target.1    # job 1's initiator with job 2's CHAP
+refused $IQN.b:2.b001 vcluster-1 "$S1" $IQN.b:target.2 # job 2's initiator with job 1's CHAP
+# job 2's initiator is shown its own target (the control) and not job 1's
+shown $IQN.b:2.b001
+[ "$SHOWN" = "$IQN.b:target.2" ] || fail "job 2's initiator is shown '$SHOWN', not exactly its own target $IQN.b:target.2"
 
 say "secrets: in no argv, no log, no plan; the chap op is root's and seals the secret"
 for s in "$S1" "$S2"; do
@@ -127,15 +174,17 @@ expect_in "malformed storage request: volume 2 needs a name and bytes" "$reply"
 
 say "release: no volume, target, account or secret is left"
 va release 1 >/dev/null && va release 2 >/dev/null || fail "release"
-[ -z "$(files_left)" ] || fail "left: $(files_left)"
+nothing_left "release"
 [ "$(targets)" = 0 ] && [ "$(accounts)" = 0 ] || fail "left: $(targets) targets, $(accounts) accounts"
 [ -z "$(ls "$T/state/secrets")" ] || fail "secret files left: $(ls "$T/state/secrets")"
-[ "$(luns $IQN:1.a001 vcluster-1 "$S1")" = 0 ] || fail "job 1's LUNs still visible"
+# (from the initiator's side there is nothing to ask now: with no target at
+# all, iscsi-ls's discovery itself fails; tgtd's own lists, read above, are
+# the proof, and a failing tgtadm fails there)
 
 # refused_cleanly JOB TEXT: the acquire failed saying TEXT; nothing of it is left
 refused_cleanly() {
         [ "$(va show "$1" --json | jq -r .state)" = failed ] || fail "job $1 is $(va show "$1" --json | jq -r .state)"
-        [ -z "$(lvs_of)" ] && [ -z "$(files_left)" ] || fail "job $1 left LVs '$(lvs_of)', files '$(files_left)'"
+        nothing_left "job $1"
         [ "$(targets)" = 0 ] && [ "$(accounts)" = 0 ] || fail "job $1 left $(targets) targets, $(accounts) accounts"
         [ ! -e "$T/state/secrets/$1.chap" ] || fail "job $1 left its secret"
 }
@@ -180,7 +229,7 @@ AGENT_PID=""
 [ "$(va show 6 --json | jq -r .state)" = releasing ] || fail "job 6 is $(va show 6 --json | jq -r .state)"
 start_agent
 va release 6 >/dev/null || fail "release 6 after the agent came back: $(va show 6)"
-[ -z "$(ls "$T/vols")" ] || fail "left after the rollback: $(ls "$T/vols")"
+nothing_left "the rollback of job 6"
 
 say "failure: the agent is not running — refused before anything is done"
 stop_agent
@@ -194,7 +243,7 @@ expect_exit 1 va acquire 8 --nodes 'a[001-016],b[001-016]' --spec image=tiny,vms
 expect_in "spec: the job needs 512 volumes (one per guest), above this site's limit MaxVolumes=256" "$ERR"
 expect_exit 1 va acquire 8 --nodes 'a001' --spec disk=16M
 expect_in "needs image=" "$ERR"
-[ -z "$(lvs_of)" ] && [ -z "$(files_left)" ] || fail "a refused request made volumes"
+nothing_left "a refused request"
 expect_exit 1 va show 8
 expect_in "job 8 is not known to vlanallocd" "$ERR"
 

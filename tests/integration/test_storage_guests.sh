@@ -66,7 +66,9 @@ wait_released "$J"
 for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
 guest_leak_check
 [ -z "$(ls "$T/vols")" ] || fail "volumes left: $(ls "$T/vols")"
-[ -z "$(tgt_targets)" ] && [ -z "$(tgt_accounts)" ] || fail "tgtd still has: $(tgt_inventory)"
+inv=$(tgt_inventory) || fail "tgtd (control $TGT_CONTROL) did not list its targets and accounts"
+[ -z "$inv" ] || fail "tgtd still has: $(echo $inv)"
 [ ! -e "$T/state/secrets/$J.chap" ] || fail "the secret file is left"
-[ -z "$(vvirsh secret-list | grep vcluster)" ] || fail "libvirt secrets left: $(vvirsh secret-list)"
+sl=$(vvirsh secret-list) || fail "cannot list libvirt's secrets"
+! grep -q vcluster <<<"$sl" || fail "libvirt secrets left: $sl"
 pass
