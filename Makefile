@@ -27,7 +27,7 @@ PKG_CONFIG ?= pkg-config
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
-PKGS := jansson sqlite3 munge libvirt libnl-route-3.0 cmocka
+PKGS := jansson sqlite3 munge libvirt libnl-route-3.0 libcrypto cmocka
 # Everything below that asks an installed tool is evaluated on first use
 # (in a recipe, after the pkgcheck guard), never when make reads this file:
 # `make clean` or `make deps` must work on a machine without the packages,
@@ -95,7 +95,7 @@ HOOKS_FULL := $(BUILD)/libexec/vcluster/vcluster-prolog $(BUILD)/libexec/vcluste
 SPANK   := $(BUILD)/lib/spank_vcluster.so
 PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(HOOKS_FULL) $(SPANK) $(BUILD)/bin/vcluster-storaged
 
-.PHONY: all programs deb deb-check deps pkgcheck check unit integration bench demo install uninstall dist clean guest fuzz fuzz-check
+.PHONY: all programs deb deb-check deps pkgcheck check unit integration bench demo install uninstall dist clean guest image fuzz fuzz-check
 all: $(PROGS) $(TOOLS) $(FIXTURES)
 # programs: only what is installed (a package build needs no test tools).
 programs: $(PROGS)
@@ -253,6 +253,15 @@ unit: $(UNITS)
 # in $(BUILD)/guest/: vmlinuz, initrd.img. Downloads the kernel package once.
 guest:
 	scripts/guest-image $(BUILD)/guest
+
+# image: a real Debian 12 guest that configures itself with cloud-init,
+# built from Debian packages by mmdebstrap (scripts/debian-image, as root),
+# kept in IMAGE_CACHE outside the tree under a key of its recipe, so a
+# second run (and CI) reuses it. Prints the image's directory; its
+# image.conf is the ImageName= line to use.
+IMAGE_CACHE ?= /var/cache/vcluster-images
+image:
+	@scripts/debian-image $(IMAGE_CACHE)
 
 # integration: real munged + real vlanallocd, driven through the real CLIs.
 integration: all guest
