@@ -7,10 +7,10 @@
 #include "conf.h"
 #include "util.h"
 
-int vc_chap_fetch(const struct vc_conf *c, int64_t job, bool tunnel, char **secret, char **err) {
-        const char *what = tunnel ? "tunnel key" : "CHAP secret";
+int vc_job_secret_fetch(const struct vc_conf *c, int64_t job, const char *op_what, const char *what,
+                        char **secret, char **err) {
         _cleanup_(json_decrefp) json_t *req = json_pack("{s:s, s:I, s:s}", "op", "chap", "job", (json_int_t)job,
-                                                        "what", tunnel ? "tunnel" : "chap");
+                                                        "what", op_what);
         _cleanup_(json_decrefp) json_t *reply = NULL;
         int r = vc_client_call(c, req, 30, &reply, err);
         if (r < 0)
@@ -26,4 +26,9 @@ int vc_chap_fetch(const struct vc_conf *c, int64_t job, bool tunnel, char **secr
         if (r < 0)
                 *err = xasprintf("job %lld: cannot open the %s vlanallocd sent: %s", (long long)job, what, oerr);
         return r;
+}
+
+int vc_chap_fetch(const struct vc_conf *c, int64_t job, bool tunnel, char **secret, char **err) {
+        return tunnel ? vc_job_secret_fetch(c, job, "tunnel", "tunnel key", secret, err)
+                      : vc_job_secret_fetch(c, job, "chap", "CHAP secret", secret, err);
 }

@@ -17,5 +17,10 @@ struct vc_conf;
  * (malloc'd; explicit_bzero + free it); 0, or -errno with *err saying why
  * (daemon unreachable: that -errno; no such secret for the job: -ENOENT). */
 int vc_chap_fetch(const struct vc_conf *c, int64_t job, bool tunnel, char **secret, char **err);
+/* vc_job_secret_fetch: the same for any of op "chap"'s secrets, op_what being
+ * its "what" ("chap", "tunnel", "ssh": the job's SSH seed, sshkey.h) and
+ * what its name in messages. */
+int vc_job_secret_fetch(const struct vc_conf *c, int64_t job, const char *op_what, const char *what,
+                        char **secret, char **err);
 
 #endif

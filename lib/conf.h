@@ -20,7 +20,10 @@
  *                 ovs: Db=unix:PATH|tcp:HOST:PORT Bridge= [Timeout=]
  *                 exec: Program=PATH [Timeout=]
  *   ImageName=NAME [Kernel=PATH [Initrd=PATH] [Cmdline=TEXT]] [Disk=PATH]
- *                 (a kernel, a disk, or both: direct boot with the disk attached)
+ *                 [Context=cloud-init|cmdline]
+ *                 (a kernel, a disk, or both: direct boot with the disk attached;
+ *                 how guests learn name and address: a cloud-init seed, the
+ *                 default with Disk=, or the kernel command line)
  *   NodeName=HOSTLIST [HostNet=ovs|bridge] [OvsBridge=NAME] [OvsDb=REMOTE]
  *                 [Trunk=IFACE] [PublicBridge=NAME] [Libvirt=URI]
  *                 [DomainType=kvm|qemu] [BootTimeout=DURATION] [IscsiAttach=qemu|host]
@@ -103,10 +106,15 @@ struct vc_switch {
 
 /* An image guests boot: a kernel (direct boot) or a disk (read-only backing
  * file under a per-guest overlay). Paths are on the compute nodes. */
+enum vc_image_context {
+        VC_CTX_CMDLINE,    /* vc.name= vc.ip= on the kernel command line (guest/init) */
+        VC_CTX_CLOUD_INIT, /* a NoCloud seed (cidata) per guest: node/cloudinit.h */
+};
 struct vc_image {
         char *name;
         char *kernel, *initrd, *cmdline; /* kernel set, or NULL */
         char *disk;                      /* or disk set */
+        enum vc_image_context context;   /* Context=; default cloud-init with Disk=, else cmdline */
 };
 
 enum vc_host_net { VC_HOSTNET_OVS, VC_HOSTNET_BRIDGE };

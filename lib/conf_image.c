@@ -5,8 +5,8 @@
 
 #include <errno.h>
 
-enum { I_NAME, I_KERNEL, I_INITRD, I_CMDLINE, I_DISK, I_COUNT };
-static const char *const image_keys[I_COUNT] = {"ImageName", "Kernel", "Initrd", "Cmdline", "Disk"};
+enum { I_NAME, I_KERNEL, I_INITRD, I_CMDLINE, I_DISK, I_CONTEXT, I_COUNT };
+static const char *const image_keys[I_COUNT] = {"ImageName", "Kernel", "Initrd", "Cmdline", "Disk", "Context"};
 static const struct keyset image_set = {"ImageName line", image_keys, I_COUNT};
 
 int conf_parse_image(struct conf_parser *p, char *const *w) {
@@ -29,8 +29,22 @@ int conf_parse_image(struct conf_parser *p, char *const *w) {
         if (!v[I_KERNEL] && (v[I_INITRD] || v[I_CMDLINE]))
                 return conf_fail(p, "image '%s': %s= only goes with Kernel=", name,
                                  v[I_INITRD] ? "Initrd" : "Cmdline");
+        /* A disk image is a real system: it learns who it is from cloud-init,
+         * the one way in every stock image has. A bare kernel + initramfs
+         * (the busybox test guest) reads the kernel command line. */
+        enum vc_image_context ctx = v[I_DISK] ? VC_CTX_CLOUD_INIT : VC_CTX_CMDLINE;
+        if (v[I_CONTEXT] && streq(v[I_CONTEXT], "cloud-init"))
+                ctx = VC_CTX_CLOUD_INIT;
+        else if (v[I_CONTEXT] && streq(v[I_CONTEXT], "cmdline"))
+                ctx = VC_CTX_CMDLINE;
+        else if (v[I_CONTEXT])
+                return conf_fail(p, "image '%s': Context=%s: must be cloud-init or cmdline", name, v[I_CONTEXT]);
+        if (ctx == VC_CTX_CMDLINE && !v[I_KERNEL])
+                return conf_fail(p, "image '%s': Context=cmdline needs Kernel= (the command line is the kernel's)",
+                                 name);
         _cleanup_(conf_image_clear) struct vc_image im = {0};
         im.name = xstrdup(name);
+        im.context = ctx;
         /* paths are on the compute nodes: resolved, not checked here */
         if (v[I_KERNEL])
                 im.kernel = conf_resolve(p->file, v[I_KERNEL]);

@@ -13,6 +13,10 @@ void vc_guest_mac(int site_id, int64_t job, unsigned long n, char buf[18]) {
                  (unsigned)n & 0xff);
 }
 
+void vc_guest_public_mac(const char *mac, char buf[18]) {
+        snprintf(buf, 18, "06%s", strlen(mac) == 17 ? mac + 2 : ":00:00:00:00:00");
+}
+
 int vc_guest_addr(uint32_t subnet, unsigned prefix, unsigned long k, char buf[16]) {
         uint64_t hosts = prefix >= 31 ? 0 : (UINT64_C(1) << (32 - prefix)) - 2;
         if (k < 1 || k > hosts)

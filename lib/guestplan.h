@@ -29,6 +29,9 @@
 
 /* vc_guest_mac: the MAC of guest n (per-site number) of site_id in job, as "02:…" into buf[18]. */
 void vc_guest_mac(int site_id, int64_t job, unsigned long n, char buf[18]);
+/* vc_guest_public_mac: the frontend's public NIC's MAC from its cluster MAC
+ * (02:… → 06:…, still locally administered unicast) into buf[18]. */
+void vc_guest_public_mac(const char *mac, char buf[18]);
 /* vc_guest_addr: subnet + k as dotted text into buf[16]; -ERANGE when k
  * does not fit the subnet (network and broadcast addresses excluded). */
 int vc_guest_addr(uint32_t subnet, unsigned prefix, unsigned long k, char buf[16]);

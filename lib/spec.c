@@ -12,12 +12,13 @@
 
 /* Order matters: it is the canonical order and the order of the "known:" list. */
 enum key { K_IMAGE, K_VMS, K_CPUS, K_MEM, K_DISK, K_NAME, K_SUBNET, K_FRONTEND, K_L2, K_CACHE,
-           K_COUNT };
+           K_SUDO, K_USER_DATA, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
         [K_IMAGE] = "image",       [K_VMS] = "vms",   [K_CPUS] = "cpus",  [K_MEM] = "mem",
         [K_DISK] = "disk",         [K_NAME] = "name", [K_SUBNET] = "subnet",
         [K_FRONTEND] = "frontend", [K_L2] = "l2",     [K_CACHE] = "cache",
+        [K_SUDO] = "sudo",         [K_USER_DATA] = "user-data",
 };
 
 static const char *const l2_names[] = {
@@ -41,6 +42,7 @@ void vc_spec_default(struct vc_spec *s) {
         s->frontend = false;
         s->l2 = VC_L2_AUTO;
         s->cache = true;
+        s->sudo = true;
 }
 
 /* format_size: the largest unit that is exact, so parsing gives the same
@@ -219,6 +221,27 @@ static int parse_value(enum key k, const char *elem, const char *v, struct vc_sp
                 }
                 s->cache = streq(v, "on");
                 return 0;
+        case K_SUDO:
+                if (!streq(v, "yes") && !streq(v, "no")) {
+                        *err = xasprintf("%s: must be yes or no", elem);
+                        return -EINVAL;
+                }
+                s->sudo = streq(v, "yes");
+                return 0;
+        case K_USER_DATA:
+                /* Only sbatch/salloc open it (as the user); the text travels
+                 * apart from the spec, so the path just has to be a sane one. */
+                if (!*v || strlen(v) > VC_SPEC_PATH_MAX) {
+                        *err = xasprintf("%s: must be a path of 1 to %d characters", elem, VC_SPEC_PATH_MAX);
+                        return -EINVAL;
+                }
+                for (const char *c = v; *c; c++)
+                        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+                                *err = xasprintf("user-data=: the path holds a control character");
+                                return -EINVAL;
+                        }
+                strcpy(s->user_data, v);
+                return 0;
         case K_COUNT:
                 break;
         }
@@ -226,7 +249,7 @@ static int parse_value(enum key k, const char *elem, const char *v, struct vc_sp
 }
 
 static char *unknown_key(const char *elem) {
-        char known[128] = "";
+        char known[160] = "";
         for (int k = 0; k < K_COUNT; k++) {
                 if (k)
                         strcat(known, ", ");
@@ -292,12 +315,15 @@ char *vc_spec_format(const struct vc_spec *s) {
         format_size(s->mem, mem, sizeof(mem));
         format_size(s->disk, disk, sizeof(disk));
         format_ipv4(s->subnet, net, sizeof(net));
+        /* sudo= and user-data= only when not the default, so every spec
+         * written before they existed keeps its canonical text */
         return xasprintf("%s%s%svms=%u,cpus=%u,mem=%s,disk=%s,name=%s,subnet=%s/%u,"
-                         "frontend=%s,l2=%s,cache=%s",
+                         "frontend=%s,l2=%s,cache=%s%s%s%s",
                          s->image[0] ? "image=" : "", s->image, s->image[0] ? "," : "",
                          s->vms, s->cpus, mem, disk, s->name, net, s->prefix,
                          s->frontend ? "yes" : "no", vc_l2_name(s->l2),
-                         s->cache ? "on" : "off");
+                         s->cache ? "on" : "off", s->sudo ? "" : ",sudo=no",
+                         s->user_data[0] ? ",user-data=" : "", s->user_data);
 }
 
 int vc_spec_check(const struct vc_spec *s, const struct vc_conf *c, char **err) {
@@ -335,6 +361,10 @@ int vc_spec_check(const struct vc_spec *s, const struct vc_conf *c, char **err) 
                 format_size(s->disk, v, sizeof(v));
                 format_size(l->max_disk, lim, sizeof(lim));
                 *err = xasprintf("disk=%s: above this site's limit MaxDisk=%s", v, lim);
+                return -EINVAL;
+        }
+        if (s->user_data[0] && !s->image[0]) {
+                *err = xasprintf("user-data=%s: cloud-config is for guests, so it needs image=", s->user_data);
                 return -EINVAL;
         }
         if (s->disk && !s->image[0]) {

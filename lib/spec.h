@@ -2,10 +2,13 @@
  *
  * SPEC is comma-separated key=value: image=NAME vms=N cpus=N mem=SIZE
  * disk=SIZE name=NAME subnet=CIDR frontend=yes|no l2=auto|shared|stitched
- * cache=on|off. Unknown keys, repeated keys, and bad values are refused with
+ * cache=on|off sudo=yes|no user-data=PATH. Unknown keys, repeated keys, and bad values are refused with
  * a message that names the key and says what would be valid, e.g.
  * "mem=3X: not a size (examples: 512M, 4G)". The canonical form lists every
- * key in the order above, so two specs that mean the same format the same.
+ * key in the order above, so two specs that mean the same format the same
+ * (sudo= and user-data= only when they are not the default).
+ * user-data=PATH names the user's own cloud-config; sbatch reads it and
+ * hands its text to the hooks apart from the spec (spank_plugin/local.c).
  * Sizes take K/M/G/T (powers of 1024); a bare number means MiB, as in --mem.
  */
 #ifndef VC_SPEC_H
@@ -20,6 +23,10 @@ enum vc_l2 { VC_L2_AUTO, VC_L2_SHARED, VC_L2_STITCHED };
 
 #define VC_SPEC_NAME_MAX 32
 #define VC_SPEC_IMAGE_MAX 64
+#define VC_SPEC_PATH_MAX 255
+/* What sbatch names the user-data= text (base64) in the job's control
+ * environment; the hooks see it with Slurm's SPANK_ prefix. */
+#define VC_USER_DATA_ENV "VCLUSTER_USER_DATA"
 
 struct vc_spec {
         char image[VC_SPEC_IMAGE_MAX + 1]; /* "" = none chosen */
@@ -33,6 +40,8 @@ struct vc_spec {
         bool frontend;                     /* default no */
         enum vc_l2 l2;                     /* default auto */
         bool cache;                        /* default on */
+        bool sudo;                         /* the user may sudo in the guests; default yes */
+        char user_data[VC_SPEC_PATH_MAX + 1]; /* user-data=PATH, "" = none */
 };
 
 /* vc_spec_default: fill with defaults. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 
+#include "guestplan.h"
 #include "iscsi.h"
 #include "util.h"
 
@@ -96,9 +97,12 @@ static void nic_cluster(struct buf *b, const struct vc_domain_desc *d, const cha
         put(b, "      <target dev='%s'/>\n      <model type='virtio'/>\n    </interface>\n", tap);
 }
 
-static void nic_public(struct buf *b, const struct vc_domain_desc *d) {
+static void nic_public(struct buf *b, const struct vc_domain_desc *d, const char *mac) {
         _cleanup_free_ char *br = esc(d->node->public_bridge);
-        put(b, "    <interface type='bridge'>\n      <source bridge='%s'/>\n", br);
+        /* a MAC of our own, so the seed's network-config can match the NIC */
+        char pmac[18];
+        vc_guest_public_mac(mac, pmac);
+        put(b, "    <interface type='bridge'>\n      <mac address='%s'/>\n      <source bridge='%s'/>\n", pmac, br);
         if (d->node->host_net == VC_HOSTNET_OVS)
                 put(b, "      <virtualport type='openvswitch'/>\n");
         put(b, "      <model type='virtio'/>\n    </interface>\n");
@@ -152,9 +156,17 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
                                  name);
                 return NULL;
         }
+        if (d->seed) {
+                /* the NoCloud seed, read-only; "vdz" sorts after every other
+                 * virtio disk, so the image and volume keep their names */
+                _cleanup_free_ char *sp = esc(d->seed);
+                put(&b, "    <disk type='file' device='disk'>\n      <driver name='qemu' type='raw'/>\n"
+                        "      <source file='%s'/>\n      <target dev='vdz' bus='virtio'/>\n      <readonly/>\n"
+                        "    </disk>\n", sp);
+        }
         nic_cluster(&b, d, mac, tap);
         if (json_is_true(json_object_get(g, "frontend")) && d->node->public_bridge)
-                nic_public(&b, d);
+                nic_public(&b, d, mac);
         _cleanup_free_ char *con = esc(d->console), *agent = esc(d->agent);
         put(&b, "    <serial type='file'>\n      <source path='%s'/>\n      <target port='0'/>\n    </serial>\n", con);
         put(&b, "    <channel type='unix'>\n      <source mode='bind' path='%s'/>\n"

@@ -10,7 +10,11 @@
  * says the job; a second NIC on PublicBridge for the frontend; the serial
  * console logged to a file; and the virtio-serial port org.vcluster.agent
  * (a unix socket on the host) on which the guest says it is up.
- * The kernel command line gets vc.name= and vc.ip= appended.
+ * The kernel command line gets vc.name= and vc.ip= appended (in both
+ * contexts: a cloud-init image ignores them). A cloud-init image's guest
+ * gets its NoCloud volume as a read-only virtio disk (target vdz, after
+ * every other disk); the frontend's public NIC has the MAC
+ * vc_guest_public_mac gives, which the seed's network-config matches.
  * A guest whose plan entry has a "volume" (disk=) gets it as the next virtio
  * disk after the image's own (vda without Disk=, else vdb): with
  * IscsiAttach=qemu a network disk QEMU logs in to itself — the job's
@@ -37,6 +41,7 @@ struct vc_domain_desc {
         int64_t job;
         const char *console, *agent;    /* host paths: console log, agent socket */
         const char *overlay;            /* the disk overlay, when the image has a disk */
+        const char *seed;               /* Context=cloud-init: the NoCloud volume (seed.h), else NULL */
 };
 
 /* vc_bridge_name: the Linux bridge of a VLAN for HostNet=bridge, "vcbrID", into buf[16]. */

@@ -21,6 +21,8 @@
  *                 tunnel key from the ctx, like the CHAP secret)
  *   cache.squid   stitched sites, a remote site's gateway: the cluster's squid
  *                 in vcl-JOB-NODE intercepting the local guests' HTTP (cache.h)
+ *   user.keys     cloud-init images: the job's key pair for its user (seed.h)
+ *   guest.seed    cloud-init images: a guest's NoCloud volume (seed.h)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
  *   guest.start   the domain started, its OVS port marked with the job
  *                 (parallel); undo destroys it
@@ -45,6 +47,11 @@ struct vc_node_ctx {
         char *chap;
         /* The job's tunnel key (hex) while the l2.openvpn step runs, the same way. */
         char *tunnel_key;
+        /* The job's SSH seed (sshkey.h) while guest.seed and user.keys run,
+         * and the user's own user-data (user-data=, from sbatch), the same way. */
+        char *ssh_seed;
+        char *user_data;
+        size_t user_data_len;
 };
 
 /* Every node step kind, {NULL}-terminated. */
@@ -54,7 +61,8 @@ extern const struct vc_step_kind vc_node_step_kinds[];
 void vc_node_ctx_init(struct vc_node_ctx *c);
 /* vc_node_ctx_done: close the connection, wipe the secret, free the context's members. */
 void vc_node_ctx_done(struct vc_node_ctx *c);
-/* vc_node_ctx_chap_clear: wipe (explicit_bzero) and free the context's CHAP secret and tunnel key. */
+/* vc_node_ctx_chap_clear: wipe (explicit_bzero) and free the context's CHAP
+ * secret, tunnel key, SSH seed and user-data. */
 void vc_node_ctx_chap_clear(struct vc_node_ctx *c);
 /* vc_node_conn: the context's connection to uri, opened on first use
  * (thread-safe); 0 with *conn borrowed, or -errno with *err naming uri. */

@@ -11,6 +11,7 @@
 #include "node.h"
 #include "nodestate.h"
 #include "ovsport.h"
+#include "seed.h"
 #include "spec.h"
 #include "util.h"
 
@@ -46,6 +47,9 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         {"l2.vxlan", vc_l2_vxlan_do, vc_l2_vxlan_undo, false},
         {"l2.openvpn", vc_l2_openvpn_do, vc_l2_openvpn_undo, false},
         {"cache.squid", vc_cache_squid_do, vc_cache_squid_undo, false},
+        /* cloud-init images (seed.h) */
+        {"user.keys", vc_user_keys_do, vc_user_keys_undo, false},
+        {"guest.seed", vc_guest_seed_do, vc_guest_seed_undo, false},
         /* libvirt serves concurrent calls on one connection; QEMU start is the slow part */
         {"guest.define", vc_guest_define_do, vc_guest_define_undo, true},
         {"guest.start", vc_guest_start_do, vc_guest_start_undo, true},
@@ -183,10 +187,13 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
                 _cleanup_(vc_guest_files_clear) struct vc_guest_files f = {0};
                 if ((r = vc_guest_files_get(dir, name ? name : "?", im->disk != NULL, &f, err)) < 0)
                         return r;
+                _cleanup_free_ char *seed =
+                        im->context == VC_CTX_CLOUD_INIT ? vc_guest_seed_path(dir, name ? name : "?") : NULL;
                 struct vc_domain_desc d = {.guest = g, .image = im, .node = nc, .cpus = spec.cpus, .mem = spec.mem,
                                            .vlan = site_vlan(plan),
                                            .job = json_integer_value(json_object_get(plan, "job")),
-                                           .console = f.console, .agent = f.agent, .overlay = f.overlay};
+                                           .console = f.console, .agent = f.agent, .overlay = f.overlay,
+                                           .seed = seed};
                 _cleanup_free_ char *xml = vc_domain_xml(&d, err);
                 if (!xml)
                         return -EINVAL;
@@ -197,6 +204,8 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
                         json_array_append_new(check, json_string(im->initrd));
                 if (im->disk)
                         json_array_append_new(check, json_string(im->disk));
+                if (seed)
+                        json_array_append_new(check, json_string(seed));
                 json_t *args = json_pack("{s:s, s:O, s:s, s:[s,s], s:o}", "uri", nc->libvirt_uri, "domain",
                                          json_object_get(g, "domain"), "xml", xml, "files", f.console, f.agent,
                                          "check", check);

@@ -17,10 +17,13 @@
  * no configuration read, no connection.
  */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <time.h>
 
 #include "chap.h"
 #include "client.h"
+#include "cloudinit.h"
 #include "conf.h"
 #include "failpoint.h"
 #include "guestname.h"
@@ -35,9 +38,13 @@
 #include "plancheck.h"
 #include "ready.h"
 #include "rpc.h"
+#include "seed.h"
 #include "slurmjob.h"
+#include "sshkey.h"
 #include "spec.h"
 #include "steps.h"
+#include "userdata.h"
+#include "userkeys.h"
 #include "util.h"
 
 /* An acquire configures switches; vlanalloc(8) allows as long. */
@@ -217,9 +224,23 @@ static json_t *node_plan(const struct vc_hook_env *e, const json_t *job, char **
                          json_object_get(site, "id"), "vlan", json_object_get(site, "vlan"), "gateway",
                          json_object_get(site, "gateway"), "is_gateway", gateway && streq(gateway, e->node),
                          "guests", guests, "cluster_nodes", all_text, "frontend", frontend);
+        json_t *everyone = NULL;
+        if (vc_plan_guest_list(sites, &spec, e->job, NULL, &everyone, err) < 0) {
+                json_decref(out);
+                return NULL;
+        }
+        json_t *hosts = json_array(), *h;
+        json_array_foreach(everyone, i, h)
+                json_array_append_new(hosts, json_pack("{s:O, s:O}", "name", json_object_get(h, "name"), "ip",
+                                                       json_object_get(h, "ip")));
+        json_decref(everyone);
         if (out) {
+                /* every guest of the cluster: its /etc/hosts and known_hosts */
+                json_object_set_new(out, "hosts", hosts);
                 json_object_set_new(out, "image", spec.image[0] ? json_string(spec.image) : json_null());
                 json_object_set_new(out, "l2", vc_node_l2_plan(job, index));
+        } else {
+                json_decref(hosts);
         }
         return out;
 }
@@ -303,6 +324,116 @@ static int links(struct node_run *n, const json_t *plan, const char *dir, char *
         return r;
 }
 
+/* user_data: the user's own user-data (user-data=), which sbatch read as
+ * the user and passed as SPANK_VCLUSTER_USER_DATA (base64), checked again
+ * here: the hooks trust nothing from the submitting side. */
+static int user_data(struct node_run *n, const struct vc_spec *spec, char **err) {
+        if (!spec->user_data[0])
+                return 0;
+        const char *b64 = getenv("SPANK_" VC_USER_DATA_ENV);
+        if (!b64) {
+                *err = xasprintf("user-data=%s: its text did not reach the node (no SPANK_" VC_USER_DATA_ENV ")",
+                                 spec->user_data);
+                return -EINVAL;
+        }
+        _cleanup_free_ char *why = NULL;
+        if (vc_base64_decode(b64, &n->ctx.user_data, &n->ctx.user_data_len) < 0 ||
+            vc_user_data_check(n->ctx.user_data, n->ctx.user_data_len, &why) < 0) {
+                *err = xasprintf("user-data=%s: %s", spec->user_data, why ? why : "not base64");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* job_user: the job's user as the node knows it, for its guests. */
+static int job_user(int64_t uid, json_t **user, char **home, char **err) {
+        struct passwd pw, *pwp = NULL;
+        struct group gr, *grp = NULL;
+        char buf[4096], gbuf[4096];
+        if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp) {
+                *err = xasprintf("the job's user (uid %lld) is not known on this node", (long long)uid);
+                return -ENOENT;
+        }
+        if (getgrgid_r(pw.pw_gid, &gr, gbuf, sizeof(gbuf), &grp) != 0 || !grp) {
+                *err = xasprintf("user %s: primary group %u is not known on this node", pw.pw_name,
+                                 (unsigned)pw.pw_gid);
+                return -ENOENT;
+        }
+        *user = json_pack("{s:s, s:s, s:I, s:I}", "name", pw.pw_name, "group", gr.gr_name, "uid", (json_int_t)uid,
+                          "gid", (json_int_t)pw.pw_gid);
+        *home = xstrdup(pw.pw_dir);
+        return 0;
+}
+
+/* seeds: for a cloud-init image, the job's keys for its user on this node
+ * and a NoCloud seed per guest, before the guests are defined. The SSH
+ * seed and the user's user-data live in the ctx only while these run. */
+static int seeds(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+        struct vc_spec spec;
+        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
+        if (r < 0)
+                return r;
+        const struct vc_image *im = spec.image[0] ? vc_conf_image(n->c, spec.image) : NULL;
+        if (!im || im->context != VC_CTX_CLOUD_INIT)
+                return 0;
+        _cleanup_(json_decrefp) json_t *user = NULL;
+        _cleanup_free_ char *home = NULL;
+        if ((r = job_user(json_integer_value(json_object_get(plan, "uid")), &user, &home, err)) < 0)
+                return r;
+        json_t *keys = NULL;
+        if ((r = vc_user_pubkeys((uid_t)json_integer_value(json_object_get(user, "uid")),
+                                 (gid_t)json_integer_value(json_object_get(user, "gid")), home, &keys, err)) < 0)
+                return r;
+        json_object_set_new(user, "keys", keys);
+        json_object_set_new(user, "sudo", json_boolean(spec.sudo));
+        if ((r = user_data(n, &spec, err)) == 0)
+                r = vc_job_secret_fetch(n->c, n->e->job, "ssh", "SSH seed", &n->ctx.ssh_seed, err);
+        const json_t *hosts = json_object_get(plan, "hosts");
+        _cleanup_free_ char *known = r == 0 ? vc_seed_known_hosts(n->ctx.ssh_seed, hosts) : NULL;
+        if (r == 0 && !known) {
+                *err = xstrdup("the job's SSH seed from vlanallocd is malformed");
+                r = -EBADMSG;
+        }
+        if (r == 0) {
+                _cleanup_free_ char *kdir = vc_user_keys_dir(n->c->state_dir, n->e->node, (long long)n->e->job);
+                r = vc_journal_add(&n->j, "user.keys",
+                                   json_pack("{s:s, s:I, s:O, s:O, s:s}", "dir", kdir, "job", (json_int_t)n->e->job,
+                                             "uid", json_object_get(user, "uid"), "gid",
+                                             json_object_get(user, "gid"), "known_hosts", known));
+        }
+        const json_t *l2 = json_object_get(plan, "l2");
+        unsigned mtu = vc_ci_mtu(json_is_object(l2) ? json_string_value(json_object_get(l2, "kind")) : NULL);
+        json_t *g;
+        size_t i;
+        json_array_foreach(json_object_get(plan, "guests"), i, g) {
+                if (r < 0)
+                        break;
+                const char *name = json_string_value(json_object_get(g, "name"));
+                _cleanup_free_ char *path = vc_guest_seed_path(dir, name ? name : "?");
+                _cleanup_free_ char *instance = xasprintf("vcluster-%lld-%u-%s", (long long)n->e->job,
+                                                          n->e->restarts, name ? name : "?");
+                json_t *cg = json_pack("{s:O, s:s, s:O, s:O, s:O, s:i}", "name", json_object_get(g, "name"),
+                                       "instance", instance, "mac", json_object_get(g, "mac"), "ip",
+                                       json_object_get(g, "ip"), "prefix", json_object_get(g, "prefix"), "mtu",
+                                       (int)mtu);
+                const char *mac = json_string_value(json_object_get(g, "mac"));
+                const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
+                if (json_is_true(json_object_get(g, "frontend")) && nc->public_bridge && mac) {
+                        char pmac[18];
+                        vc_guest_public_mac(mac, pmac);
+                        json_object_set_new(cg, "public_mac", json_string(pmac));
+                }
+                r = vc_journal_add(&n->j, "guest.seed",
+                                   json_pack("{s:s, s:I, s:o, s:O, s:O, s:s, s:b}", "path", path, "job",
+                                             (json_int_t)n->e->job, "guest", cg, "user", user, "hosts", hosts,
+                                             "known_hosts", known, "user_part", n->ctx.user_data != NULL));
+        }
+        if (r == 0)
+                r = stage(n, "cloud-init seeds made", err);
+        vc_node_ctx_chap_clear(&n->ctx);
+        return r;
+}
+
 static void guest_up(void *arg, const char *name) {
         struct node_run *n = arg;
         report_guests(n->e, n->c, "starting", NULL, json_pack("{s:s}", name, "up"));
@@ -318,6 +449,8 @@ static int guests_up(struct node_run *n, const json_t *plan, const char *dir, ch
                 r = stage(n, nc->host_net == VC_HOSTNET_OVS ? "OVS bridge checked" : "VLAN bridge made", err);
         if (r == 0)
                 r = volumes(n, nc, plan, err);
+        if (r == 0)
+                r = seeds(n, plan, dir, err);
         if (r == 0)
                 r = vc_node_add_define(&n->j, n->c, nc, plan, dir, err);
         if (r == 0)

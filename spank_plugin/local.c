@@ -6,6 +6,8 @@
 #include "conf.h"
 #include "plugin.h"
 #include "spec.h"
+#include "sshkey.h"
+#include "userdata.h"
 #include "util.h"
 
 int vc_spank_local_check(const char *optarg) {
@@ -28,6 +30,18 @@ int vc_spank_local_check(const char *optarg) {
                 slurm_error("--vcluster: %s", err);
                 return -1;
         }
+        free(vc_spank.user_data);
+        vc_spank.user_data = NULL;
+        if (spec.user_data[0]) {
+                /* read here, as the user, so the hooks (root) never open a user's path */
+                _cleanup_free_ char *text = NULL;
+                size_t len = 0;
+                if (vc_user_data_read(spec.user_data, &text, &len, &err) < 0) {
+                        slurm_error("--vcluster: %s", err);
+                        return -1;
+                }
+                vc_spank.user_data = vc_base64(text, len);
+        }
         free(vc_spank.canonical);
         vc_spank.canonical = vc_spec_format(&spec);
         return 0;
@@ -39,6 +53,11 @@ int vc_spank_local_post_opt(spank_t sp) {
         spank_err_t r = spank_job_control_setenv(sp, "VCLUSTER", vc_spank.canonical, 1);
         if (r != ESPANK_SUCCESS) {
                 slurm_error("--vcluster: cannot pass the spec to the job's hooks: %s", spank_strerror(r));
+                return -1;
+        }
+        if (vc_spank.user_data &&
+            (r = spank_job_control_setenv(sp, VC_USER_DATA_ENV, vc_spank.user_data, 1)) != ESPANK_SUCCESS) {
+                slurm_error("--vcluster: cannot pass user-data= to the job's hooks: %s", spank_strerror(r));
                 return -1;
         }
         return 0;

@@ -19,7 +19,8 @@ static struct spank_option vcluster_option = {
         "SPEC",
         "run the job as a virtual cluster: SPEC is comma-separated key=value "
         "(image=NAME vms=N cpus=N mem=SIZE disk=SIZE name=NAME subnet=CIDR "
-        "frontend=yes|no l2=auto|shared|stitched cache=on|off); see vcluster(1)",
+        "frontend=yes|no l2=auto|shared|stitched cache=on|off sudo=yes|no "
+        "user-data=PATH); see vcluster(1)",
         1,
         0,
         option_cb,
@@ -90,6 +91,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av) {
         free(vc_spank.conf_path);
         free(vc_spank.optarg);
         free(vc_spank.canonical);
+        free(vc_spank.user_data);
         memset(&vc_spank, 0, sizeof(vc_spank));
         return 0;
 }

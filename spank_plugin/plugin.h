@@ -2,7 +2,8 @@
  * context behind the dispatcher in plugin.c:
  *   local.c   sbatch/salloc (allocator) and srun (local): validate
  *             --vcluster against vcluster.conf, hand the canonical spec to
- *             the hooks as SPANK_VCLUSTER
+ *             the hooks as SPANK_VCLUSTER (and user-data='s text, read as
+ *             the user, as SPANK_VCLUSTER_USER_DATA, base64)
  *   remote.c  slurmstepd: put VCLUSTER_* into the job's environment from the
  *             plan the node prolog recorded
  * A job without --vcluster never reaches either file.
@@ -16,6 +17,7 @@ struct vc_spank {
         char *conf_path; /* plugstack.conf's conf=PATH; NULL: VCLUSTER_CONF or the default */
         char *optarg;    /* --vcluster's value; NULL: the option was not given */
         char *canonical; /* local contexts: the validated canonical spec */
+        char *user_data; /* local contexts: user-data='s text as base64, or NULL */
 };
 
 extern struct vc_spank vc_spank;

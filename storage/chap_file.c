@@ -18,7 +18,11 @@ char *vc_tunnel_key_path(const char *state_dir, int64_t job) {
         return xasprintf("%s/secrets/%lld.tunnel", state_dir, (long long)job);
 }
 
-/* The two kinds of job secret, told apart by the file's suffix. */
+char *vc_ssh_seed_path(const char *state_dir, int64_t job) {
+        return xasprintf("%s/secrets/%lld.ssh", state_dir, (long long)job);
+}
+
+/* The kinds of job secret, told apart by the file's suffix. */
 struct kind {
         const char *what;
         size_t len;
@@ -27,9 +31,12 @@ struct kind {
 static const struct kind chap_kind = {"CHAP secret", VC_CHAP_SECRET_LEN,
                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"};
 static const struct kind tunnel_kind = {"tunnel key", VC_TUNNEL_KEY_LEN, "0123456789abcdef"};
+static const struct kind ssh_kind = {"SSH seed", VC_SSH_SEED_LEN, "0123456789abcdef"};
 
 static const struct kind *kind_of(const char *path) {
         size_t n = strlen(path);
+        if (n > 4 && streq(path + n - 4, ".ssh"))
+                return &ssh_kind;
         return n > 7 && streq(path + n - 7, ".tunnel") ? &tunnel_kind : &chap_kind;
 }
 

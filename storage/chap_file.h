@@ -11,7 +11,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "chap.h" /* VC_TUNNEL_KEY_LEN */
+#include "chap.h"   /* VC_TUNNEL_KEY_LEN */
+#include "sshkey.h" /* VC_SSH_SEED_LEN */
 
 #define VC_CHAP_SECRET_LEN 24
 
@@ -21,6 +22,10 @@ char *vc_chap_file_path(const char *state_dir, int64_t job);
  * OpenVPN key, kept and checked like the CHAP secret (same functions and step
  * code, journal kind "tunnel.key"; the suffix picks the format). */
 char *vc_tunnel_key_path(const char *state_dir, int64_t job);
+/* vc_ssh_seed_path: StateDir/secrets/JOB.ssh (malloc'd), the job's SSH seed
+ * (sshkey.h: 64 hex digits), made by the journal kind "ssh.seed" for a job
+ * whose image is a cloud-init one, kept and checked the same way. */
+char *vc_ssh_seed_path(const char *state_dir, int64_t job);
 /* vc_chap_file_read: the secret in path (malloc'd; wipe after use); -errno with
  * *err naming the file when it is missing, not 0600, not ours or malformed. */
 int vc_chap_file_read(const char *path, char **secret, char **err);

@@ -22,6 +22,7 @@ static const struct vc_step_kind controller_kinds[] = {
         {"switch.vlan", vc_switch_step_do, vc_switch_step_undo, .parallel = true},
         {"storage.chap", vc_chap_step_do, vc_chap_step_undo, false},
         {"tunnel.key", vc_chap_step_do, vc_chap_step_undo, false},
+        {"ssh.seed", vc_chap_step_do, vc_chap_step_undo, false},
         /* different storage hosts in parallel; each host serializes its own tools */
         {"storage.volumes", vc_storage_volumes_do, vc_storage_volumes_undo, .parallel = true},
         {"storage.export", vc_storage_export_do, vc_storage_export_undo, .parallel = true},
@@ -385,6 +386,13 @@ json_t *vc_alloc_acquire(struct vc_alloc *a, const struct vc_acquire_req *q) {
                 _cleanup_free_ char *keyfile = vc_tunnel_key_path(c->state_dir, q->job);
                 json_array_append_new(steps, json_pack("{s:s, s:{s:I, s:s}}", "kind", "tunnel.key", "args", "job",
                                                        (json_int_t)q->job, "file", keyfile));
+        }
+        /* the nodes fetch the job's SSH seed (op "chap", what "ssh") to derive its keys (sshkey.h) */
+        const struct vc_image *im = spec.image[0] ? vc_conf_image(c, spec.image) : NULL;
+        if (im && im->context == VC_CTX_CLOUD_INIT) {
+                _cleanup_free_ char *seedfile = vc_ssh_seed_path(c->state_dir, q->job);
+                json_array_append_new(steps, json_pack("{s:s, s:{s:I, s:s}}", "kind", "ssh.seed", "args", "job",
+                                                       (json_int_t)q->job, "file", seedfile));
         }
         _cleanup_free_ char *plan_text = json_dumps(plan, JSON_COMPACT);
         struct vc_job row = {.job = q->job, .uid = q->uid, .state = JS_ACQUIRING,

@@ -61,6 +61,9 @@ json_t *vc_alloc_show(struct vc_alloc *a, int64_t job);
  * OpenVPN-stitched segment, its tunnel key) sealed in a
  * munge credential only root can open ({ok, cred}); the caller checked uid 0. */
 json_t *vc_alloc_chap(struct vc_alloc *a, int64_t job, bool tunnel);
+/* vc_alloc_ssh_seed: for a held job whose image is a cloud-init one, its SSH
+ * seed (sshkey.h) sealed the same way; not_found otherwise. */
+json_t *vc_alloc_ssh_seed(struct vc_alloc *a, int64_t job);
 json_t *vc_alloc_list(struct vc_alloc *a);
 json_t *vc_alloc_ranges(struct vc_alloc *a);
 json_t *vc_alloc_check(struct vc_alloc *a);

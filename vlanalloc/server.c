@@ -126,9 +126,10 @@ static json_t *handle(struct vc_alloc *a, const json_t *req, uid_t uid, gid_t gi
                         return vc_rpc_error(VC_ERR_BAD_REQUEST, "chap: \"job\" must be a Slurm job id (1..4294967295)");
                 json_t *what = json_object_get(req, "what");
                 bool tunnel = json_is_string(what) && streq(json_string_value(what), "tunnel");
-                if (what && !tunnel && !(json_is_string(what) && streq(json_string_value(what), "chap")))
-                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "chap: \"what\" must be \"chap\" or \"tunnel\"");
-                return vc_alloc_chap(a, job, tunnel);
+                bool ssh = json_is_string(what) && streq(json_string_value(what), "ssh");
+                if (what && !tunnel && !ssh && !(json_is_string(what) && streq(json_string_value(what), "chap")))
+                        return vc_rpc_error(VC_ERR_BAD_REQUEST, "chap: \"what\" must be \"chap\", \"tunnel\" or \"ssh\"");
+                return ssh ? vc_alloc_ssh_seed(a, job) : vc_alloc_chap(a, job, tunnel);
         }
         if (streq(op, "show")) {
                 if (get_job(req, &job) < 0)

@@ -185,7 +185,10 @@ static void test_errors(void **state) {
         expect_error("subnet=10.0.0.0/", "not a subnet");
         expect_error("subnet=/24", "not a subnet");
         expect_error("color=red", "color=red: unknown key (known: image, vms, cpus, mem, disk, "
-                                  "name, subnet, frontend, l2, cache)");
+                                  "name, subnet, frontend, l2, cache, sudo, user-data)");
+        expect_error("sudo=maybe", "sudo=maybe: must be yes or no");
+        expect_error("user-data=", "user-data=: must be a path of 1 to 255 characters");
+        expect_error("user-data=a\tb", "user-data=: the path holds a control character");
         expect_error("VMS=2", "VMS=2: unknown key");
         expect_error("vms", "vms: expected vms=VALUE");
         expect_error("vms=2,vms=2", "vms given twice");
@@ -223,6 +226,29 @@ static void roundtrip(const char *text, const char *canonical) {
         assert_memory_equal(&a, &b, sizeof(a));
         _cleanup_free_ char *g = vc_spec_format(&b);
         assert_string_equal(f, g);
+}
+
+/* sudo= and user-data= appear in the canonical text only when not the
+ * default, so every older spec keeps its canonical form. */
+static void test_sudo_user_data(void **state) {
+        struct vc_spec s;
+        char *err = NULL;
+        assert_int_equal(vc_spec_parse("image=x", &s, &err), 0);
+        assert_true(s.sudo);
+        assert_string_equal(s.user_data, "");
+        char *t = vc_spec_format(&s);
+        assert_null(strstr(t, "sudo"));
+        assert_null(strstr(t, "user-data"));
+        free(t);
+        assert_int_equal(vc_spec_parse("image=x,sudo=no,user-data=/home/u/my cfg=1.yaml", &s, &err), 0);
+        assert_false(s.sudo);
+        assert_string_equal(s.user_data, "/home/u/my cfg=1.yaml");
+        t = vc_spec_format(&s);
+        struct vc_spec back;
+        assert_int_equal(vc_spec_parse(t, &back, &err), 0);
+        assert_memory_equal(&s, &back, sizeof(s));
+        assert_non_null(strstr(t, ",sudo=no,user-data=/home/u/my cfg=1.yaml"));
+        free(t);
 }
 
 static void test_roundtrip(void **state) {
@@ -339,6 +365,7 @@ int main(void) {
                 cmocka_unit_test(test_limits_of_values),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_roundtrip),
+                cmocka_unit_test(test_sudo_user_data),
                 cmocka_unit_test(test_format_hand_built),
                 cmocka_unit_test(test_l2_name),
                 cmocka_unit_test(test_check_limits),

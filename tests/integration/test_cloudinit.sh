@@ -1,0 +1,172 @@
+#!/bin/bash
+# A real Debian 12 image (make image) configuring itself with cloud-init, end
+# to end through real Slurm, vlanallocd, Open vSwitch and libvirt + QEMU. A
+# user who is not root submits a 2-node job, one guest per node, with their
+# own user-data; a busybox cluster shares the nodes. Then, by ssh as that
+# user from a probe namespace on the job's VLAN, with the job's key and the
+# known_hosts the node made (strict host key checking), inside each guest:
+# the host name; the user's name, uid, gid and group as on the host; the
+# address (no default route, MTU 1500 on a one-site job); /etc/hosts;
+# passwordless sudo; the user-data ran; guests reach each other by name
+# (ping, and ssh with the job's key and known_hosts, as MPI would); the
+# user's own key works too; the other cluster is unreachable. No private key
+# is in any argv, log, plan, journal or `vcluster status --json`; the key
+# files are 0600 and owned right; after the job nothing is left (domains,
+# seeds, keys, the controller's SSH seed). Refused at submit, with nothing
+# queued: user-data that is unreadable, over 64 KiB, or not cloud-config.
+#
+# One slow cluster serves every assertion. It runs in the hardened pass of
+# `make check` only (the sanitized pass runs the same code in the unit
+# tests and the busybox tests): under TCG the guests take minutes to boot.
+. "$(dirname "$0")/lib.sh"
+if [ "${VC_BUILD:-build}" = build-san ] && [ -z "${VC_SLOW_TWICE:-}" ]; then
+        echo "SKIP $TEST_NAME (real-image cluster: the hardened pass runs it; VC_SLOW_TWICE=1 runs it here too)"
+        exit 0
+fi
+. "$(dirname "$0")/ovs.sh"
+. "$(dirname "$0")/libvirt.sh"
+. "$(dirname "$0")/slurm.sh"
+. "$(dirname "$0")/guests.sh"
+for t in ssh ssh-keygen useradd userdel setpriv cloud-localds; do
+        command -v "$t" >/dev/null || fail "$t is needed (scripts/deps)"
+done
+vc_setup
+IMG=$("$ROOT/scripts/debian-image") || fail "make image failed"
+
+say "a user who is not root, with a key of their own"
+TU=vct$$
+useradd -M -d "$T/home" -s /bin/bash -U "$TU" || fail "useradd $TU"
+drop_user() { userdel "$TU" 2>/dev/null || true; }
+CLEANUP_HOOKS+=(drop_user)
+TU_UID=$(id -u "$TU") TU_GID=$(id -g "$TU")
+mkdir -p "$T/home/.ssh"
+ssh-keygen -q -t ed25519 -N '' -C "own-$TU" -f "$T/home/.ssh/id_ed25519"
+chown -R "$TU:$TU" "$T/home"
+chmod 0700 "$T/home"
+as_tu() { (cd "$T/home" && setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" "$@"); }
+
+# The default NodeName line (guests.sh) covers other nodes: these two boot
+# a real image and get the time it needs under TCG.
+GUEST_NODES=a[003-016]
+guest_conf_lines() {
+        grep '^ImageName=' "$IMG/image.conf"
+        echo "NodeName=a[001-002] OvsBridge=$GUEST_BR OvsDb=$OVS_DB Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=900"
+}
+start_guest_cluster a001 a002
+chmod 0711 "$T/state" # the users' keys are below it (vcluster.conf(5): StateDir)
+
+say "bad user-data is refused at submit, nothing queued"
+submit_as_tu() { as_tu sbatch --parsable -N2 -n2 -w a001,a002 -o /dev/null --vcluster="$1" --wrap 'sleep 900'; }
+printf 'hello: world\n' >"$T/home/plain.yaml"
+head -c 70000 /dev/zero | tr '\0' x | sed '1s/^/#cloud-config\n# /' >"$T/home/big.yaml"
+printf '#cloud-config\n' >"$T/home/secret.yaml"
+chown "$TU:$TU" "$T/home/plain.yaml" "$T/home/big.yaml" "$T/home/secret.yaml"
+chmod 0 "$T/home/secret.yaml"
+for c in "plain.yaml|neither cloud-config" "big.yaml|more than the 64 KiB" "secret.yaml|cannot read it: Permission denied" \
+        "none.yaml|cannot read it: No such file"; do
+        f=${c%%|*} want=${c#*|}
+        if submit_as_tu "image=debian12,user-data=$T/home/$f" >"$T/out" 2>&1; then fail "user-data=$f accepted: $(cat "$T/out")"; fi
+        grep -F "user-data=$T/home/$f: " "$T/out" | grep -qF "$want" || fail "user-data=$f: $(cat "$T/out")"
+done
+[ -z "$(squeue -h)" ] || fail "something was queued: $(squeue)"
+
+say "the user's job: 2 nodes, one Debian guest each, with their user-data; a busybox cluster beside it"
+printf '#cloud-config\nruncmd:\n  - [sh, -c, "echo ran-as-$(id -u) >/var/tmp/vc-user-data"]\n' >"$T/home/ud.yaml"
+chown "$TU:$TU" "$T/home/ud.yaml"
+t0=$(date +%s)
+J=$(submit_as_tu "image=debian12,name=deb,mem=1G,user-data=$T/home/ud.yaml") || fail "sbatch: $J"
+J2=$(sbatch --parsable -N2 -n2 -w a001,a002 --vcluster=image=tiny,name=red,mem=128M,subnet=10.0.0.128/25 \
+        -o /dev/null --wrap 'sleep 900')
+
+say "no private key in any process's argv while the guests boot"
+for _ in $(seq 60); do
+        [ -f "$T/state/keys/a001/$J/id_ed25519" ] && break
+        sleep 1
+done
+KD=$T/state/keys/a001/$J
+[ -f "$KD/id_ed25519" ] || fail "no user key on a001: $(tail -5 "$HOOK_LOG")"
+BODY=$(sed -n 2p "$KD/id_ed25519")
+# patterns from a file: grep's own argv must not hold them
+printf '%s\nPRIVATE KEY\n' "$BODY" >"$T/secret.pat"
+for _ in $(seq 20); do
+        if grep -lasF -f "$T/secret.pat" /proc/[0-9]*/cmdline >"$T/argv" 2>/dev/null; then
+                fail "a private key in argv: $(cat "$T/argv")"
+        fi
+        sleep 0.5
+done
+"$BIN/vcluster" wait "$J" --timeout 900 >"$T/w1" || fail "vcluster wait $J: $(cat "$T/w1"); $(tail -5 "$HOOK_LOG")"
+echo "  (job start to every guest up: $(($(date +%s) - t0)) s)"
+"$BIN/vcluster" wait "$J2" --timeout 240 >"$T/w2" || fail "vcluster wait $J2: $(cat "$T/w2")"
+
+say "the keys on the nodes: the user's, 0600; the seeds root's, 0600"
+for n in a001 a002; do
+        d=$T/state/keys/$n/$J
+        [ "$(stat -c '%U %a' "$d")" = "$TU 700" ] || fail "$d: $(stat -c '%U %a' "$d")"
+        [ "$(stat -c '%U:%G %a' "$d/id_ed25519")" = "$TU:$TU 600" ] || fail "$d/id_ed25519: $(stat -c '%U:%G %a' "$d/id_ed25519")"
+        as_tu cat "$d/id_ed25519" >/dev/null || fail "$TU cannot read $d/id_ed25519"
+        s=$T/state/nodes/$n/$J/deb-1-${n#a00}.seed
+        [ "$(stat -c '%U %a' "$s")" = "root 600" ] || fail "$s: $(stat -c '%U %a' "$s" 2>&1)"
+done
+cmp -s "$T/state/keys/a001/$J/id_ed25519" "$T/state/keys/a002/$J/id_ed25519" || fail "the nodes derived different job keys"
+if as_uid 65534 65534 cat "$KD/id_ed25519" >/dev/null 2>&1; then fail "another user can read the job's key"; fi
+
+say "no private key in a log, a plan, a journal or vcluster status --json"
+"$BIN/vcluster" status "$J" --json >"$T/status.json"
+for f in "$HOOK_LOG" "$T/daemon.log" "$T/status.json" "$T/state/nodes/a001/$J/plan.json" "$T/state/nodes/a001/$J/journal" \
+        "$T/slurm/log/slurmctld.log" "$T/slurm/log/slurmd-a001.log"; do
+        if grep -qF -f "$T/secret.pat" "$f"; then fail "a private key in $f"; fi
+done
+
+VLAN=$(va show "$J" --json | jq '.sites[0].vlan')
+ovs_host probe 10.0.0.250 "$GUEST_BR" "pr$$"
+vsctl set Port "pr$$" tag="$VLAN"
+# gssh IP CMD: CMD in the guest at IP, as the user, with the job's key and known_hosts, strict checking
+gssh() {
+        local ip=$1
+        shift
+        ip netns exec "${NS_PREFIX}probe" setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" \
+                ssh -i "$KD/id_ed25519" -o UserKnownHostsFile="$KD/known_hosts" -o StrictHostKeyChecking=yes \
+                -o BatchMode=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes "$TU@$ip" "$@"
+}
+
+say "inside each guest: name, user, address, /etc/hosts, sudo, user-data, peers by name"
+for k in 1 2; do
+        name=deb-1-$k ip=10.0.0.$k peer=deb-1-$((3 - k))
+        out=$(gssh "$ip" 'hostname; id -un; id -u; id -g; id -gn; ip -o -4 addr show scope global; ip route show default;
+                ip -o link show | grep -v " lo:" | grep -o "mtu [0-9]*"; cat /etc/hosts; cat /var/tmp/vc-user-data;
+                sudo -n true && echo sudo-ok' 2>&1) || fail "ssh $TU@$name: $out"
+        expect_in() { grep -qF -- "$1" <<<"$out" || fail "$name: no '$1' in: $out"; }
+        [ "$(sed -n 1,5p <<<"$out" | tr '\n' ' ')" = "$name $TU $TU_UID $TU_GID $TU " ] || fail "$name: $out"
+        expect_in "inet $ip/24"
+        ! grep -q '^default' <<<"$out" || fail "$name has a default route: $out"
+        expect_in "mtu 1500"
+        expect_in "10.0.0.1	deb-1-1"
+        expect_in "10.0.0.2	deb-1-2"
+        expect_in "ran-as-0"
+        expect_in "sudo-ok"
+        gssh "$ip" "ping -c1 -W5 $peer >/dev/null && ssh -o BatchMode=yes -o StrictHostKeyChecking=yes $peer hostname" \
+                >"$T/peer" 2>&1 || fail "$name cannot reach $peer by name: $(cat "$T/peer")"
+        [ "$(cat "$T/peer")" = "$peer" ] || fail "$name → $peer: $(cat "$T/peer")"
+done
+
+say "the user's own key works too"
+ip netns exec "${NS_PREFIX}probe" setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" \
+        ssh -i "$T/home/.ssh/id_ed25519" -o UserKnownHostsFile="$KD/known_hosts" -o StrictHostKeyChecking=yes \
+        -o BatchMode=yes -o IdentitiesOnly=yes "$TU@10.0.0.1" true || fail "the user's own key was refused"
+
+say "the other cluster is out of reach (its guests are up)"
+if gssh 10.0.0.1 'ping -c2 -W2 10.0.0.129' >/dev/null 2>&1; then fail "deb-1-1 reached red-1-1"; fi
+gexec a001 "$J2" red-1-1 ping -c1 -W3 10.0.0.130 >/dev/null || fail "red-1-1 cannot ping red-1-2 (control)"
+
+say "the jobs end: nothing of them is left"
+vsctl del-port "pr$$"
+scancel "$J" "$J2"
+wait_job_gone "$J"
+wait_job_gone "$J2"
+wait_released "$J"
+wait_released "$J2"
+for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+guest_leak_check
+left=$(find "$T/state/keys" -mindepth 2 2>/dev/null; ls "$T/state/secrets" 2>/dev/null | grep -F "$J." || true)
+[ -z "$left" ] || fail "leak: $left"
+pass
