@@ -10,7 +10,9 @@
 #   cache on (the default)   at most 1.05 x
 #   a second cluster         its own squid: the set crosses again (~1 x)
 #   CachePreload=            warmed before the job is ready: ~0 during the fetch
-# and the cache's squid, nft tables and directory are gone with each job.
+# and the cache's squid, nft tables and directory, the gateways' namespaces
+# and OVS ports and the tunnel's pieces in the WAN namespaces are gone with
+# each job (and are found, by the same probes, while it runs).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ovs.sh"
 . "$(dirname "$0")/slurm.sh"
@@ -73,21 +75,89 @@ ours() {
         for p in $(pgrep -x squid || true); do grep -qs "$T" "/proc/$p/cmdline" && echo "$p"; done
         return 0
 }
-# gone JOB: no squid, namespace or cache directory of the job is left once
-# the node epilogs are through (they may still run when the job is released)
+# gw_names JOB: the names the product gives the job's gateway pieces, from its
+# own helpers (nodestep names): GW_NS_A/GW_PORT_A at a001 (site a, id 1),
+# GW_NS_B/GW_PORT_B at b001 (site b, id 2)
+gw_names() {
+        local out
+        out=$("$TOOLS/nodestep" names "$1" a001 1) || fail "nodestep names $1 a001 1"
+        read -r GW_NS_A GW_PORT_A <<<"$out"
+        out=$("$TOOLS/nodestep" names "$1" b001 2) || fail "nodestep names $1 b001 2"
+        read -r GW_NS_B GW_PORT_B <<<"$out"
+}
+# listing VAR CMD…: VAR is CMD's output; a listing that fails fails the test
+# (never reads as "none"). Called in this shell, never in $(…) or a pipe,
+# where a failure would only end a subshell.
+listing() {
+        local __v=$1 __out
+        shift
+        __out=$("$@" 2>"$T/listing.err") || fail "listing failed: $*: $(cat "$T/listing.err")"
+        printf -v "$__v" '%s' "$__out"
+}
+# wan_state: WAN_STATE is what the product has in the WAN namespaces: UDP
+# sockets (the VXLAN port), links it names vc… (tunnel taps), nft tables it
+# names vc…; empty when there is none
+wan_state() {
+        local ns o acc=""
+        for ns in "$WA" "$WB"; do
+                listing o ip netns exec "$ns" ss -Hlun
+                [ -z "$o" ] || acc+="$ns udp: $o;"
+                listing o ip -n "$ns" -o link show
+                o=$(awk -F': ' '{print $2}' <<<"$o" | sed 's/@.*//' | grep '^vc' || true)
+                [ -z "$o" ] || acc+="$ns links: $o;"
+                listing o ip netns exec "$ns" nft list tables
+                o=$(grep ' vc' <<<"$o" || true)
+                [ -z "$o" ] || acc+="$ns nft: $o;"
+        done
+        WAN_STATE=$acc
+}
+# gateway_up JOB: the control for gone: while the job runs, the same probes
+# find its gateway ports on the sites' bridges, its namespaces, and its
+# tunnel's UDP socket in each WAN namespace
+gateway_up() {
+        local p
+        gw_names "$1"
+        listing p vsctl list-ports br-a
+        grep -qx -- "$GW_PORT_A" <<<"$p" || fail "job $1: no gateway port $GW_PORT_A on br-a: $p"
+        listing p vsctl list-ports br-b
+        grep -qx -- "$GW_PORT_B" <<<"$p" || fail "job $1: no gateway port $GW_PORT_B on br-b: $p"
+        [ -e "/run/netns/$GW_NS_A" ] && [ -e "/run/netns/$GW_NS_B" ] || fail "job $1: no namespace $GW_NS_A or $GW_NS_B"
+        wan_state
+        [[ $WAN_STATE == *"$WA udp: "* ]] || fail "job $1: no tunnel socket in $WA: $WAN_STATE"
+        [[ $WAN_STATE == *"$WB udp: "* ]] || fail "job $1: no tunnel socket in $WB: $WAN_STATE"
+}
+# gone JOB: no squid, namespace, gateway port (vcgHEX.SITE on the sites'
+# bridges, its veth in the switch's namespace) or cache directory of the job
+# is left once the node epilogs are through (they may still run when the job
+# is released); with no job left, nothing of a tunnel in the WAN namespaces
 gone() {
+        local l q
+        gw_names "$1"
         for _ in $(seq 150); do
                 [ -z "$(ip netns list | grep "^vcl-$1-")$(ours)" ] && break
                 sleep 0.2
         done
-        [ -z "$(ip netns list | grep "^vcl-$1-")" ] || fail "job $1: namespaces left: $(ip netns list)"
+        listing l ip netns list
+        ! grep -q "^vcl-$1-" <<<"$l" || fail "job $1: namespaces left: $(grep "^vcl-$1-" <<<"$l")"
         [ -z "$(ours)" ] || fail "job $1: a squid of this test still runs (pid $(ours))"
         [ -z "$(find "$T/state/nodes" -path "*/$1/cache" 2>/dev/null)" ] || fail "job $1: cache directory left"
+        listing l vsctl list-ports br-a
+        ! grep -qx -- "$GW_PORT_A" <<<"$l" || fail "job $1: gateway port $GW_PORT_A left on br-a"
+        listing l vsctl list-ports br-b
+        ! grep -qx -- "$GW_PORT_B" <<<"$l" || fail "job $1: gateway port $GW_PORT_B left on br-b"
+        listing l ip -n "$OVS_NS" -o link show
+        ! grep -qE -- ": ($GW_PORT_A|$GW_PORT_B)[@:]" <<<"$l" || fail "job $1: a gateway veth is left in $OVS_NS"
+        listing q squeue -h -o %i
+        if [ -z "$q" ]; then
+                wan_state
+                [ -z "$WAN_STATE" ] || fail "job $1: tunnel pieces left in the WAN namespaces: $WAN_STATE"
+        fi
 }
 
 say "cache=off: nothing is started, and each fetcher's copy crosses"
 J3=$(submit name=green,l2=stitched,cache=off)
 [ "$(va show "$J3" --json | jq '.sites[1].cache')" = null ] || fail "cache=off job has a cache: $(va show "$J3")"
+gateway_up "$J3"
 [ -z "$(find "$T/state/nodes/b001/$J3" -name squid.conf)" ] || fail "cache=off started a squid"
 member o3 br-a "$(vlan_at "$J3" a)" 10.0.0.200
 origin_start "${NS_PREFIX}o3" "$T/www" 80
@@ -104,6 +174,7 @@ gone "$J3"
 
 say "cache on: 4 remote fetchers take the 100 MiB set across the WAN once"
 J1=$(submit name=red,l2=stitched)
+gateway_up "$J1"
 [ "$(va show "$J1" --json | jq -r '.sites[1].cache.address')" = 10.0.0.254/24 ] || fail "plan: $(va show "$J1" --json)"
 member o1 br-a "$(vlan_at "$J1" a)" 10.0.0.200
 origin_start "${NS_PREFIX}o1" "$T/www" 80
