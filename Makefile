@@ -27,7 +27,7 @@ PKG_CONFIG ?= pkg-config
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
-PKGS := jansson sqlite3 munge libvirt libnl-route-3.0 libcrypto cmocka
+PKGS := jansson sqlite3 munge nettle libvirt libnl-route-3.0 libcrypto cmocka
 # Everything below that asks an installed tool is evaluated on first use
 # (in a recipe, after the pkgcheck guard), never when make reads this file:
 # `make clean` or `make deps` must work on a machine without the packages,

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <munge.h>
+#include <nettle/sha2.h>
 
 #include "util.h"
 
@@ -86,6 +87,49 @@ int vc_auth_verify_origin(const char *socket, const char *cred, const char *req,
         size_t n = strlen(req);
         if ((size_t)plen != n || memcmp(payload, req, n) != 0) {
                 *err = xstrdup("credential refused: its payload does not match the request");
+                return -EACCES;
+        }
+        return 0;
+}
+
+/* reply_digest: hex SHA-256 of a domain label, the request credential and the
+ * reply, NUL-separated: what a reply credential carries. */
+static void reply_digest(const char *req_cred, const char *reply, char hex[2 * SHA256_DIGEST_SIZE + 1]) {
+        static const char label[] = "slurm-vcluster reply v1";
+        struct sha256_ctx h;
+        uint8_t d[SHA256_DIGEST_SIZE];
+        sha256_init(&h);
+        sha256_update(&h, sizeof(label), (const uint8_t *)label);
+        sha256_update(&h, strlen(req_cred) + 1, (const uint8_t *)req_cred);
+        sha256_update(&h, strlen(reply), (const uint8_t *)reply);
+        sha256_digest(&h, sizeof(d), d);
+        for (size_t i = 0; i < sizeof(d); i++)
+                snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+int vc_auth_seal_reply(const char *socket, const char *req_cred, const char *reply, char **cred, char **err) {
+        char hex[2 * SHA256_DIGEST_SIZE + 1];
+        reply_digest(req_cred, reply, hex);
+        return vc_auth_seal(socket, hex, cred, err);
+}
+
+int vc_auth_verify_reply(const char *socket, const char *cred, const char *req_cred, const char *reply,
+                         char **err) {
+        char hex[2 * SHA256_DIGEST_SIZE + 1];
+        reply_digest(req_cred, reply, hex);
+        uid_t uid;
+        gid_t gid;
+        _cleanup_free_ char *why = NULL;
+        int r = vc_auth_verify(socket, cred, hex, &uid, &gid, &why);
+        if (r < 0) {
+                const char *w = why;
+                if (!strncmp(w, "credential refused: ", 20))
+                        w += 20;
+                *err = r == -ECONNREFUSED ? xstrdup(why) : xasprintf("not sealed for this request (%s)", w);
+                return r;
+        }
+        if (uid != 0) {
+                *err = xasprintf("sealed by uid %u, not root", (unsigned)uid);
                 return -EACCES;
         }
         return 0;

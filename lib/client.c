@@ -69,8 +69,20 @@ static int exchange(const char *munge_socket, int fd_in, const char *who, const 
                                                                   : strerror(-r));
                 return r;
         }
+        /* Root hooks act on replies: only one sealed by root for this very
+         * request is taken (auth.h); anything else is as good as no reply. */
+        _cleanup_(json_decrefp) json_t *env = NULL;
+        const char *rcred, *rep;
+        _cleanup_free_ char *why = NULL;
+        r = vc_rpc_reply_unwrap(buf, len, &env, &rcred, &rep, &why);
+        if (r == 0)
+                r = vc_auth_verify_reply(munge_socket, rcred, cred, rep, &why);
+        if (r < 0) {
+                *err = xasprintf("refused the reply from %s: %s", who, why);
+                return r == -ECONNREFUSED ? r : -EBADMSG;
+        }
         json_error_t je;
-        *reply = json_loadb(buf, len, 0, &je);
+        *reply = json_loads(rep, 0, &je);
         if (!*reply || !json_is_object(*reply)) {
                 json_decref(*reply);
                 *reply = NULL;
@@ -79,8 +91,8 @@ static int exchange(const char *munge_socket, int fd_in, const char *who, const 
         }
         if (busy(*reply)) {
                 /* refused before anything was done: to the caller, like a daemon not reached */
-                const char *why = json_string_value(json_object_get(*reply, "error"));
-                *err = xasprintf("%s: %s", who, why ? why : "server busy");
+                const char *said = json_string_value(json_object_get(*reply, "error"));
+                *err = xasprintf("%s: %s", who, said ? said : "server busy");
                 json_decref(*reply);
                 *reply = NULL;
                 return -EBUSY;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "log.h"
 #include "rpc.h"
 #include "util.h"
@@ -409,6 +410,19 @@ int vc_gate_reply(struct vc_gate_conn *cn, json_t *reply) {
         int r = vc_rpc_send_json_until(cn->fd, reply, now_ms() + cn->gate->lim.reply_ms);
         json_decref(reply);
         return r;
+}
+
+int vc_gate_reply_sealed(struct vc_gate_conn *cn, const char *munge_socket, const char *req_cred, json_t *reply) {
+        if (!reply)
+                reply = vc_rpc_error(VC_ERR_INTERNAL, "no reply was made (a bug worth reporting)");
+        _cleanup_free_ char *text = json_dumps(reply, JSON_COMPACT), *cred = NULL, *err = NULL;
+        if (!text || vc_auth_seal_reply(munge_socket, req_cred, text, &cred, &err) < 0) {
+                log_error("%s: cannot seal the reply: %s", cn->peer, err ? err : "out of memory");
+                return vc_gate_reply(cn, reply);
+        }
+        json_decref(reply);
+        _cleanup_free_ char *msg = vc_rpc_reply_envelope(cred, text);
+        return vc_rpc_send_until(cn->fd, msg, strlen(msg), now_ms() + cn->gate->lim.reply_ms);
 }
 
 void vc_gate_drain(struct vc_gate *g) {

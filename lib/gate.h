@@ -87,6 +87,11 @@ int vc_gate_recv(struct vc_gate_conn *cn, char **msg, size_t *len);
 int vc_gate_authed(struct vc_gate_conn *cn, uid_t uid, bool privileged, char **err);
 /* vc_gate_reply: send reply (consumed; NULL is sent as an internal error) within the reply deadline. */
 int vc_gate_reply(struct vc_gate_conn *cn, json_t *reply);
+/* vc_gate_reply_sealed: send reply (consumed) sealed with this daemon's munge
+ * identity for the request whose credential is req_cred (auth.h), within the
+ * reply deadline. When munged cannot seal, the reply goes unsealed (logged):
+ * the client refuses it and tries again, as for a daemon not reached. */
+int vc_gate_reply_sealed(struct vc_gate_conn *cn, const char *munge_socket, const char *req_cred, json_t *reply);
 /* vc_gate_drain: wait until every connection has been served. */
 void vc_gate_drain(struct vc_gate *g);
 

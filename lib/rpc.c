@@ -182,6 +182,38 @@ int vc_rpc_unwrap(const char *msg, size_t len, json_t **root, const char **cred,
         return 0;
 }
 
+char *vc_rpc_reply_envelope(const char *cred, const char *rep) {
+        json_t *e = json_pack("{s:i, s:s, s:s}", "v", VC_RPC_VERSION, "cred", cred, "rep", rep);
+        char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
+        json_decref(e);
+        if (!s)
+                abort();
+        return s;
+}
+
+int vc_rpc_reply_unwrap(const char *msg, size_t len, json_t **root, const char **cred, const char **rep,
+                        char **err) {
+        json_error_t je;
+        json_t *j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(j)) {
+                *err = j ? xstrdup("malformed reply: not a JSON object")
+                         : xasprintf("malformed reply: %s at byte %d", je.text, je.position);
+                json_decref(j);
+                return -EBADMSG;
+        }
+        json_int_t v = 0;
+        if (json_unpack_ex(j, &je, JSON_STRICT, "{s:I, s:s, s:s}", "v", &v, "cred", cred, "rep", rep) < 0 ||
+            v != VC_RPC_VERSION) {
+                /* An unsealed reply: say what it said, never act on it. */
+                const char *said = json_string_value(json_object_get(j, "error"));
+                *err = said ? xasprintf("an unsealed reply (it said: %s)", said) : xstrdup("an unsealed reply");
+                json_decref(j);
+                return -EBADMSG;
+        }
+        *root = j;
+        return 0;
+}
+
 json_t *vc_rpc_ok(void) { return json_pack("{s:b}", "ok", 1); }
 
 /* utf8_len: the length of the well-formed UTF-8 sequence at p (RFC 3629:

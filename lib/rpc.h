@@ -55,6 +55,15 @@ char *vc_rpc_envelope(const char *cred, const char *req);
 int vc_rpc_unwrap(const char *msg, size_t len, json_t **root, const char **cred,
                   const char **req, char **err);
 
+/* vc_rpc_reply_envelope: a sealed reply {"v":1,"cred":C,"rep":R}, R the
+ * reply's JSON text and C a credential of it (vc_auth_seal_reply) (malloc'd). */
+char *vc_rpc_reply_envelope(const char *cred, const char *rep);
+/* vc_rpc_reply_unwrap: cred and reply text of a sealed reply (borrowed from
+ * *root, which the caller frees); -EBADMSG with *err when msg is not one
+ * (an unsealed reply, or not JSON). */
+int vc_rpc_reply_unwrap(const char *msg, size_t len, json_t **root, const char **cred, const char **rep,
+                        char **err);
+
 /* vc_rpc_ok: a new {"ok":true} reply. */
 json_t *vc_rpc_ok(void);
 /* vc_rpc_error: a new {"ok":false,"code":code,"error":…} reply, never NULL:

@@ -115,20 +115,20 @@ static void serve_one(void *ctx, struct vc_gate_conn *cn) {
         struct in_addr origin;
         if (vc_auth_verify_origin(ag->munge_socket, cred, text, &uid, &gid, &origin, &err) < 0) {
                 log_warning("%s: %s", cn->peer, err);
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_AUTH, "%s", err));
+                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_AUTH, "%s", err));
                 return;
         }
         char from[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &origin, from, sizeof(from));
         bool controller = uid == 0 && from_controller(ag, origin);
         if (vc_gate_authed(cn, uid, controller, &err) < 0) {
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BUSY, "%s", err));
+                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_BUSY, "%s", err));
                 return;
         }
         if (!controller) {
                 log_warning("%s: refused uid %u from %s: only root on the controller (%s) may ask", cn->peer,
                             (unsigned)uid, from, ag->controller_name);
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_DENIED,
+                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_DENIED,
                                                      "denied: only root on the controller (%s) may ask a storage agent; "
                                                      "this credential is uid %u from %s",
                                                      ag->controller_name, (unsigned)uid, from));
@@ -137,14 +137,14 @@ static void serve_one(void *ctx, struct vc_gate_conn *cn) {
         json_error_t je;
         _cleanup_(json_decrefp) json_t *req = json_loads(text, JSON_REJECT_DUPLICATES, &je);
         if (!json_is_object(req)) {
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
+                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
                                                      req ? "not a JSON object" : je.text));
                 return;
         }
         pthread_mutex_lock(&op_lock);
         json_t *rep = handle(ag, req);
         pthread_mutex_unlock(&op_lock);
-        (void)vc_gate_reply(cn, rep);
+        (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, rep);
 }
 
 /* Nobody is privileged before munge speaks: the agent listens on TCP only. */

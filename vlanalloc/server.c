@@ -214,23 +214,23 @@ static void serve_one(void *ctx, struct vc_gate_conn *cn) {
         r = vc_auth_verify(c->munge_socket, cred, text, &uid, &gid, &err);
         if (r < 0) {
                 log_warning("%s: %s", cn->peer, err);
-                (void)vc_gate_reply(cn, vc_rpc_error(r == -ECONNREFUSED ? VC_ERR_INTERNAL : VC_ERR_AUTH, "%s", err));
+                (void)vc_gate_reply_sealed(cn, c->munge_socket, cred, vc_rpc_error(r == -ECONNREFUSED ? VC_ERR_INTERNAL : VC_ERR_AUTH, "%s", err));
                 return;
         }
         if (vc_gate_authed(cn, uid, uid == 0 || uid == c->slurm_uid, &err) < 0) {
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BUSY, "%s", err));
+                (void)vc_gate_reply_sealed(cn, c->munge_socket, cred, vc_rpc_error(VC_ERR_BUSY, "%s", err));
                 return;
         }
         json_error_t je;
         _cleanup_(json_decrefp) json_t *req = json_loads(text, JSON_REJECT_DUPLICATES, &je);
         if (!json_is_object(req)) {
                 log_warning("%s uid %u: malformed request: %s", cn->peer, (unsigned)uid, je.text);
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
+                (void)vc_gate_reply_sealed(cn, c->munge_socket, cred, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
                                                      req ? "not a JSON object" : je.text));
                 return;
         }
         log_debug("%s uid %u: %s", cn->peer, (unsigned)uid, text);
-        (void)vc_gate_reply(cn, handle(a, req, uid, gid));
+        (void)vc_gate_reply_sealed(cn, c->munge_socket, cred, handle(a, req, uid, gid));
 }
 
 int vc_server_listen(struct vc_alloc *a, int *unix_fd, int *tcp_fd, char **err) {

@@ -1,12 +1,13 @@
 /* impostor — a fake vlanallocd: what any unprivileged user can run on the
  * controller's TCP port while the real daemon is down (issue 15, item 3).
  *
- *   impostor HOST PORT REPLYFILE N
+ *   impostor HOST PORT REPLYFILE N [MUNGESOCKET]
  *
  * Listens on HOST:PORT, prints "listening" once it does, then answers each
  * of the next N connections' first request with REPLYFILE's JSON (framed as
- * vlanallocd frames its replies) and logs the request's op to stderr. It
- * seals nothing: it holds no credential of the controller's root.
+ * vlanallocd frames its replies) and logs the request's op to stderr. With
+ * MUNGESOCKET it seals each reply for the request it answers exactly as
+ * vlanallocd does (auth.h), with the only identity it has: its own uid.
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -14,13 +15,14 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "rpc.h"
 #include "sock.h"
 #include "util.h"
 
 int main(int argc, char **argv) {
-        if (argc != 5) {
-                fputs("usage: impostor HOST PORT REPLYFILE N\n", stderr);
+        if (argc != 5 && argc != 6) {
+                fputs("usage: impostor HOST PORT REPLYFILE N [MUNGESOCKET]\n", stderr);
                 return 2;
         }
         json_error_t je;
@@ -51,8 +53,14 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "impostor: answered op %s\n",
                                 inner ? json_string_value(json_object_get(inner, "op")) : "?");
                         json_decref(inner);
+                        const char *rcred = json_string_value(json_object_get(env, "cred"));
+                        _cleanup_free_ char *text = json_dumps(reply, JSON_COMPACT), *cred = NULL, *serr = NULL;
+                        if (argc == 6 && rcred && vc_auth_seal_reply(argv[5], rcred, text, &cred, &serr) == 0) {
+                                _cleanup_free_ char *msg = vc_rpc_reply_envelope(cred, text);
+                                (void)vc_rpc_send(fd, msg, strlen(msg));
+                        } else
+                                (void)vc_rpc_send_json(fd, reply);
                         json_decref(env);
-                        (void)vc_rpc_send_json(fd, reply);
                 }
                 close(fd);
         }

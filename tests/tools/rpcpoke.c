@@ -90,7 +90,15 @@ static int await_reply(int fd) {
         size_t len = 0;
         int r = vc_rpc_recv(fd, REPLY_MAX, &buf, &len);
         if (r == 0) {
-                fwrite(buf, 1, len, stdout);
+                /* A sealed reply shows what it says; the seal is the client's business. */
+                json_t *env = NULL;
+                const char *rcred, *rep;
+                _cleanup_free_ char *why = NULL;
+                if (vc_rpc_reply_unwrap(buf, len, &env, &rcred, &rep, &why) == 0)
+                        fputs(rep, stdout);
+                else
+                        fwrite(buf, 1, len, stdout);
+                json_decref(env);
                 fputc('\n', stdout);
         } else if (r == -ENODATA || r == -ECONNRESET || r == -EPIPE) {
                 puts("closed");

@@ -100,9 +100,59 @@ static void test_no_munged(void **state) {
         assert_non_null(strstr(err, "munge"));
 }
 
+/* A reply sealed by root for request credential A: taken for A, and refused
+ * for another request, for a changed reply, and when sealed by a user. */
+static void test_reply_seal(void **state) {
+        _cleanup_free_ char *a = NULL, *b = NULL, *rcred = NULL, *err = NULL;
+        const char *reply = "{\"ok\":true,\"vlan\":101}";
+        assert_int_equal(vc_auth_seal(sock, "{\"op\":\"show\",\"job\":1}", &a, &err), 0);
+        assert_int_equal(vc_auth_seal(sock, "{\"op\":\"show\",\"job\":1}", &b, &err), 0);
+        assert_int_equal(vc_auth_seal_reply(sock, a, reply, &rcred, &err), 0);
+        assert_int_equal(vc_auth_verify_reply(sock, rcred, b, reply, &err), -EACCES);
+        assert_non_null(strstr(err, "not sealed for this request"));
+        free(TAKE_PTR(err));
+        free(TAKE_PTR(rcred));
+        assert_int_equal(vc_auth_seal_reply(sock, a, reply, &rcred, &err), 0);
+        assert_int_equal(vc_auth_verify_reply(sock, rcred, a, "{\"ok\":true,\"vlan\":4000}", &err), -EACCES);
+        free(TAKE_PTR(err));
+        free(TAKE_PTR(rcred));
+        assert_int_equal(vc_auth_seal_reply(sock, a, reply, &rcred, &err), 0);
+        assert_int_equal(vc_auth_verify_reply(sock, rcred, a, reply, &err), 0);
+        /* each reply credential is taken once: munged refuses a replay */
+        assert_int_equal(vc_auth_verify_reply(sock, rcred, a, reply, &err), -EACCES);
+}
+
+static void test_reply_sealed_by_user(void **state) {
+        if (getuid() != 0)
+                skip();
+        _cleanup_free_ char *a = NULL, *err = NULL;
+        const char *reply = "{\"ok\":true}";
+        assert_int_equal(vc_auth_seal(sock, "{\"op\":\"show\"}", &a, &err), 0);
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        pid_t pid = fork();
+        if (pid == 0) { /* an impostor: any user can seal, as itself */
+                char *c = NULL, *e = NULL;
+                if (setgid(65534) < 0 || setuid(65534) < 0 || vc_auth_seal_reply(sock, a, reply, &c, &e) < 0)
+                        _exit(1);
+                _exit(write_all(p[1], c, strlen(c)) == 0 ? 0 : 1);
+        }
+        close(p[1]);
+        char buf[4096] = {0};
+        ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+        close(p[0]);
+        int st;
+        waitpid(pid, &st, 0);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0 && n > 0);
+        assert_int_equal(vc_auth_verify_reply(sock, buf, a, reply, &err), -EACCES);
+        assert_string_equal(err, "sealed by uid 65534, not root");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_seal_verify),
+                cmocka_unit_test(test_reply_seal),
+                cmocka_unit_test(test_reply_sealed_by_user),
                 cmocka_unit_test(test_wrong_payload),
                 cmocka_unit_test(test_replay),
                 cmocka_unit_test(test_garbage_credential),
