@@ -98,13 +98,8 @@ static void fmt_nodes(json_t *nodes, char **out) {
         strv_free(v);
 }
 
-static char *user_name(json_t *uid) {
-        struct passwd *pw = json_is_integer(uid) ? getpwuid((uid_t)json_integer_value(uid)) : NULL;
-        return pw ? xstrdup(pw->pw_name) : xasprintf("%lld", (long long)json_integer_value(uid));
-}
-
 static void print_cluster(json_t *o) {
-        _cleanup_free_ char *user = user_name(json_object_get(o, "uid"));
+        _cleanup_free_ char *user = vc_cli_user(json_object_get(o, "uid"));
         json_t *vni = json_object_get(o, "vni");
         printf("job %lld  user %s  phase %s  (VLANs %s, %s", (long long)json_integer_value(json_object_get(o, "job")),
                user, json_string_value(json_object_get(o, "phase")), json_string_value(json_object_get(o, "state")),
@@ -174,7 +169,7 @@ static void print_list(json_t *clusters) {
         json_t *o, *s;
         json_array_foreach(clusters, i, o) {
                 _cleanup_free_ char *job = xasprintf("%lld", (long long)json_integer_value(json_object_get(o, "job")));
-                _cleanup_free_ char *user = user_name(json_object_get(o, "uid"));
+                _cleanup_free_ char *user = vc_cli_user(json_object_get(o, "uid"));
                 _cleanup_free_ char *vlans = xstrdup("");
                 char **all = NULL;
                 json_array_foreach(json_object_get(o, "sites"), k, s) {
@@ -224,8 +219,7 @@ static int cmd_status(const struct vc_conf *c, const char *job_arg, bool json) {
                                 _cleanup_(json_decrefp) json_t *o =
                                         json_pack("{s:I, s:s, s:s, s:s}", "job", (json_int_t)job, "phase", "pending",
                                                   "slurm_state", v.state, "reason", v.reason);
-                                json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-                                fputc('\n', stdout);
+                                vc_cli_print_json(o);
                         } else
                                 printf("job %lld  phase pending  (Slurm: %s%s%s)\n", job, v.state, *v.reason ? ", " : "",
                                        v.reason);
@@ -233,7 +227,8 @@ static int cmd_status(const struct vc_conf *c, const char *job_arg, bool json) {
                 }
         }
         if (r) {
-                log_error("%s", json_string_value(json_object_get(reply, "error")));
+                if (reply) /* else call() said why: the daemon could not be asked */
+                        log_error("%s", json_string_value(json_object_get(reply, "error")));
                 return r;
         }
         /* Specs, details and errors quote users and guests: whatever is
@@ -242,8 +237,7 @@ static int cmd_status(const struct vc_conf *c, const char *job_arg, bool json) {
         if (json) {
                 json_t *out = job_arg ? json_object_get(reply, "cluster") : reply;
                 json_object_del(reply, "ok");
-                json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-                fputc('\n', stdout);
+                vc_cli_print_json(out);
                 return 0;
         }
         if (job_arg)
@@ -303,7 +297,7 @@ static int cmd_wait(const struct vc_conf *c, const char *job_arg, long long time
 int main(int argc, char **argv) {
         const char *conf_path = vc_conf_path();
         vc_log_open("vcluster", true);
-        int i = 0, done = vc_cli_globals(&cli, argc, argv, &conf_path, &i);
+        int i = 0, done = vc_cli_globals(&cli, &argc, argv, &conf_path, &i);
         if (done >= 0)
                 return done;
         const char *cmd = argv[i];

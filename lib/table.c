@@ -7,6 +7,10 @@ struct vc_table {
         char **cells; /* rows × cols, row 0 is the header */
 };
 
+static bool print_headers = true;
+
+void vc_table_headers(bool on) { print_headers = on; }
+
 struct vc_table *vc_table_new(const char *const *header) {
         struct vc_table *t = xcalloc(1, sizeof(*t));
         while (header[t->cols])
@@ -24,12 +28,13 @@ void vc_table_add(struct vc_table *t, const char *const *cells) {
 
 void vc_table_print(struct vc_table *t, FILE *f) {
         _cleanup_free_ size_t *w = xcalloc(t->cols, sizeof(size_t));
-        for (size_t i = 0; i < t->rows * t->cols; i++) {
+        size_t first = print_headers ? 0 : 1;
+        for (size_t i = first * t->cols; i < t->rows * t->cols; i++) {
                 size_t n = strlen(t->cells[i]);
                 if (n > w[i % t->cols])
                         w[i % t->cols] = n;
         }
-        for (size_t r = 0; r < t->rows; r++) {
+        for (size_t r = first; r < t->rows; r++) {
                 for (size_t c = 0; c < t->cols; c++) {
                         const char *s = t->cells[r * t->cols + c];
                         if (c + 1 == t->cols)

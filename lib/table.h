@@ -3,6 +3,7 @@
 #ifndef VC_TABLE_H
 #define VC_TABLE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct vc_table;
@@ -11,6 +12,9 @@ struct vc_table;
 struct vc_table *vc_table_new(const char *const *header);
 /* vc_table_add: append a row of exactly as many cells as the header (copied). */
 void vc_table_add(struct vc_table *t, const char *const *cells);
+/* vc_table_headers: whether vc_table_print prints header rows (default yes;
+ * the CLIs' --noheader turns them off, as squeue's does). */
+void vc_table_headers(bool on);
 /* vc_table_print: print and free the table. */
 void vc_table_print(struct vc_table *t, FILE *f);
 

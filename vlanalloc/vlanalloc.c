@@ -131,7 +131,7 @@ static void print_sites(json_t *o) {
         static const char *const hdr[] = {"JOB", "USER", "STATE", "MODE", "VNI", "LEASE", "SITE", "VLAN", "NODES", NULL};
         struct vc_table *t = vc_table_new(hdr);
         _cleanup_free_ char *job = int_or_dash(json_object_get(o, "job"));
-        _cleanup_free_ char *uid = int_or_dash(json_object_get(o, "uid"));
+        _cleanup_free_ char *uid = vc_cli_user(json_object_get(o, "uid"));
         _cleanup_free_ char *vni = int_or_dash(json_object_get(o, "vni"));
         char lease[32];
         fmt_time(json_object_get(o, "lease"), lease, sizeof(lease));
@@ -261,7 +261,7 @@ static int cmd_failpoints(void) {
 int main(int argc, char **argv) {
         const char *conf_path = vc_conf_path();
         vc_log_open("vlanalloc", true);
-        int i = 0, done = vc_cli_globals(&cli, argc, argv, &conf_path, &i);
+        int i = 0, done = vc_cli_globals(&cli, &argc, argv, &conf_path, &i);
         if (done >= 0)
                 return done;
         const char *cmd = argv[i];
@@ -344,11 +344,9 @@ int main(int argc, char **argv) {
         }
         if (o.json) {
                 json_object_del(reply, "ok");
-                json_dumpf(json_object_get(reply, "plan") ? json_object_get(reply, "plan")
-                           : json_object_get(reply, "job") ? json_object_get(reply, "job")
-                                                           : reply,
-                           stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
-                fputc('\n', stdout);
+                vc_cli_print_json(json_object_get(reply, "plan") ? json_object_get(reply, "plan")
+                                  : json_object_get(reply, "job") ? json_object_get(reply, "job")
+                                                                  : reply);
                 return streq(cmd, "check") && !json_is_true(json_object_get(reply, "clean")) ? EXIT_DRIFT : 0;
         }
         if (streq(cmd, "acquire"))

@@ -1,0 +1,51 @@
+#!/bin/bash
+# test_cli — what an admin and a user type (issue 19): global options after
+# the command, one error line when the daemon is down, --noheader, user
+# names in tables, a versioned JSON schema, --version and long options on
+# every program.
+. "$(dirname "$0")/lib.sh"
+vc_setup
+start_munged
+write_conf
+V=$(cat "$ROOT/VERSION")
+
+say "every program says its version, and the daemons take long options"
+for p in vlanallocd vlanalloc vcluster vcluster-storaged vcluster-prolog vcluster-epilog; do
+        out=$("$BIN/$p" --version 2>&1) || fail "$p --version failed: $out"
+        [ "$out" = "$p $V" ] || fail "$p --version says '$out', not '$p $V'"
+done
+"$BIN/vlanallocd" --help | grep -q -- "--foreground" || fail "vlanallocd --help shows no long options"
+"$BIN/vcluster-storaged" --help | grep -q -- "--storage" || fail "vcluster-storaged --help shows no long options"
+expect_exit 1 "$BIN/vlanallocd" --no-such-option
+expect_in "unrecognized option '--no-such-option'" "$ERR"
+
+say "the daemon down: one error line that says why (no '(null)')"
+ERR=$("$BIN/vcluster" status 5 -c "$CONF" 2>&1 >/dev/null) && fail "status succeeded with no daemon"
+[ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] || fail "more than one error line: $ERR"
+expect_in "cannot reach vlanallocd" "$ERR"
+case $ERR in *"(null)"*) fail "'(null)' in: $ERR" ;; esac
+
+start_daemon
+say "-c after the command means what it means before it"
+va acquire 21 --nodes a001 --user root >/dev/null || fail "acquire failed"
+before=$("$BIN/vlanalloc" -c "$CONF" show 21) || fail "show with -c before the command failed"
+after=$("$BIN/vlanalloc" show 21 -c "$CONF") || fail "show with -c after the command failed"
+[ "$before" = "$after" ] || fail "-c after the command differs: $after"
+"$BIN/vcluster" status 21 --config="$CONF" >/dev/null || fail "vcluster status JOB --config=FILE failed"
+
+say "tables name users as vcluster does, and --noheader drops the header"
+show=$(va show 21)
+echo "$show" | head -1 | grep -q "^JOB  *USER" || fail "show has no header: $show"
+echo "$show" | grep -E "^21 +root " >/dev/null || fail "show does not name user root for job 21: $show"
+list=$(va list)
+echo "$list" | head -1 | grep -q "^SITE" || fail "list has no header: $list"
+nohdr=$(va list --noheader)
+echo "$nohdr" | head -1 | grep -qE "^a +[0-9]+ +held +21 " || fail "--noheader still prints a header: $nohdr"
+[ "$(echo "$nohdr" | wc -l)" = "$(($(echo "$list" | wc -l) - 1))" ] || fail "--noheader dropped more than the header"
+
+say "--json carries its schema version"
+[ "$(va show 21 --json | jq -r .schema)" = 1 ] || fail "vlanalloc show --json has no schema 1"
+[ "$(va list --json | jq -r .schema)" = 1 ] || fail "vlanalloc list --json has no schema 1"
+[ "$("$BIN/vcluster" -c "$CONF" status 21 --json | jq -r .schema)" = 1 ] || fail "vcluster status --json has no schema 1"
+va release 21 >/dev/null || fail "release failed"
+pass
