@@ -115,5 +115,9 @@ int main(void) {
                 log_error("job %lld: %s", (long long)e.job, err);
                 return 1;
         }
+        vc_log_set_level(c->log_level); /* DebugLevel=debug shows the hooks' debug lines */
+        vc_log_set_facility(c->syslog_facility);
+        log_debug("job %lld: %s on %s, configuration %s", (long long)e.job, e.ctx_name, e.node ? e.node : "the controller",
+                  c->path);
         return e.ctx == VC_HOOK_EPILOG_SLURMCTLD ? epilog_slurmctld(&e, c) : epilog_slurmd(&e, c);
 }

@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <syslog.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -128,6 +129,8 @@ static void set_defaults(struct vc_conf *c) {
         c->vxlan_port = 4789;
         c->openvpn_port = 20000; /* below Linux's ephemeral ports (32768-60999) */
         c->cache_user = xstrdup("proxy");
+        c->log_level = LOG_INFO;
+        c->syslog_facility = LOG_DAEMON;
         conf_nodecfg_default(&c->node_default);
         c->limits = (struct vc_limits){
                 .max_nodes = 0,

@@ -6,7 +6,8 @@
  *   global keys:  ControllerAddr=HOST:PORT StateDir=DIR SlurmUser=USER
  *                 AdminGroup=GROUP LeaseGrace=DURATION MungeSocket=PATH
  *                 ReapInterval=DURATION VniRange=LO-HI VxlanPort=PORT
- *                 OpenvpnPort=PORT CacheUser=USER
+ *                 OpenvpnPort=PORT CacheUser=USER DebugLevel=LEVEL
+ *                 SyslogFacility=FACILITY
  *   SiteName=NAME SiteId=N VlanIds=RANGES Nodes=HOSTLIST [Gateway=NODE]
  *                 [L2Domain=NAME] [Storage=NAME] [L2Ext=vxlan|openvpn]
  *                 [CacheSize=SIZE] [CachePreload=FILE] [CacheParent=HOST:PORT]
@@ -161,6 +162,8 @@ struct vc_conf {
         unsigned vxlan_port;       /* UDP port of every VXLAN tunnel; default 4789 */
         unsigned openvpn_port;     /* first UDP port of OpenVPN tunnels; default 41000 */
         char *cache_user;          /* squid's cache_effective_user; default "proxy" */
+        int log_level;             /* DebugLevel=: a syslog priority; default LOG_INFO */
+        int syslog_facility;       /* SyslogFacility=: default LOG_DAEMON */
         struct vc_site *sites;
         size_t n_sites;
         struct vc_switch *switches;

@@ -38,6 +38,8 @@ enum {
         G_VXLAN_PORT,
         G_OPENVPN_PORT,
         G_CACHE_USER,
+        G_DEBUG_LEVEL,
+        G_SYSLOG_FACILITY,
         G_COUNT
 };
 

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <syslog.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <strings.h>
@@ -27,7 +28,8 @@ static const struct keyset site_set = {"SiteName line", site_keys, S_COUNT};
 static const char *const global_keys[G_COUNT] = {
         "ControllerAddr", "StateDir",    "SlurmUser",    "AdminGroup",
         "LeaseGrace",     "MungeSocket", "ReapInterval", "VniRange",
-        "VxlanPort",      "OpenvpnPort", "CacheUser"};
+        "VxlanPort",      "OpenvpnPort", "CacheUser",    "DebugLevel",
+        "SyslogFacility"};
 static const struct keyset global_set = {"global line", global_keys, G_COUNT};
 
 static const char *const limits_keys[L_COUNT] = {"MaxNodes", "MaxVmsPerNode", "MaxCpus",
@@ -452,6 +454,28 @@ static int set_global(struct conf_parser *p, int k, const char *val) {
                 free(c->cache_user);
                 c->cache_user = xstrdup(val);
                 return 0;
+        case G_DEBUG_LEVEL:
+        case G_SYSLOG_FACILITY: {
+                static const struct {
+                        const char *name;
+                        int v;
+                } levels[] = {{"error", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+                              {"info", LOG_INFO}, {"debug", LOG_DEBUG}},
+                  facilities[] = {{"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+                                  {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+                                  {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+                                  {"local7", LOG_LOCAL7}};
+                bool lvl = k == G_DEBUG_LEVEL;
+                size_t n = lvl ? ARRAY_SIZE(levels) : ARRAY_SIZE(facilities);
+                for (size_t i = 0; i < n; i++)
+                        if (strcasecmp(val, lvl ? levels[i].name : facilities[i].name) == 0) {
+                                *(lvl ? &c->log_level : &c->syslog_facility) = lvl ? levels[i].v : facilities[i].v;
+                                return 0;
+                        }
+                return conf_fail(p, lvl ? "DebugLevel=%s: not a level (error, warning, notice, info, debug)"
+                                        : "SyslogFacility=%s: not a facility (daemon, user, local0..local7)",
+                                 val);
+        }
         case G_VNI_RANGE: {
                 struct vc_range rg;
                 r = parse_range(p, &vni_kind, val, val, strlen(val), &rg);

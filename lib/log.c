@@ -11,13 +11,24 @@
 static const char *log_ident = "vcluster";
 static bool log_foreground = true;
 static int log_level = LOG_INFO;
+static int log_facility = LOG_DAEMON;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void vc_log_open(const char *ident, bool foreground) {
         log_ident = ident;
         log_foreground = foreground;
         if (!foreground)
-                openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+                openlog(ident, LOG_PID | LOG_NDELAY, log_facility);
+}
+
+void vc_log_set_facility(int facility) {
+        if (facility == log_facility)
+                return;
+        log_facility = facility;
+        if (!log_foreground) {
+                closelog();
+                openlog(log_ident, LOG_PID | LOG_NDELAY, log_facility);
+        }
 }
 
 void vc_log_set_level(int prio) { log_level = prio; }

@@ -14,6 +14,8 @@
 void vc_log_open(const char *ident, bool foreground);
 /* vc_log_set_level: drop messages less important than prio (LOG_DEBUG shows all). */
 void vc_log_set_level(int prio);
+/* vc_log_set_facility: the syslog facility from now on (default LOG_DAEMON). */
+void vc_log_set_facility(int facility);
 /* vc_log: log one message at prio, control characters escaped (escape.h). */
 void vc_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

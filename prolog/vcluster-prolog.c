@@ -609,5 +609,9 @@ int main(void) {
                 }
                 return 1;
         }
+        vc_log_set_level(c->log_level); /* DebugLevel=debug shows the hooks' debug lines */
+        vc_log_set_facility(c->syslog_facility);
+        log_debug("job %lld: %s on %s, configuration %s", (long long)e.job, e.ctx_name, e.node ? e.node : "the controller",
+                  c->path);
         return e.ctx == VC_HOOK_PROLOG_SLURMCTLD ? prolog_slurmctld(&e, c) : prolog_slurmd(&e, c);
 }

@@ -63,6 +63,9 @@ int main(int argc, char **argv) {
                 log_error("%s", err);
                 return 1;
         }
+        if (!verbose) /* -v wins over DebugLevel= */
+                vc_log_set_level(c->log_level);
+        vc_log_set_facility(c->syslog_facility);
         const struct vc_storage *st = vc_conf_storage(c, name);
         if (!st) {
                 log_error("%s: no StorageName=%s line", c->path, name);

@@ -74,6 +74,9 @@ int main(int argc, char **argv) {
                 vc_conf_unref(c);
                 return 1;
         }
+        if (!verbose) /* -v wins over DebugLevel= */
+                vc_log_set_level(c->log_level);
+        vc_log_set_facility(c->syslog_facility);
         struct vc_state *st = NULL;
         if (vc_state_open(c->state_dir, &st, &err) < 0) {
                 log_error("%s", err);

@@ -48,4 +48,17 @@ say "--json carries its schema version"
 [ "$(va list --json | jq -r .schema)" = 1 ] || fail "vlanalloc list --json has no schema 1"
 [ "$("$BIN/vcluster" -c "$CONF" status 21 --json | jq -r .schema)" = 1 ] || fail "vcluster status --json has no schema 1"
 va release 21 >/dev/null || fail "release failed"
+
+say "DebugLevel=debug shows the hooks' debug lines; the default does not"
+hook() {
+        env -i PATH="$PATH" VCLUSTER_CONF="$1" VCLUSTER_HOOK_LOG="$2" SLURM_SCRIPT_CONTEXT=epilog_slurmd \
+                SLURM_JOB_ID=22 SLURM_JOB_UID=0 SLURM_JOB_USER=root SLURMD_NODENAME=a001 SLURM_NODELIST=a001 \
+                SPANK_VCLUSTER=vms=1 "$BIN/vcluster-epilog" || fail "the epilog of a job with nothing failed: $(cat "$2")"
+}
+hook "$CONF" "$T/quiet.log"
+grep -q "epilog_slurmd on a001, configuration" "$T/quiet.log" && fail "a debug line at the default level"
+{ cat "$CONF"; echo "DebugLevel=debug"; } >"$T/debug.conf"
+hook "$T/debug.conf" "$T/debug.log"
+grep -q "job 22: epilog_slurmd on a001, configuration $T/debug.conf" "$T/debug.log" ||
+        fail "DebugLevel=debug did not reach the hook: $(cat "$T/debug.log")"
 pass

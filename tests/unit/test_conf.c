@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <syslog.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -405,6 +406,17 @@ static void test_sizes_bare_mib(void **state) {
         vc_conf_unref(c);
 }
 
+static void test_logging_keys(void **state) {
+        struct vc_conf *c = loaded("log.conf", CTL "DebugLevel=Debug SyslogFacility=local3\n");
+        assert_int_equal(c->log_level, LOG_DEBUG);
+        assert_int_equal(c->syslog_facility, LOG_LOCAL3);
+        vc_conf_unref(c);
+        c = loaded("log2.conf", CTL);
+        assert_int_equal(c->log_level, LOG_INFO);
+        assert_int_equal(c->syslog_facility, LOG_DAEMON);
+        vc_conf_unref(c);
+}
+
 static void test_continuation(void **state) {
         struct vc_conf *c = loaded("cont.conf", "ControllerAddr=ctl:6820 \\\n   StateDir=/x\n"
                                                 "SiteName=a SiteId=1 \\\n VlanIds=100-199 \\\n Nodes=n[1-2]\n");
@@ -688,6 +700,8 @@ static void test_errors(void **state) {
                  "CacheBypass=(x: not a regular expression"},
                 {CTL "VxlanPort=0\n", "2", "VxlanPort=0"},
                 {CTL "CacheUser=a/b\n", "2", "CacheUser=a/b"},
+                {CTL "DebugLevel=loud\n", "2", "DebugLevel=loud: not a level (error, warning, notice, info, debug)"},
+                {CTL "SyslogFacility=kern\n", "2", "SyslogFacility=kern: not a facility (daemon, user, local0..local7)"},
                 {CTL "SiteName=a SiteId=1 VlanIds=100 Nodes=n1 CacheBypass=-i\n", "2",
                  "CacheBypass=-i: printable ASCII without blanks"},
 #undef ST
@@ -762,6 +776,7 @@ int main(void) {
                 cmocka_unit_test(test_unknown_ids_load_where_unused),
                 cmocka_unit_test(test_sizes_bare_mib),
                 cmocka_unit_test(test_continuation),
+                cmocka_unit_test(test_logging_keys),
                 cmocka_unit_test(test_nodename_default),
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_defaults),
