@@ -32,6 +32,8 @@ static const char usage_text[] =
         "  drain SITE ID [--reason TEXT]\n"
         "  undrain SITE ID\n"
         "  check [--json]         state vs journal vs switches\n"
+        "  metrics [--check]      Prometheus text: VLANs per site and state, jobs by state and phase,\n"
+        "                         the reaper's backlog (--check: also the drift check finds)\n"
         "  failpoints             names usable in VCLUSTER_FAILPOINTS\n";
 
 static const struct vc_cli cli = {"vlanalloc", usage_text, EXIT_USAGE};
@@ -252,6 +254,88 @@ static int print_check(json_t *reply) {
         return clean ? 0 : EXIT_DRIFT;
 }
 
+/* ask: one admin request op; 0 with *reply, or the exit status (logged). */
+static int ask(const struct vc_conf *c, const char *op, json_t **reply) {
+        _cleanup_(json_decrefp) json_t *req = json_pack("{s:s}", "op", op);
+        _cleanup_free_ char *err = NULL;
+        if (vc_client_call(c, req, CALL_TIMEOUT_S, reply, &err) < 0) {
+                log_error("%s", err);
+                return EXIT_UNREACHABLE;
+        }
+        if (!json_is_true(json_object_get(*reply, "ok"))) {
+                log_error("%s: %s", op, json_string_value(json_object_get(*reply, "error")));
+                return exit_of(json_string_value(json_object_get(*reply, "code")));
+        }
+        return 0;
+}
+
+/* count_by: add 1 to counts[key] (a JSON object of integers). */
+static void count_by(json_t *counts, const char *key) {
+        json_t *n = json_object_get(counts, key ? key : "unknown");
+        json_object_set_new(counts, key ? key : "unknown", json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+static void print_family(const char *name, const char *help, const char *label, json_t *counts) {
+        printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+        const char *k;
+        json_t *v;
+        json_object_foreach(counts, k, v) printf("%s{%s=\"%s\"} %lld\n", name, label, k,
+                                                (long long)json_integer_value(v));
+}
+
+/* cmd_metrics: what an admin scrapes (node-exporter's textfile collector, or
+ * a timer), in Prometheus' text format, from the daemon's admin requests. */
+static int cmd_metrics(const char *conf_path, bool check) {
+        _cleanup_free_ char *err = NULL;
+        _cleanup_conf_ struct vc_conf *c = NULL;
+        if (vc_conf_load(conf_path, &c, &err) < 0) {
+                log_error("%s", err);
+                return EXIT_USAGE;
+        }
+        _cleanup_(json_decrefp) json_t *ranges = NULL, *status = NULL, *drift = NULL;
+        int r = ask(c, "ranges", &ranges);
+        if (r == 0)
+                r = ask(c, "status", &status);
+        if (r == 0 && check)
+                r = ask(c, "check", &drift);
+        if (r) {
+                printf("# HELP vcluster_up Whether vlanallocd answered.\n# TYPE vcluster_up gauge\nvcluster_up 0\n");
+                return r;
+        }
+        printf("# HELP vcluster_up Whether vlanallocd answered.\n# TYPE vcluster_up gauge\nvcluster_up 1\n");
+        printf("# HELP vcluster_vlans VLAN ids of each site's ranges, by state.\n# TYPE vcluster_vlans gauge\n");
+        size_t i;
+        json_t *s;
+        json_array_foreach(json_object_get(ranges, "sites"), i, s) {
+                const char *site = json_string_value(json_object_get(s, "site"));
+                static const char *const states[] = {"free", "held", "drained"};
+                for (size_t k = 0; k < ARRAY_SIZE(states); k++)
+                        printf("vcluster_vlans{site=\"%s\",state=\"%s\"} %lld\n", site, states[k],
+                               (long long)json_integer_value(json_object_get(s, states[k])));
+                printf("vcluster_vlans_outside_ranges{site=\"%s\"} %zu\n", site,
+                       json_array_size(json_object_get(s, "outside")));
+        }
+        _cleanup_(json_decrefp) json_t *by_state = json_object(), *by_phase = json_object();
+        long long releasing = 0;
+        json_array_foreach(json_object_get(status, "clusters"), i, s) {
+                const char *st = json_string_value(json_object_get(s, "state"));
+                count_by(by_state, st);
+                count_by(by_phase, json_string_value(json_object_get(s, "phase")));
+                releasing += st && streq(st, "releasing");
+        }
+        print_family("vcluster_jobs", "Jobs vlanallocd holds something for, by transaction state.", "state", by_state);
+        print_family("vcluster_clusters", "Virtual clusters by the phase their users see.", "phase", by_phase);
+        printf("# HELP vcluster_reaper_backlog Jobs whose release the reaper still owes.\n"
+               "# TYPE vcluster_reaper_backlog gauge\nvcluster_reaper_backlog %lld\n", releasing);
+        if (drift) {
+                json_t *items = json_object_get(drift, "drift");
+                printf("# HELP vcluster_check_drift What vlanalloc check found differing (state, journal, switches).\n"
+                       "# TYPE vcluster_check_drift gauge\nvcluster_check_drift %zu\n",
+                       json_is_array(items) ? json_array_size(items) : (size_t)!json_is_true(json_object_get(drift, "clean")));
+        }
+        return 0;
+}
+
 static int cmd_failpoints(void) {
         for (const char *const(*p)[2] = vc_failpoint_table(); (*p)[0]; p++)
                 printf("%-24s %s\n", (*p)[0], (*p)[1]);
@@ -269,6 +353,12 @@ int main(int argc, char **argv) {
         char **sub_argv = argv + i;
         if (streq(cmd, "failpoints"))
                 return sub_argc == 1 ? cmd_failpoints() : usage_error("failpoints takes no arguments");
+        if (streq(cmd, "metrics")) {
+                bool check = sub_argc == 2 && streq(sub_argv[1], "--check");
+                if (sub_argc > 2 || (sub_argc == 2 && !check))
+                        return usage_error("metrics takes only --check");
+                return cmd_metrics(conf_path, check);
+        }
 
         static const struct {
                 const char *name, *opts;

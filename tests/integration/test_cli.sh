@@ -47,7 +47,20 @@ say "--json carries its schema version"
 [ "$(va show 21 --json | jq -r .schema)" = 1 ] || fail "vlanalloc show --json has no schema 1"
 [ "$(va list --json | jq -r .schema)" = 1 ] || fail "vlanalloc list --json has no schema 1"
 [ "$("$BIN/vcluster" -c "$CONF" status 21 --json | jq -r .schema)" = 1 ] || fail "vcluster status --json has no schema 1"
+say "vlanalloc metrics: Prometheus text of VLANs per site and state, jobs, clusters, drift"
+m=$(va metrics --check) || fail "metrics failed: $m"
+echo "$m" | grep -qx 'vcluster_up 1' || fail "metrics: no vcluster_up 1: $m"
+echo "$m" | grep -qx 'vcluster_vlans{site="a",state="held"} 1' || fail "metrics: site a should hold 1 VLAN: $m"
+free_a=$(va ranges --json | jq '.sites[] | select(.site == "a") | .free')
+echo "$m" | grep -qx "vcluster_vlans{site=\"a\",state=\"free\"} $free_a" || fail "metrics: free at a is not $free_a: $m"
+echo "$m" | grep -qx 'vcluster_jobs{state="held"} 1' || fail "metrics: 1 held job expected: $m"
+echo "$m" | grep -qx 'vcluster_check_drift 0' || fail "metrics: drift expected 0: $m"
+echo "$m" | grep -q '^# TYPE vcluster_vlans gauge$' || fail "metrics: no TYPE line"
 va release 21 >/dev/null || fail "release failed"
+m=$(va metrics) || fail "metrics failed"
+echo "$m" | grep -qx 'vcluster_vlans{site="a",state="held"} 0' || fail "metrics: site a should hold none: $m"
+expect_exit 1 va metrics --bogus
+expect_in "metrics takes only --check" "$ERR"
 
 say "DebugLevel=debug shows the hooks' debug lines; the default does not"
 hook() {
