@@ -8,6 +8,7 @@
  * ended, 4 wait timed out. */
 #include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <time.h>
@@ -34,7 +35,8 @@ enum { EXIT_USAGE = 1, EXIT_UNREACHABLE = 2, EXIT_FAILED = 3, EXIT_TIMEOUT = 4 }
 static const char usage_text[] =
         "usage: vcluster [-c FILE] COMMAND [ARGS]\n"
         "  status [JOBID] [--json]             your virtual clusters: VLAN per site, nodes, guests, phases\n"
-        "  wait JOBID [--timeout SECONDS]      until the cluster is ready (0) or failed/ended (3)\n";
+        "  wait JOBID [--timeout SECONDS] [-v] until the cluster is ready (0) or failed/ended (3); -v (or a\n"
+        "                                      terminal): each phase on stderr as it comes\n";
 
 static const struct vc_cli cli = {"vcluster", usage_text, EXIT_USAGE};
 #define usage_error(...) vc_cli_usage_error(&cli, __VA_ARGS__)
@@ -247,13 +249,24 @@ static int cmd_status(const struct vc_conf *c, const char *job_arg, bool json) {
         return 0;
 }
 
-static int cmd_wait(const struct vc_conf *c, const char *job_arg, long long timeout_s) {
+/* progress: on a phase change, "job N: PHASE (after S s)" on stderr. */
+static void progress(bool on, long long job, const char *phase, char *shown, size_t n, uint64_t t0) {
+        if (!on || !phase || !strcmp(shown, phase))
+                return;
+        snprintf(shown, n, "%s", phase);
+        fprintf(stderr, "job %lld: %s (after %.1f s)\n", job, phase, (double)(now_ms() - t0) / 1000.0);
+}
+
+static int cmd_wait(const struct vc_conf *c, const char *job_arg, long long timeout_s, bool verbose) {
         long long job;
         int r = parse_job(job_arg, &job);
         if (r)
                 return r;
-        uint64_t deadline = timeout_s > 0 ? now_ms() + (uint64_t)timeout_s * 1000 : 0;
+        uint64_t t0 = now_ms(), deadline = timeout_s > 0 ? t0 + (uint64_t)timeout_s * 1000 : 0;
         const char *last = NULL;
+        char shown[64] = "";
+        /* Someone watching a terminal sees the phases go by; a script does not, unless it asks (-v). */
+        verbose = verbose || isatty(STDERR_FILENO);
         for (;;) {
                 _cleanup_(json_decrefp) json_t *req = json_pack("{s:s, s:I}", "op", "status", "job", (json_int_t)job);
                 _cleanup_(json_decrefp) json_t *reply = NULL;
@@ -262,6 +275,7 @@ static int cmd_wait(const struct vc_conf *c, const char *job_arg, long long time
                 if (r == 0) {
                         json_t *o = json_object_get(reply, "cluster");
                         const char *phase = json_string_value(json_object_get(o, "phase"));
+                        progress(verbose, job, phase, shown, sizeof(shown), t0);
                         if (phase && vc_cluster_phase_final(phase)) {
                                 printf("job %lld: %s\n", job, phase);
                                 return streq(phase, "ready") ? 0 : EXIT_FAILED;
@@ -281,8 +295,10 @@ static int cmd_wait(const struct vc_conf *c, const char *job_arg, long long time
                                 return EXIT_FAILED;
                         }
                         last = "pending";
+                        progress(verbose, job, last, shown, sizeof(shown), t0);
                 } else {
-                        log_error("%s", json_string_value(json_object_get(reply, "error")));
+                        if (reply) /* else call() said why */
+                                log_error("%s", json_string_value(json_object_get(reply, "error")));
                         return r;
                 }
                 if (deadline && now_ms() >= deadline) {
@@ -305,17 +321,22 @@ int main(int argc, char **argv) {
         if (!is_status && !is_wait)
                 return usage_error("unknown command '%s'", cmd);
         static const struct option longopts[] = {
-                {"json", no_argument, NULL, 'j'}, {"timeout", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
-        bool json = false;
+                {"json", no_argument, NULL, 'j'},
+                {"timeout", required_argument, NULL, 't'},
+                {"verbose", no_argument, NULL, 'v'},
+                {NULL, 0, NULL, 0}};
+        bool json = false, verbose = false;
         long long timeout = 0;
         int sub_argc = argc - i, o;
         char **sub_argv = argv + i;
         optind = 1;
         opterr = 0;
-        while ((o = getopt_long(sub_argc, sub_argv, "", longopts, NULL)) != -1) {
+        while ((o = getopt_long(sub_argc, sub_argv, "v", longopts, NULL)) != -1) {
                 unsigned long long v;
                 if (o == 'j' && is_status)
                         json = true;
+                else if (o == 'v' && is_wait)
+                        verbose = true;
                 else if (o == 't' && is_wait) {
                         if (parse_duration(optarg, &v) < 0 || v == 0)
                                 return usage_error("--timeout %s: not a duration (examples: 90, 10m)", optarg);
@@ -335,5 +356,5 @@ int main(int argc, char **argv) {
                 log_error("%s", err);
                 return EXIT_USAGE;
         }
-        return is_status ? cmd_status(c, job, json) : cmd_wait(c, job, timeout);
+        return is_status ? cmd_status(c, job, json) : cmd_wait(c, job, timeout, verbose);
 }

@@ -47,6 +47,15 @@ say "--json carries its schema version"
 [ "$(va show 21 --json | jq -r .schema)" = 1 ] || fail "vlanalloc show --json has no schema 1"
 [ "$(va list --json | jq -r .schema)" = 1 ] || fail "vlanalloc list --json has no schema 1"
 [ "$("$BIN/vcluster" -c "$CONF" status 21 --json | jq -r .schema)" = 1 ] || fail "vcluster status --json has no schema 1"
+say "vcluster wait -v shows each phase as it comes, with the time"
+rc=0
+ERR=$("$BIN/vcluster" -c "$CONF" wait 21 --timeout 1 -v 2>&1 >/dev/null) || rc=$?
+[ "$rc" != 0 ] || fail "wait for a cluster that never gets ready succeeded"
+echo "$ERR" | grep -qE "^job 21: [a-z]+ \(after [0-9.]+ s\)$" || fail "wait -v showed no phase: $ERR"
+expect_in "job 21: still" "$ERR"
+ERR=$("$BIN/vcluster" -c "$CONF" wait 21 --timeout 1 2>&1 >/dev/null) || true
+echo "$ERR" | grep -q "(after " && fail "wait without -v and no terminal showed phases: $ERR"
+
 say "vlanalloc metrics: Prometheus text of VLANs per site and state, jobs, clusters, drift"
 m=$(va metrics --check) || fail "metrics failed: $m"
 echo "$m" | grep -qx 'vcluster_up 1' || fail "metrics: no vcluster_up 1: $m"
