@@ -27,6 +27,14 @@ int main(int argc, char **argv) {
                 puts(VC_HOOK_NAME " " VC_VERSION);
                 return 0;
         }
+        if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+                printf("usage: %s (run by Slurm as Prolog and PrologSlurmctld, or Epilog and EpilogSlurmctld)\n"
+                       "  takes no arguments: Slurm's environment says which job and context;\n"
+                       "  a job without --vcluster (no SPANK_VCLUSTER) costs nothing. See vcluster-prolog(8).\n"
+                       "  --version  the version\n",
+                       VC_HOOK_NAME);
+                return 0;
+        }
         const char *spec = getenv("SPANK_VCLUSTER");
         if (!spec || !*spec)
                 return 0;

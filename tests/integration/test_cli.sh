@@ -15,6 +15,9 @@ for p in vlanallocd vlanalloc vcluster vcluster-storaged vcluster-prolog vcluste
         [ "$out" = "$p $V" ] || fail "$p --version says '$out', not '$p $V'"
 done
 "$BIN/vlanallocd" --help | grep -q -- "--foreground" || fail "vlanallocd --help shows no long options"
+for p in vlanalloc vcluster vcluster-prolog vcluster-epilog; do
+        "$BIN/$p" --help | grep -q "^usage: $p" || fail "$p --help shows no usage"
+done
 "$BIN/vcluster-storaged" --help | grep -q -- "--storage" || fail "vcluster-storaged --help shows no long options"
 expect_exit 1 "$BIN/vlanallocd" --no-such-option
 expect_in "unrecognized option '--no-such-option'" "$ERR"
