@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
                 return 0;
         }
         if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-                printf("usage: %s (run by Slurm as Prolog and PrologSlurmctld, or Epilog and EpilogSlurmctld)\n"
+                printf("usage: %s (Slurm runs vcluster-prolog as Prolog and PrologSlurmctld,\n"
+                       "  vcluster-epilog as Epilog and EpilogSlurmctld)\n"
                        "  takes no arguments: Slurm's environment says which job and context;\n"
                        "  a job without --vcluster (no SPANK_VCLUSTER) costs nothing. See vcluster-prolog(8).\n"
                        "  --version  the version\n",
