@@ -98,13 +98,21 @@ vc_foreign_pids() {
 
 # vc_netns_leak_check: no product namespace (vcl-JOB or vcl-JOB-NODE) of a
 # job of this run is left; a failed listing is a failure, never "none".
+# Job ids and node names repeat across test runs on one machine (every
+# Slurm of a test starts at job 1), so a namespace of that name is ours
+# only when it was ever linked to one of this run's namespaces (vc$$…: the
+# switch's, the WAN's): its netns ids, which outlive the veth, name it.
 vc_netns_leak_check() {
         [ ${#VC_JOBS[@]} -gt 0 ] || return 0
-        local list ns j
+        local list ns j ids
         list=$(ip netns list) || { leak "cannot list network namespaces"; return 0; }
         for ns in $(awk '{print $1}' <<<"$list" | grep '^vcl-' || true); do
                 for j in "${VC_JOBS[@]}"; do
-                        case $ns in "vcl-$j" | "vcl-$j-"*) leak "network namespace $ns (job $j) left" ;; esac
+                        case $ns in "vcl-$j" | "vcl-$j-"*) ;; *) continue ;; esac
+                        ids=$(ip -n "$ns" netns list-id 2>/dev/null) || continue # gone meanwhile
+                        if grep -qE "netns name: vc$$[^0-9]" <<<"$ids"; then
+                                leak "network namespace $ns (job $j) left"
+                        fi
                 done
         done
         return 0

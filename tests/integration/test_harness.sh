@@ -28,7 +28,7 @@ export ROOT VC_BUILD HD
 PLANTED_NS=()
 planted_cleanup() {
         local ns p
-        for ns in "${PLANTED_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+        for ns in "${PLANTED_NS[@]}" $(cat "$T/planted.ns" 2>/dev/null); do ip netns del "$ns" 2>/dev/null || true; done
         if [ -f "$T/planted.pids" ]; then
                 for p in $(cat "$T/planted.pids"); do kill -KILL "$p" 2>/dev/null || true; done
         fi
@@ -68,8 +68,17 @@ fi
 case $case in
 none) ;;
 netns)
+        # as l2.segment makes it: its lan0 is a veth to the switch's namespace
+        # (deleted again: the namespace alone is the leak)
         vc_jobs "$CHILD_JOB"
         ip netns add "vcl-$CHILD_JOB-x001"
+        ip -n "vcl-$CHILD_JOB-x001" link add lan0 type veth peer name x1f.9 netns "$OVS_NS"
+        ip -n "vcl-$CHILD_JOB-x001" link del lan0
+        # one of the same name pattern never linked to this run (another
+        # run's job of the same id) is not ours
+        vc_jobs "$((CHILD_JOB + 1))"
+        ip netns add "vcl-$((CHILD_JOB + 1))-x001"
+        echo "vcl-$((CHILD_JOB + 1))-x001" >>"$PLANT_NS"
         ;;
 port)
         vsctl add-port br-vc vc1f.1 -- set interface vc1f.1 type=internal \
@@ -121,6 +130,7 @@ ovsdb)
 midtest)
         vc_jobs "$CHILD_JOB"
         ip netns add "vcl-$CHILD_JOB-x002"
+        ip -n "vcl-$CHILD_JOB-x002" link add lan0 type veth peer name x1f.9 netns "$OVS_NS"
         vc_netns_leak_check
         echo "a leak hook called mid-test did not fail" >&2
         exit 3
@@ -142,10 +152,17 @@ child() {
         local c=$1 want=$2 rc=0 t
         shift 2
         PLANTED_NS+=("vcl-$CHILD_JOB-x001" "vcl-$CHILD_JOB-x002")
-        CHILD_JOB=$CHILD_JOB PLANT_PIDS=$T/planted.pids STRAY_PIDS=$T/stray.pids CHILD_PREFIXES=$T/prefixes \
+        CHILD_JOB=$CHILD_JOB PLANT_NS=$T/planted.ns PLANT_PIDS=$T/planted.pids STRAY_PIDS=$T/stray.pids CHILD_PREFIXES=$T/prefixes \
                 timeout 60 bash "$T/child.sh" "$c" >"$T/$c.out" 2>&1 || rc=$?
         ip netns del "vcl-$CHILD_JOB-x001" 2>/dev/null || true # planted: the product's to remove
         ip netns del "vcl-$CHILD_JOB-x002" 2>/dev/null || true
+        if grep -q . "$T/planted.ns" 2>/dev/null; then
+                while read -r ns; do
+                        grep -qF "$ns" "$T/$c.out" && miss "case $c: reported $ns, a namespace of the same name never linked to it"
+                        ip netns del "$ns" 2>/dev/null || true
+                done <"$T/planted.ns"
+                : >"$T/planted.ns"
+        fi
         if [ "$rc" != "$want" ]; then
                 miss "case $c exited $rc, expected $want: $(cat "$T/$c.out")"
                 return 0
@@ -159,6 +176,7 @@ CHILD_JOB=$((900000 + $$ % 90000))
 export CHILD_JOB
 
 : >"$T/planted.pids"
+: >"$T/planted.ns"
 : >"$T/stray.pids"
 : >"$T/prefixes"
 child none 0 "PASS child" # the control: nothing planted, nothing found
