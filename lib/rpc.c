@@ -150,14 +150,17 @@ int vc_rpc_send_json(int fd, const json_t *j) {
         return vc_rpc_send(fd, s, strlen(s));
 }
 
-char *vc_rpc_envelope(const char *cred, const char *req) {
-        json_t *e = json_pack("{s:i, s:s, s:s}", "v", VC_RPC_VERSION, "cred", cred, "req", req);
+/* envelope: {"v":1,"cred":cred,key:text} (malloc'd): a request or a reply. */
+static char *envelope(const char *cred, const char *key, const char *text) {
+        json_t *e = json_pack("{s:i, s:s, s:s}", "v", VC_RPC_VERSION, "cred", cred, key, text);
         char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
         json_decref(e);
         if (!s)
                 abort();
         return s;
 }
+
+char *vc_rpc_envelope(const char *cred, const char *req) { return envelope(cred, "req", req); }
 
 int vc_rpc_unwrap(const char *msg, size_t len, json_t **root, const char **cred,
                   const char **req, char **err) {
@@ -182,14 +185,7 @@ int vc_rpc_unwrap(const char *msg, size_t len, json_t **root, const char **cred,
         return 0;
 }
 
-char *vc_rpc_reply_envelope(const char *cred, const char *rep) {
-        json_t *e = json_pack("{s:i, s:s, s:s}", "v", VC_RPC_VERSION, "cred", cred, "rep", rep);
-        char *s = e ? json_dumps(e, JSON_COMPACT) : NULL;
-        json_decref(e);
-        if (!s)
-                abort();
-        return s;
-}
+char *vc_rpc_reply_envelope(const char *cred, const char *rep) { return envelope(cred, "rep", rep); }
 
 int vc_rpc_reply_unwrap(const char *msg, size_t len, json_t **root, const char **cred, const char **rep,
                         char **err) {
