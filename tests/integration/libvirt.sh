@@ -161,13 +161,24 @@ _libvirtd_kill_daemon() {
 # _libvirt_ns_pids: every process in one of our mount namespaces but the
 # subreapers and libvirtd — the QEMUs (and any helper they run).
 _libvirt_ns_pids() {
-        local p pid ns want skip=" ${LIBVIRT_SUBREAPERS[*]} $LIBVIRTD_PID "
+        local p pid ns want s skip=" ${LIBVIRT_SUBREAPERS[*]} $LIBVIRTD_PID " live=()
         [ ${#LIBVIRT_MNTNS[@]} -gt 0 ] || return 0
+        # Only namespaces one of our subreapers still holds: a namespace that
+        # died (a restarted libvirtd's) frees its inode number, which the
+        # kernel then gives to the next new namespace anyone makes — another
+        # test's `ip netns exec` would read as our QEMU.
+        for s in "${LIBVIRT_SUBREAPERS[@]}"; do
+                ns=$(readlink "/proc/$s/ns/mnt" 2>/dev/null) || continue
+                for want in "${LIBVIRT_MNTNS[@]}"; do
+                        [ "$ns" = "$want" ] && live+=("$ns")
+                done
+        done
+        [ ${#live[@]} -gt 0 ] || return 0
         for p in /proc/[0-9]*; do
                 pid=${p#/proc/}
                 case $skip in *" $pid "*) continue ;; esac
                 ns=$(readlink "$p/ns/mnt" 2>/dev/null) || continue
-                for want in "${LIBVIRT_MNTNS[@]}"; do
+                for want in "${live[@]}"; do
                         if [ "$ns" = "$want" ]; then
                                 echo "$pid"
                                 break
