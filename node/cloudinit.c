@@ -182,8 +182,8 @@ char *vc_ci_user_data(const struct vc_ci_guest *g, const struct vc_ci_user *u, c
                                  "Content-Type: %s; charset=\"utf-8\"\n"
                                  "MIME-Version: 1.0\n"
                                  "Content-Transfer-Encoding: base64\n"
-                                 "Content-Disposition: attachment; filename=\"user-data\"\n"
-                                 "%s\n%s",
+                                 "%s"
+                                 "Content-Disposition: attachment; filename=\"user-data\"\n\n%s",
                                  script ? "text/x-shellscript" : "text/cloud-config",
                                  script ? "" : "Merge-Type: list(append)+dict(recurse_array)+str()\n", b64);
         }

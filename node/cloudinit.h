@@ -34,10 +34,11 @@
 /* Bytes a VXLAN tunnel adds to a frame on the WAN: outer IPv4 20, UDP 8,
  * VXLAN 8, the inner Ethernet header 14. */
 #define VC_VXLAN_OVERHEAD 50
-/* OpenVPN's static-key tap as l2ext.c runs it (UDP, AES-256-CBC, HMAC
- * SHA256): IPv4 20 + UDP 8 + HMAC 32 + IV 16 + packet id and time 8 + CBC
- * padding up to 16 + the inner Ethernet header 14. */
-#define VC_OPENVPN_OVERHEAD 114
+/* OpenVPN's tap as l2ext.c runs it (UDP, TLS 1.3 control channel, data
+ * channel AES-256-GCM or CHACHA20-POLY1305, both AEAD): outer IPv4 20, UDP
+ * 8, opcode/key id and peer id 4, packet id 4, AEAD tag 16, the inner
+ * Ethernet header 14. */
+#define VC_OPENVPN_OVERHEAD 66
 
 struct vc_ci_guest {
         const char *name;       /* host name, NAME-SITEID-N */

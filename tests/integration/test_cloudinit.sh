@@ -46,13 +46,15 @@ chmod 0700 "$T/home"
 as_tu() { (cd "$T/home" && setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" "$@"); }
 
 # The default NodeName line (guests.sh) covers other nodes: these two boot
-# a real image and get the time it needs under TCG.
-GUEST_NODES=a[003-016]
+# a real image and get the time it needs under TCG; a003's guest is to
+# fail, and gets 60 s.
+GUEST_NODES=a[004-016]
 guest_conf_lines() {
         grep '^ImageName=' "$IMG/image.conf"
         echo "NodeName=a[001-002] OvsBridge=$GUEST_BR OvsDb=$OVS_DB Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=900"
+        echo "NodeName=a003 OvsBridge=$GUEST_BR OvsDb=$OVS_DB Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=60"
 }
-start_guest_cluster a001 a002
+start_guest_cluster a001 a002 a003
 chmod 0711 "$T/state" # the users' keys are below it (vcluster.conf(5): StateDir)
 
 say "bad user-data is refused at submit, nothing queued"
@@ -77,6 +79,11 @@ t0=$(date +%s)
 J=$(submit_as_tu "image=debian12,name=deb,mem=1G,user-data=$T/home/ud.yaml") || fail "sbatch: $J"
 J2=$(sbatch --parsable -N2 -n2 -w a001,a002 --vcluster=image=tiny,name=red,mem=128M,subnet=10.0.0.128/25 \
         -o /dev/null --wrap 'sleep 900')
+# and a guest whose cloud-init never reports up: its user-data blocks the first stage
+printf '#cloud-config\nbootcmd:\n  - [sleep, "3600"]\n' >"$T/home/stuck.yaml"
+chown "$TU:$TU" "$T/home/stuck.yaml"
+J3=$(as_tu sbatch --parsable -N1 -w a003 -o /dev/null --vcluster="image=debian12,name=stuck,mem=1G,user-data=$T/home/stuck.yaml" \
+        --wrap 'sleep 900') || fail "sbatch: $J3"
 
 say "no private key in any process's argv while the guests boot"
 for _ in $(seq 60); do
@@ -97,6 +104,15 @@ done
 "$BIN/vcluster" wait "$J" --timeout 900 >"$T/w1" || fail "vcluster wait $J: $(cat "$T/w1"); $(tail -5 "$HOOK_LOG")"
 echo "  (job start to every guest up: $(($(date +%s) - t0)) s)"
 "$BIN/vcluster" wait "$J2" --timeout 240 >"$T/w2" || fail "vcluster wait $J2: $(cat "$T/w2")"
+
+say "the guest that never reports up fails within BootTimeout, quoting its console; a003 is left clean"
+for _ in $(seq 120); do grep -q "job $J3 on a003: .*did not report up" "$HOOK_LOG" && break; sleep 1; done
+grep -q "job $J3 on a003: guest stuck-1-1 did not report up within 60s; its console (.*) ends: ." "$HOOK_LOG" ||
+        fail "no BootTimeout failure for $J3: $(grep "$J3" "$HOOK_LOG" | tail -3)"
+scancel "$J3"
+wait_job_gone "$J3"
+[ -z "$(find "$T/state/nodes/a003" -mindepth 1 2>/dev/null)" ] || fail "a003 kept state: $(find "$T/state/nodes/a003")"
+[ -z "$(domains | grep -- "-$J3-" || true)" ] || fail "the stuck domain is left: $(domains)"
 
 say "the keys on the nodes: the user's, 0600; the seeds root's, 0600"
 for n in a001 a002; do

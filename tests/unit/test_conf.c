@@ -211,6 +211,10 @@ static void test_full(void **state) {
         assert_null(vc_conf_image(c, "nope"));
         assert_string_equal(vc_conf_image(c, "both")->kernel, "/img/vmlinuz");
         assert_string_equal(vc_conf_image(c, "both")->disk, "/img/root.raw");
+        /* Context= defaults: cloud-init with a disk, the command line without */
+        assert_int_equal(tiny->context, VC_CTX_CMDLINE);
+        assert_int_equal(vc_conf_image(c, "deb")->context, VC_CTX_CLOUD_INIT);
+        assert_int_equal(vc_conf_image(c, "both")->context, VC_CTX_CLOUD_INIT);
         const struct vc_nodecfg *n1 = vc_conf_node(c, "n1");
         assert_int_equal(n1->host_net, VC_HOSTNET_BRIDGE);
         assert_string_equal(n1->trunk, "eth1");
@@ -619,6 +623,8 @@ static void test_errors(void **state) {
                 {CTL SITE_A "NodeName=n1 Color=red\n", "3", "unknown key 'Color'"},
                 {CTL SITE_A "NodeName=n[1-2]\nNodeName=n2\n", "4", "node 'n2' is already configured by the NodeName line at "},
                 {CTL "ImageName=x Disk=/d Cmdline=y\n", "2", "image 'x': Cmdline= only goes with Kernel="},
+                {CTL "ImageName=x Disk=/d Context=nocloud\n", "2", "image 'x': Context=nocloud: must be cloud-init or cmdline"},
+                {CTL "ImageName=x Disk=/d Context=cmdline\n", "2", "image 'x': Context=cmdline needs Kernel="},
                 {CTL "ImageName=x Kernel=/k\nImageName=x Kernel=/k\n", "3", "duplicate image name 'x' (first at "},
                 {CTL "ImageName=../x Kernel=/k\n", "2", "ImageName=../x: must start with a letter or digit"},
                 {CTL SITE_A "SwitchName=sw1 Site=a Driver=none\nSwitchName=sw1 Site=a Driver=none\n",
