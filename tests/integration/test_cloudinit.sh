@@ -142,7 +142,8 @@ gssh() {
         shift
         ip netns exec "${NS_PREFIX}probe" setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" \
                 ssh -i "$KD/id_ed25519" -o UserKnownHostsFile="$KD/known_hosts" -o StrictHostKeyChecking=yes \
-                -o BatchMode=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes "$TU@$ip" "$@"
+                -o BatchMode=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes -o ServerAliveInterval=10 \
+                -o ServerAliveCountMax=3 "$TU@$ip" "$@"
 }
 
 say "inside each guest: name, user, address, /etc/hosts, sudo, user-data, peers by name"

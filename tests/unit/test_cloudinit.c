@@ -21,6 +21,7 @@
 #include "seed.h"
 #include "sshkey.h"
 #include "userdata.h"
+#include "userkeys.h"
 #include "util.h"
 
 static const char SEED[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -393,6 +394,54 @@ static void test_user_keys_step(void **state) {
         assert_int_equal(rmdir(base), 0);
 }
 
+/* write_text: path holds text, mode, owner uid/gid. */
+static void write_text(const char *path, const char *text, mode_t mode, uid_t uid) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        assert_true(fd >= 0);
+        assert_int_equal(write_all(fd, text, strlen(text)), 0);
+        assert_int_equal(fchown(fd, uid, uid), 0);
+        assert_int_equal(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+static void test_user_pubkeys(void **state) {
+        if (geteuid() != 0)
+                skip();
+        _cleanup_free_ char *err = NULL;
+        json_t *keys = NULL;
+        /* no home, no ~/.ssh: no keys, no error */
+        assert_int_equal(vc_user_pubkeys(65534, 65534, "/nonexistent", &keys, &err), 0);
+        assert_int_equal(json_array_size(keys), 0);
+        json_decref(keys);
+        char home[] = "/tmp/vc-test-home.XXXXXX";
+        assert_non_null(mkdtemp(home));
+        assert_int_equal(chown(home, 65534, 65534), 0);
+        _cleanup_free_ char *ssh = xasprintf("%s/.ssh", home), *ak = xasprintf("%s/authorized_keys", ssh),
+                            *idp = xasprintf("%s/id_ed25519.pub", ssh), *other = xasprintf("%s/id_rsa.pub", ssh),
+                            *secret = xasprintf("%s/root-only", home), *notpub = xasprintf("%s/id_ed25519", ssh);
+        assert_int_equal(mkdir(ssh, 0700), 0);
+        assert_int_equal(chown(ssh, 65534, 65534), 0);
+        write_text(ak, "# comment\nssh-ed25519 AAAAone a@b\ncommand=\"x\" ssh-rsa AAAAopt\nssh-rsa AAAAtwo\r\n", 0600,
+                   65534);
+        write_text(idp, "ssh-ed25519 AAAAone a@b\n", 0644, 65534); /* a duplicate */
+        write_text(notpub, "-----BEGIN OPENSSH PRIVATE KEY-----\n", 0600, 65534);
+        /* a key file the user may not read, and one that is a link to root's file: the user's rights decide */
+        write_text(secret, "ssh-ed25519 AAAAroot\n", 0600, 0);
+        assert_int_equal(symlink(secret, other), 0);
+        assert_int_equal(vc_user_pubkeys(65534, 65534, home, &keys, &err), 0);
+        assert_int_equal(json_array_size(keys), 2);
+        assert_string_equal(json_string_value(json_array_get(keys, 0)), "ssh-ed25519 AAAAone a@b");
+        assert_string_equal(json_string_value(json_array_get(keys, 1)), "ssh-rsa AAAAtwo");
+        json_decref(keys);
+        unlink(other);
+        unlink(secret);
+        unlink(notpub);
+        unlink(idp);
+        unlink(ak);
+        rmdir(ssh);
+        assert_int_equal(rmdir(home), 0);
+}
+
 static void test_domxml_seed(void **state) {
         struct vc_image im = {.name = "deb", .kernel = "/img/vmlinuz", .initrd = "/img/initrd", .disk = "/img/d.qcow2",
                               .context = VC_CTX_CLOUD_INIT};
@@ -420,7 +469,7 @@ int main(void) {
                 cmocka_unit_test(test_meta_and_network),          cmocka_unit_test(test_user_data),
                 cmocka_unit_test(test_user_data_root_and_bad_names), cmocka_unit_test(test_known_hosts),
                 cmocka_unit_test(test_seed_step),                 cmocka_unit_test(test_user_keys_step),
-                cmocka_unit_test(test_domxml_seed),
+                cmocka_unit_test(test_domxml_seed),               cmocka_unit_test(test_user_pubkeys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
