@@ -290,7 +290,7 @@ demo: all guest
 # prefix's), the examples and the plugstack.conf.d drop-in naming the plugin
 # where it was installed.
 MAN_PAGES := man/vcluster.1 man/vcluster.conf.5 man/vlanalloc.8 man/vlanallocd.8 man/vcluster-storaged.8 \
-             man/vcluster-prolog.8
+             man/vcluster-prolog.8 man/spank_vcluster.8
 SYSTEMD_UNITS := etc/systemd/vlanallocd.service etc/systemd/vcluster-storaged@.service
 EXAMPLES := etc/vcluster.conf.example etc/plugstack.conf.example etc/slurm.conf.vcluster.example
 install: $(PROGS)
@@ -311,7 +311,7 @@ install: $(PROGS)
 		sed -e 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/lib/slurm|$(SPANKDIR)|g' $$e \
 			>$(DESTDIR)$(DOCDIR)/examples/$$(basename $$e) || exit 1; done
 	for u in $(SYSTEMD_UNITS); do sed -e 's|/usr/sbin|$(SBINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; done
-	printf '# slurm-vcluster: --vcluster for sbatch, salloc and srun (see vcluster-prolog(8))\nrequired %s conf=%s\n' \
+	printf '# slurm-vcluster: --vcluster for sbatch, salloc and srun (see spank_vcluster(8))\nrequired %s conf=%s\n' \
 		'$(SPANKDIR)/spank_vcluster.so' '$(SYSCONFDIR)/vcluster/vcluster.conf' \
 		>$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/vcluster.conf
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -175,6 +176,12 @@ int vc_agent_serve(struct vc_agent *ag, int lfd, int sigfd) {
                 if (p[0].revents & POLLIN) {
                         struct signalfd_siginfo si;
                         if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+                                /* A reload signal sent to every daemon of a site must not stop
+                                 * this one: what it reads of vcluster.conf is read at start. */
+                                if (si.ssi_signo == SIGHUP) {
+                                        log_notice("SIGHUP: nothing to reload (restart to read vcluster.conf again)");
+                                        continue;
+                                }
                                 log_notice("stopping on signal %u", si.ssi_signo);
                                 break;
                         }

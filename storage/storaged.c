@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
         }
         if (vc_daemon_detach("vcluster-storaged", foreground) < 0)
                 return 1;
-        int sfd = vc_daemon_signalfd(false);
+        int sfd = vc_daemon_signalfd(true);
         if (sfd < 0)
                 return 1;
         log_notice("ready: storage '%s' (%s, export %s) on %s:%s; only root on %s may ask", name, st->backend,

@@ -312,9 +312,12 @@ static int cmd_metrics(const char *conf_path, bool check) {
                 for (size_t k = 0; k < ARRAY_SIZE(states); k++)
                         printf("vcluster_vlans{site=\"%s\",state=\"%s\"} %lld\n", site, states[k],
                                (long long)json_integer_value(json_object_get(s, states[k])));
-                printf("vcluster_vlans_outside_ranges{site=\"%s\"} %zu\n", site,
-                       json_array_size(json_object_get(s, "outside")));
         }
+        printf("# HELP vcluster_vlans_outside_ranges VLAN ids held outside the site's ranges (after a reload).\n"
+               "# TYPE vcluster_vlans_outside_ranges gauge\n");
+        json_array_foreach(json_object_get(ranges, "sites"), i, s)
+                printf("vcluster_vlans_outside_ranges{site=\"%s\"} %zu\n", json_string_value(json_object_get(s, "site")),
+                       json_array_size(json_object_get(s, "outside")));
         _cleanup_(json_decrefp) json_t *by_state = json_object(), *by_phase = json_object();
         long long releasing = 0;
         json_array_foreach(json_object_get(status, "clusters"), i, s) {

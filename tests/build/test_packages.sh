@@ -38,6 +38,7 @@ has client etc/slurm/plugstack.conf.d/vcluster.conf
 has storage usr/sbin/vcluster-storaged
 has storage "lib/systemd/system/vcluster-storaged@.service"
 has common usr/share/man/man5/vcluster.conf.5.gz
+has client usr/share/man/man8/spank_vcluster.8.gz
 has common usr/share/doc/vcluster-common/examples/vcluster.conf.example
 
 grep -qx "required /usr/lib/$MA/slurm-wlm/spank_vcluster.so conf=/etc/vcluster/vcluster.conf" \

@@ -68,6 +68,11 @@ for f in idle trickle; do
         [ -n "$longest" ] && [ "$longest" -lt 12000 ] || fail "the $f connection was held $longest ms: $summary"
 done
 kill -0 "$AGENT_PID" || fail "the agent died: $(tail "$T/agent.log")"
+say "a reload signal sent to the site's daemons does not stop the agent"
+kill -HUP "$AGENT_PID"
+for _ in $(seq 50); do grep -q "SIGHUP: nothing to reload" "$T/agent.log" && break; sleep 0.1; done
+grep -q "SIGHUP: nothing to reload" "$T/agent.log" || fail "the agent did not say what SIGHUP does: $(tail -3 "$T/agent.log")"
+kill -0 "$AGENT_PID" || fail "SIGHUP stopped the agent: $(tail -3 "$T/agent.log")"
 stop_agent
 grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/agent.log" && fail "sanitizer report in the agent log"
 pass
