@@ -263,14 +263,14 @@ static int stage(struct node_run *n, const char *what, char **err) {
         return r;
 }
 
-/* fetch_secret: the job's CHAP secret (tunnel: its OpenVPN key) into *out,
- * asked of vlanallocd as patiently as the plan was; a refusal (-ENOENT: no
- * such job, no such secret) ends it at once. */
-static int fetch_secret(struct node_run *n, bool tunnel, char **out, char **err) {
+/* fetch_job_secret: one of the job's secrets (op "chap", what), asked of
+ * vlanallocd as patiently as the plan was; a refusal (-ENOENT: no such job,
+ * no such secret) ends it at once. */
+static int fetch_job_secret(struct node_run *n, const char *what, const char *name, char **out, char **err) {
         uint64_t until = now_ms() + NODE_PATIENCE_S * 1000;
         unsigned delay = 0;
         for (;;) {
-                int r = vc_chap_fetch(n->c, n->e->job, tunnel, out, err);
+                int r = vc_job_secret_fetch(n->c, n->e->job, what, name, out, err);
                 if (r == 0 || r == -ENOENT || now_ms() >= until)
                         return r;
                 log_warning("job %lld on %s: %s; retrying", (long long)n->e->job, n->e->node, *err);
@@ -278,6 +278,14 @@ static int fetch_secret(struct node_run *n, bool tunnel, char **out, char **err)
                 *err = NULL;
                 vc_backoff_sleep(&delay, until);
         }
+}
+
+/* fetch_secret: the job's CHAP secret (tunnel: its OpenVPN key) into *out,
+ * asked of vlanallocd as patiently as the plan was; a refusal (-ENOENT: no
+ * such job, no such secret) ends it at once. */
+static int fetch_secret(struct node_run *n, bool tunnel, char **out, char **err) {
+        return tunnel ? fetch_job_secret(n, "tunnel", "tunnel key", out, err)
+                      : fetch_job_secret(n, "chap", "CHAP secret", out, err);
 }
 
 /* volumes: the steps that let the guests reach their volumes; they run
@@ -387,7 +395,7 @@ static int seeds(struct node_run *n, const json_t *plan, const char *dir, char *
         json_object_set_new(user, "keys", keys);
         json_object_set_new(user, "sudo", json_boolean(spec.sudo));
         if ((r = user_data(n, &spec, err)) == 0)
-                r = vc_job_secret_fetch(n->c, n->e->job, "ssh", "SSH seed", &n->ctx.ssh_seed, err);
+                r = fetch_job_secret(n, "ssh", "SSH seed", &n->ctx.ssh_seed, err);
         const json_t *hosts = json_object_get(plan, "hosts");
         _cleanup_free_ char *known = r == 0 ? vc_seed_known_hosts(n->ctx.ssh_seed, hosts) : NULL;
         if (r == 0 && !known) {
