@@ -50,7 +50,7 @@ EOF
                         -drive "file=$d/g$i.seed,if=virtio,format=raw,readonly=on" \
                         -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,mac=02:01:00:01:00:0$i \
                         -device virtio-serial -chardev "socket,id=ag,path=$d/a$i.sock,server=on,wait=off" \
-                        -device virtserialport,chardev=ag,name=org.vcluster.agent -serial "file:$d/c$i.log" &
+                        -device virtserialport,chardev=ag,name=org.vcluster.agent -serial "file:$d/c$i.log" 2>/dev/null &
                 pids+=($!)
         done
         for i in $(seq "$g"); do
