@@ -65,6 +65,8 @@ static void format_size(uint64_t v, char *buf, size_t n) {
         snprintf(buf, n, "%" PRIu64 "K", v / 1024 + 1);
 }
 
+void vc_size_format(uint64_t v, char *buf, size_t n) { format_size(v, buf, n); }
+
 static bool all_of(const char *s, const char *set) {
         for (; *s; s++)
                 if (!strchr(set, *s))

@@ -15,6 +15,7 @@
 #define VC_SPEC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vc_conf;
@@ -52,6 +53,8 @@ int vc_spec_parse(const char *text, struct vc_spec *out, char **err);
 char *vc_spec_format(const struct vc_spec *s);
 /* vc_spec_check: validate against the site's Limits; 0, or -EINVAL with *err malloc'd. */
 int vc_spec_check(const struct vc_spec *s, const struct vc_conf *c, char **err);
+/* vc_size_format: v bytes as the spec writes sizes ("512M", "4G"), into buf. */
+void vc_size_format(uint64_t v, char *buf, size_t n);
 /* vc_l2_name: "auto", "shared" or "stitched". */
 const char *vc_l2_name(enum vc_l2 l2);
 

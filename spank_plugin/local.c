@@ -50,6 +50,9 @@ int vc_spank_local_check(const char *optarg) {
 int vc_spank_local_post_opt(spank_t sp) {
         if (!vc_spank.canonical)
                 return -1; /* the option callback refused it */
+        /* every other option is in by now (#SBATCH lines and SBATCH_ variables included) */
+        if (spank_context() == S_CTX_ALLOCATOR && vc_spank_local_fit(vc_spank.canonical) < 0)
+                return -1;
         spank_err_t r = spank_job_control_setenv(sp, "VCLUSTER", vc_spank.canonical, 1);
         if (r != ESPANK_SUCCESS) {
                 slurm_error("--vcluster: cannot pass the spec to the job's hooks: %s", spank_strerror(r));
