@@ -108,6 +108,31 @@ static void nic_public(struct buf *b, const struct vc_domain_desc *d, const char
         put(b, "      <model type='virtio'/>\n    </interface>\n");
 }
 
+/* cpuset_ok: a CPU list as Slurm and libvirt write it: digits, ',' and '-'. */
+static bool cpuset_ok(const char *s) {
+        if (!*s || strlen(s) > 1024)
+                return false;
+        for (; *s; s++)
+                if (!strchr("0123456789,-", *s))
+                        return false;
+        return true;
+}
+
+/* pinning: <vcpu>, and inside the job's allocation its <cputune> and <memtune>. */
+static void pinning(struct buf *b, const struct vc_domain_desc *d) {
+        if (!d->cpuset) {
+                put(b, "  <vcpu>%u</vcpu>\n", d->cpus);
+        } else {
+                put(b, "  <vcpu placement='static' cpuset='%s'>%u</vcpu>\n  <cputune>\n", d->cpuset, d->cpus);
+                for (unsigned i = 0; i < d->cpus; i++)
+                        put(b, "    <vcpupin vcpu='%u' cpuset='%s'/>\n", i, d->cpuset);
+                put(b, "    <emulatorpin cpuset='%s'/>\n  </cputune>\n", d->cpuset);
+        }
+        if (d->mem_limit)
+                put(b, "  <memtune>\n    <hard_limit unit='KiB'>%llu</hard_limit>\n  </memtune>\n",
+                    (unsigned long long)(d->mem_limit >> 10));
+}
+
 char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
         const json_t *g = d->guest;
         const char *name = gstr(g, "name"), *domain = gstr(g, "domain"), *mac = gstr(g, "mac"),
@@ -121,8 +146,13 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
         struct buf b = {xstrdup(""), 0};
         put(&b, "<domain type='%s'>\n  <name>%s</name>\n", d->node->tcg ? "qemu" : "kvm", domain);
         put(&b, "  <description>slurm-vcluster job %lld guest %s</description>\n", (long long)d->job, name);
-        put(&b, "  <memory unit='KiB'>%llu</memory>\n  <vcpu>%u</vcpu>\n",
-            (unsigned long long)(d->mem >> 10), d->cpus);
+        put(&b, "  <memory unit='KiB'>%llu</memory>\n", (unsigned long long)(d->mem >> 10));
+        if (d->cpuset && !cpuset_ok(d->cpuset)) {
+                free(b.s);
+                *err = xasprintf("guest %s: CPU ids '%s' are not a CPU list (e.g. 0-3,8)", name, d->cpuset);
+                return NULL;
+        }
+        pinning(&b, d);
         put(&b, "  <os>\n    <type arch='x86_64'>hvm</type>\n");
         if (d->image->kernel) {
                 _cleanup_free_ char *k = esc(d->image->kernel);

@@ -20,6 +20,11 @@
  * IscsiAttach=qemu a network disk QEMU logs in to itself — the job's
  * initiator name, CHAP user, and the libvirt secret "vcluster-JOB-NODE"
  * (iscsi.h) — with IscsiAttach=host the block device open-iscsi made.
+ * Inside the job's allocation: with cpuset (the CPU ids Slurm gave the job
+ * on the node) every vCPU and the emulator threads are pinned to them
+ * (<cputune> vcpupin, emulatorpin); with mem_limit the domain's memory is
+ * capped (<memtune> hard_limit, which libvirt enforces through the memory
+ * cgroup it makes for the domain).
  */
 #ifndef VC_DOMXML_H
 #define VC_DOMXML_H
@@ -42,6 +47,8 @@ struct vc_domain_desc {
         const char *console, *agent;    /* host paths: console log, agent socket */
         const char *overlay;            /* the disk overlay, when the image has a disk */
         const char *seed;               /* Context=cloud-init: the NoCloud volume (seed.h), else NULL */
+        const char *cpuset;             /* CPU ids to pin to ("0-1,4"), or NULL: not pinned */
+        uint64_t mem_limit;             /* bytes the domain may use at most, or 0: no cap */
 };
 
 /* vc_bridge_name: the Linux bridge of a VLAN for HostNet=bridge, "vcbrID", into buf[16]. */

@@ -180,6 +180,14 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
                                      : xstrdup("the job names no image= and guests need one");
                 return -EINVAL;
         }
+        /* inside the job's allocation on this node (the prolog's "alloc"):
+         * every guest on the job's CPUs, each with its share of the memory */
+        const json_t *alloc = json_object_get(plan, "alloc");
+        const char *cpuset = json_string_value(json_object_get(alloc, "cpus"));
+        uint64_t mem_limit = (uint64_t)json_integer_value(json_object_get(alloc, "mem"));
+        size_t count = json_array_size(guests_of(plan));
+        if (count)
+                mem_limit /= count;
         json_t *g;
         size_t i;
         json_array_foreach(guests_of(plan), i, g) {
@@ -193,7 +201,7 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
                                            .vlan = site_vlan(plan),
                                            .job = json_integer_value(json_object_get(plan, "job")),
                                            .console = f.console, .agent = f.agent, .overlay = f.overlay,
-                                           .seed = seed};
+                                           .seed = seed, .cpuset = cpuset, .mem_limit = mem_limit};
                 _cleanup_free_ char *xml = vc_domain_xml(&d, err);
                 if (!xml)
                         return -EINVAL;

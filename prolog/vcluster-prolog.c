@@ -39,6 +39,7 @@
 #include "ready.h"
 #include "rpc.h"
 #include "seed.h"
+#include "slurmalloc.h"
 #include "slurmjob.h"
 #include "sshkey.h"
 #include "spec.h"
@@ -83,11 +84,38 @@ static void describe_plan(const json_t *plan, char *buf, size_t n) {
         }
 }
 
+/* guests_fit_job: before any VLAN is taken, the spec's guests must fit what
+ * Slurm allocated the job on every node (jobfit.h). A job that does not is
+ * held with the reason, as retrying cannot help, and no node is drained
+ * (a node prolog's failure would drain it). When slurmctld cannot say,
+ * the node prologs ask again. */
+static int guests_fit_job(const struct vc_hook_env *e) {
+        struct vc_spec spec;
+        _cleanup_free_ char *err = NULL;
+        /* a bad spec is vlanallocd's to refuse, with its own words */
+        if (!vc_slurm_available() || vc_spec_parse(e->spec, &spec, &err) < 0 || !spec.image[0])
+                return 0;
+        _cleanup_(json_decrefp) json_t *allocs = NULL;
+        int r = vc_slurm_guests_fit(e->job, NULL, &spec, &allocs, &err);
+        if (r == -E2BIG) {
+                log_error("job %lld: refused: %s", (long long)e->job, err);
+                _cleanup_free_ char *note = xasprintf(VC_NOTE_PREFIX "refused, held: %s", err);
+                note_job(e->job, note, true);
+                return -1;
+        }
+        if (r < 0)
+                log_warning("job %lld: cannot check that the guests fit its allocation (%s): the node prologs will",
+                            (long long)e->job, err);
+        return 0;
+}
+
 static int prolog_slurmctld(const struct vc_hook_env *e, const struct vc_conf *c) {
         if (!e->nodes || !*e->nodes) {
                 log_error("job %lld: SLURM_JOB_NODELIST is empty", (long long)e->job);
                 return 1;
         }
+        if (guests_fit_job(e) < 0)
+                return 1;
         _cleanup_free_ char *err = NULL;
         _cleanup_(vc_slurm_job_clear) struct vc_slurm_job sj = {0};
         if (!vc_slurm_available())
@@ -150,6 +178,10 @@ static int call_patiently(const struct vc_hook_env *e, const struct vc_conf *c, 
         return vc_client_call_patiently(c, req, CALL_TIMEOUT_S, NODE_PATIENCE_S, what, reply, err);
 }
 
+/* The CPU ids this node pins the job's guests to (node_alloc), sent with
+ * every report of the guests' phases so `vcluster status` shows them. */
+static const char *pinned_cpus;
+
 /* report: tell vlanallocd this node's phase. A lost report only keeps
  * `vcluster wait` waiting; it must not fail (and drain) a working node. */
 static void report_guests(const struct vc_hook_env *e, const struct vc_conf *c, const char *phase,
@@ -160,6 +192,8 @@ static void report_guests(const struct vc_hook_env *e, const struct vc_conf *c, 
                 json_object_set_new(req, "detail", json_string(detail));
         if (guests)
                 json_object_set_new(req, "guests", guests);
+        if (guests && pinned_cpus)
+                json_object_set_new(req, "cpus", json_string(pinned_cpus));
         _cleanup_(json_decrefp) json_t *reply = NULL;
         _cleanup_free_ char *err = NULL;
         if (call_patiently(e, c, req, &reply, &err) < 0)
@@ -243,6 +277,42 @@ static json_t *node_plan(const struct vc_hook_env *e, const json_t *job, char **
                 json_decref(hosts);
         }
         return out;
+}
+
+/* node_alloc: what Slurm allocated the job on this node, into the node's
+ * plan as "alloc" {cpus, ncpus, mem} (the guests are pinned to those CPUs
+ * and bounded by that memory, steps.c); -E2BIG with *err when the guests
+ * do not fit it (the controller's prolog holds such a job before it gets
+ * here, unless slurmctld could not tell it), -errno when slurmctld cannot
+ * say: guests that cannot be pinned are not started. */
+static int node_alloc(const struct vc_hook_env *e, json_t *plan, char **err) {
+        struct vc_spec spec;
+        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
+        if (r < 0 || !spec.image[0])
+                return r;
+        if (!vc_slurm_available()) {
+                log_warning("job %lld on %s: no slurm.conf (SLURM_CONF or /etc/slurm/slurm.conf): the guests are not "
+                            "pinned to the job's CPUs", (long long)e->job, e->node);
+                return 0;
+        }
+        _cleanup_(json_decrefp) json_t *allocs = NULL;
+        r = vc_slurm_guests_fit(e->job, e->node, &spec, &allocs, err);
+        if (r == -E2BIG) {
+                _cleanup_free_ char *note = xasprintf(VC_NOTE_PREFIX "refused, held: %s", *err);
+                note_job(e->job, note, true);
+        } else if (r < 0) {
+                char *why = *err;
+                *err = xasprintf("cannot pin the guests to the job's CPUs: %s", why);
+                free(why);
+        }
+        if (r < 0)
+                return r;
+        json_t *mine = json_object_get(allocs, e->node);
+        json_object_set(plan, "alloc", mine);
+        pinned_cpus = json_string_value(json_object_get(json_object_get(plan, "alloc"), "cpus"));
+        log_info("job %lld on %s: guests pinned to CPU ids %s%s", (long long)e->job, e->node, pinned_cpus,
+                 json_integer_value(json_object_get(mine, "mem")) ? ", memory bounded by the job's" : "");
+        return 0;
 }
 
 /* A node's run of the prolog: the journal and what reporting needs. */
@@ -527,7 +597,7 @@ static int prolog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
                 return 1;
         }
         _cleanup_(json_decrefp) json_t *plan = node_plan(e, job, &err);
-        if (!plan) {
+        if (!plan || node_alloc(e, plan, &err) < 0) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
                 report(e, c, VC_PHASE_FAILED, err);
                 return 1;

@@ -52,6 +52,35 @@ static void test_ovs_direct_boot(void **state) {
         HASNT(x, "<disk");
 }
 
+/* inside the job's allocation: every vCPU and the emulator on the job's CPUs, the memory capped */
+static void test_pinned_to_allocation(void **state) {
+        struct vc_image im = {.name = "tiny", .kernel = "/k"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc"};
+        _cleanup_(json_decrefp) json_t *g = guest(false);
+        struct vc_domain_desc d = {.guest = g, .image = &im, .node = &nc, .cpus = 2, .mem = 256ULL << 20, .vlan = 101,
+                                   .job = 42, .console = "/c", .agent = "/a", .cpuset = "1,3-4",
+                                   .mem_limit = 384ULL << 20};
+        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *x = vc_domain_xml(&d, &err);
+        assert_non_null(x);
+        HAS(x, "<vcpu placement='static' cpuset='1,3-4'>2</vcpu>\n  <cputune>\n"
+               "    <vcpupin vcpu='0' cpuset='1,3-4'/>\n    <vcpupin vcpu='1' cpuset='1,3-4'/>\n"
+               "    <emulatorpin cpuset='1,3-4'/>\n  </cputune>\n");
+        HAS(x, "<memtune>\n    <hard_limit unit='KiB'>393216</hard_limit>\n  </memtune>");
+        HASNT(x, "vcpupin vcpu='2'");
+        /* no allocation known: neither */
+        d.cpuset = NULL;
+        d.mem_limit = 0;
+        _cleanup_free_ char *y = vc_domain_xml(&d, &err);
+        HAS(y, "<vcpu>2</vcpu>");
+        HASNT(y, "cputune");
+        HASNT(y, "memtune");
+        /* what is not a CPU list never reaches the XML */
+        d.cpuset = "0'/><foo";
+        assert_null(vc_domain_xml(&d, &err));
+        assert_non_null(strstr(err, "not a CPU list"));
+}
+
 static void test_bridge_disk_kvm(void **state) {
         struct vc_image im = {.name = "deb", .disk = "/img/deb.qcow2"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_BRIDGE, .trunk = "eth1"};
@@ -193,7 +222,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ovs_direct_boot),   cmocka_unit_test(test_bridge_disk_kvm),
                 cmocka_unit_test(test_frontend_public_nic), cmocka_unit_test(test_escaping_and_missing),
-                cmocka_unit_test(test_bridge_name),
+                cmocka_unit_test(test_bridge_name),         cmocka_unit_test(test_pinned_to_allocation),
                 cmocka_unit_test(test_volume_qemu_network_disk), cmocka_unit_test(test_volume_after_image_disk),
                 cmocka_unit_test(test_volume_host_block),   cmocka_unit_test(test_volume_escaping_and_missing),
         };
