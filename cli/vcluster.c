@@ -147,7 +147,7 @@ static void print_cluster(json_t *o) {
         if (json_array_size(guests) == 0)
                 return;
         /* grouped by site: the plan lists them site by site */
-        static const char *const ghdr[] = {"GUEST", "SITE", "NODE", "ADDRESS", "MAC", "PHASE", NULL};
+        static const char *const ghdr[] = {"GUEST", "SITE", "NODE", "ADDRESS", "MAC", "PHASE", "CPUS", NULL};
         t = vc_table_new(ghdr);
         json_array_foreach(guests, i, s) {
                 _cleanup_free_ char *addr = xasprintf("%s/%lld%s", json_string_value(json_object_get(s, "ip")),
@@ -157,7 +157,11 @@ static void print_cluster(json_t *o) {
                                      json_string_value(json_object_get(s, "site")),
                                      json_string_value(json_object_get(s, "node")), addr,
                                      json_string_value(json_object_get(s, "mac")),
-                                     json_string_value(json_object_get(s, "phase"))};
+                                     json_string_value(json_object_get(s, "phase")),
+                                     /* the CPU ids of its node it is pinned to */
+                                     json_is_string(json_object_get(s, "cpus"))
+                                             ? json_string_value(json_object_get(s, "cpus"))
+                                             : "-"};
                 vc_table_add(t, row);
         }
         printf("\n");

@@ -44,7 +44,11 @@ static const char schema[] =
         /* added with the guests: each guest's phase, reported by its node */
         "CREATE TABLE IF NOT EXISTS guest_phases("
         " job INTEGER NOT NULL, guest TEXT NOT NULL, node TEXT NOT NULL, epoch INTEGER NOT NULL,"
-        " phase TEXT NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(job, guest));";
+        " phase TEXT NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY(job, guest));"
+        /* added with pinning: the CPU ids each node pins the job's guests to */
+        "CREATE TABLE IF NOT EXISTS node_cpus("
+        " job INTEGER NOT NULL, node TEXT NOT NULL, epoch INTEGER NOT NULL, cpus TEXT NOT NULL,"
+        " PRIMARY KEY(job, node));";
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
 
@@ -448,6 +452,22 @@ int vc_state_guest_phase_set(struct vc_state *st, int64_t job, const char *guest
                      "INSERT OR REPLACE INTO guest_phases(job,guest,node,epoch,phase,updated) VALUES(?,?,?,?,?,?)",
                      "ittiti", job, guest, node, epoch, phase, now_s());
         return r < 0 ? r : 0;
+}
+
+int vc_state_node_cpus_set(struct vc_state *st, int64_t job, const char *node, int64_t epoch, const char *cpus) {
+        int r = exec(st, "INSERT OR REPLACE INTO node_cpus(job,node,epoch,cpus) VALUES(?,?,?,?)", "itit", job, node,
+                     epoch, cpus);
+        return r < 0 ? r : 0;
+}
+
+json_t *vc_state_node_cpus(struct vc_state *st, int64_t job, int64_t epoch) {
+        json_t *o = json_object();
+        _cleanup_stmt_ sqlite3_stmt *s =
+                prep(st, "SELECT node, cpus FROM node_cpus WHERE job=? AND epoch=?", "ii", job, epoch);
+        while (s && sqlite3_step(s) == SQLITE_ROW)
+                json_object_set_new(o, (const char *)sqlite3_column_text(s, 0),
+                                    json_string((const char *)sqlite3_column_text(s, 1)));
+        return o;
 }
 
 json_t *vc_state_guest_phases(struct vc_state *st, int64_t job, int64_t epoch) {

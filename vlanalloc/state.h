@@ -101,6 +101,10 @@ int vc_state_node_phase_set(struct vc_state *st, int64_t job, const char *node, 
 /* vc_state_guest_phase_set: record the phase node reports for one guest of job. */
 int vc_state_guest_phase_set(struct vc_state *st, int64_t job, const char *guest, const char *node, int64_t epoch,
                              const char *phase);
+/* vc_state_node_cpus_set: the CPU ids node pins job's guests to in epoch; 0 or -EIO. */
+int vc_state_node_cpus_set(struct vc_state *st, int64_t job, const char *node, int64_t epoch, const char *cpus);
+/* vc_state_node_cpus: {node: cpus} reported for job in epoch. */
+json_t *vc_state_node_cpus(struct vc_state *st, int64_t job, int64_t epoch);
 /* vc_state_guest_phases: {guest: phase} reported for job in epoch. */
 json_t *vc_state_guest_phases(struct vc_state *st, int64_t job, int64_t epoch);
 /* vc_state_node_phases: {node: {phase, detail?, updated}} reported for job in epoch. */

@@ -40,15 +40,26 @@ static bool plan_has_node(const json_t *sites, const char *node) {
         return false;
 }
 
+/* What a node may report as the CPU ids its guests are pinned to. */
+#define CPU_LIST_MAX 1024
+static bool cpu_list_ok(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && n <= CPU_LIST_MAX && strspn(s, "0123456789,-") == n;
+}
+
 static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
         int64_t job;
         json_t *node = json_object_get(req, "node"), *phase = json_object_get(req, "phase"),
-               *detail = json_object_get(req, "detail"), *guests = json_object_get(req, "guests");
+               *detail = json_object_get(req, "detail"), *guests = json_object_get(req, "guests"),
+               *cpus = json_object_get(req, "cpus");
         if (get_job(req, &job) < 0 || !json_is_string(node) || !json_is_string(phase) ||
-            (detail && !json_is_string(detail)) || (guests && !json_is_object(guests)))
+            (detail && !json_is_string(detail)) || (guests && !json_is_object(guests)) || (cpus && !json_is_string(cpus)))
                 return vc_rpc_error(VC_ERR_BAD_REQUEST,
                                     "node_phase: needs \"job\" (1..4294967295), \"node\", \"phase\" (strings), "
-                                    "optional \"detail\" (string), \"guests\" ({name: phase})");
+                                    "optional \"detail\" (string), \"guests\" ({name: phase}), \"cpus\" (CPU ids)");
+        if (cpus && !cpu_list_ok(json_string_value(cpus)))
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: \"cpus\" must be a CPU list of at most %d "
+                                    "characters of 0-9 , - (e.g. 0-3,8)", CPU_LIST_MAX);
         if (!vc_node_phase_known(json_string_value(phase)))
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: phase '%s' is not known (known: %s)",
                                     json_string_value(phase), vc_node_phase_list());
@@ -84,6 +95,8 @@ static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
                         r = vc_state_guest_phase_set(a->st, job, gname, json_string_value(node), epoch,
                                                      json_string_value(gphase));
         }
+        if (r == 0 && cpus)
+                r = vc_state_node_cpus_set(a->st, job, json_string_value(node), epoch, json_string_value(cpus));
         vc_state_unlock(a->st);
         if (r < 0)
                 return vc_rpc_error(VC_ERR_INTERNAL, "state database error");
@@ -101,12 +114,18 @@ static json_t *guests_of(struct vc_alloc *a, const struct vc_job *j, const json_
         if (!j->spec || vc_spec_parse(j->spec, &spec, &err) < 0 || !spec.image[0] ||
             vc_plan_guest_list(sites, &spec, j->job, NULL, &list, &err) < 0)
                 return json_array();
-        _cleanup_(json_decrefp) json_t *phases = vc_state_guest_phases(a->st, j->job, vc_state_acquisition(a->st, j->job));
+        int64_t epoch = vc_state_acquisition(a->st, j->job);
+        _cleanup_(json_decrefp) json_t *phases = vc_state_guest_phases(a->st, j->job, epoch);
+        _cleanup_(json_decrefp) json_t *pins = vc_state_node_cpus(a->st, j->job, epoch);
         json_t *g;
         size_t i;
         json_array_foreach(list, i, g) {
                 json_t *p = json_object_get(phases, json_string_value(json_object_get(g, "name")));
                 json_object_set_new(g, "phase", p ? json_incref(p) : json_string("pending"));
+                /* every guest of a node is pinned to the job's CPUs there */
+                json_t *c = json_object_get(pins, json_string_value(json_object_get(g, "node")));
+                if (c)
+                        json_object_set(g, "cpus", c);
                 /* host-side names are the admin's business */
                 json_object_del(g, "tap");
                 json_object_del(g, "domain");
