@@ -33,6 +33,10 @@ expect_in "guest x-1-1: phase is not one of defined, started, up, failed" \
         "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"starting","guests":{"x-1-1":"booting"}}')"
 expect_in "optional \\\"detail\\\" (string), \\\"guests\\\" ({name: phase})" \
         "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"starting","guests":["x-1-1"]}')"
+# a node's pinned CPUs are shown to users: a CPU list and nothing else
+expect_in '"cpus\" must be a CPU list of at most 1024 characters of 0-9 , - (e.g. 0-3,8)' \
+        "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"starting","cpus":"0\u001b[2J"}')"
+expect_in '\"cpus\" (CPU ids)' "$(poke '{"op":"node_phase","job":11,"node":"a001","phase":"starting","cpus":3}')"
 expect_in "node b001 is not a node of job 11" "$(poke '{"op":"node_phase","job":11,"node":"b001","phase":"ready"}')"
 expect_in "job 99 holds no VLANs" "$(poke '{"op":"node_phase","job":99,"node":"a001","phase":"ready"}')"
 expect_in "needs \\\"job\\\"" "$(poke '{"op":"node_phase","job":"11","node":"a001","phase":"ready"}')"

@@ -1,0 +1,110 @@
+#!/bin/bash
+# Guests inside the job's allocation (issue 22), through real Slurm,
+# vlanallocd, OVS and libvirt + QEMU on one node of 2 CPUs:
+#  - sbatch refuses a spec whose guests cannot fit what the job asks per
+#    node (CPUs from -n / --ntasks-per-node in a #SBATCH line, memory from
+#    --mem), with the numbers; nothing is queued;
+#  - a request incomplete at submit (--exclusive) is judged by the
+#    controller's prolog against what Slurm allocated: the job is held with
+#    the same message, no node drained, no VLAN taken;
+#  - two jobs of 1 CPU each share the node: each one's guest has its vCPUs
+#    and emulator pinned to that job's CPU ids (scontrol show job -d), read
+#    back from libvirt (vcpupin, emulatorpin, the live XML) and from every
+#    QEMU thread's Cpus_allowed_list; the two sets are disjoint; vcluster
+#    status shows them; at the end no domain and no QEMU is left.
+# The harness runs Slurm with proctrack/linuxproc and task/none (no
+# cgroups), so QEMU's accounting to the job is not tested here (README).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ovs.sh"
+. "$(dirname "$0")/libvirt.sh"
+. "$(dirname "$0")/slurm.sh"
+. "$(dirname "$0")/guests.sh"
+vc_setup
+start_guest_cluster a001
+
+say "sbatch refuses guests that cannot fit what the job asks per node, with the numbers; nothing queued"
+expect_exit 1 sbatch -n1 -o /dev/null --vcluster=image=tiny,vms=2 --wrap true
+expect_in "vms=2 × cpus=1 = 2 vCPUs per node, but the job's share of a node is 1 CPU (asked: -n 1 on at least 1 node, -c 1)" "$ERR"
+expect_in "ask Slurm for 2 CPUs per node" "$ERR"
+# options from the script's #SBATCH lines count as the command line's do
+printf '#!/bin/sh\n#SBATCH --ntasks-per-node=1\n#SBATCH -o /dev/null\ntrue\n' >"$T/job.sh"
+expect_exit 1 sbatch --vcluster=image=tiny,cpus=2 "$T/job.sh"
+expect_in "vms=1 × cpus=2 = 2 vCPUs per node, but the job's share of a node is 1 CPU (asked: --ntasks-per-node=1, -c 1)" "$ERR"
+expect_exit 1 sbatch -n1 --mem=100M -o /dev/null --vcluster=image=tiny,vms=1,mem=128M --wrap true
+expect_in "vms=1 × mem=128M = 128M per node, but the job's share of a node is 100M of memory (asked: --mem=100M)" "$ERR"
+[ -z "$(squeue -h)" ] || fail "a refused job was queued: $(squeue)"
+[ "$(va list --json | jq '[.vlans[] | select(.job != null)] | length')" = 0 ] || fail "a VLAN was taken: $(va list)"
+
+say "--exclusive is judged on what Slurm allocated: the job is held with the same message, no node drained"
+JX=$(sbatch --parsable --exclusive -o /dev/null --vcluster=image=tiny,vms=3 --wrap true) ||
+        fail "sbatch --exclusive refused at submit"
+for _ in $(seq 150); do
+        grep -q "job $JX: refused" "$HOOK_LOG" && [ "$(squeue -h -j "$JX" -o %Q)" = 0 ] && break
+        sleep 0.2
+done
+note=$(scontrol show job "$JX" | grep -o 'AdminComment=.*')
+expect_in "vcluster: refused, held: vms=3 × cpus=1 = 3 vCPUs per node, but the job's share of a node is 2 CPUs (allocated on a001: CPU ids 0-1)" "$note"
+[ "$(squeue -h -j "$JX" -o %Q)" = 0 ] || fail "job $JX not held: $(squeue -j "$JX" -o '%i %T %Q %r')"
+[ "$(sinfo -h -n a001 -o %t)" = idle ] || fail "a001 is $(sinfo -h -n a001 -o '%t %E')"
+[ "$(va show "$JX" --json 2>/dev/null | jq -r '.state // "none"')" != held ] || fail "job $JX holds a VLAN"
+scancel "$JX"
+wait_job_gone "$JX"
+
+say "two jobs of 1 CPU each share the node; each one's guest is pinned to that job's CPUs"
+J1=$(sbatch --parsable -n1 -w a001 -o /dev/null --vcluster=image=tiny,name=red,mem=128M --wrap 'sleep 600')
+J2=$(sbatch --parsable -n1 -w a001 -o /dev/null --vcluster=image=tiny,name=blue,mem=128M --wrap 'sleep 600')
+"$BIN/vcluster" wait "$J1" --timeout 240 >"$T/w1" || fail "vcluster wait $J1: $(cat "$T/w1"); $(tail -5 "$HOOK_LOG")"
+"$BIN/vcluster" wait "$J2" --timeout 240 >"$T/w2" || fail "vcluster wait $J2: $(cat "$T/w2"); $(tail -5 "$HOOK_LOG")"
+# what Slurm allocated each job on a001, as `scontrol show job -d` prints it
+slurm_cpus() { scontrol show job -d "$1" | grep -oE 'Nodes=a001 CPU_IDs=[0-9,-]+' | sed 's/.*CPU_IDs=//'; }
+c1=$(slurm_cpus "$J1")
+c2=$(slurm_cpus "$J2")
+[ -n "$c1" ] && [ -n "$c2" ] || fail "no CPU_IDs from Slurm: $(scontrol show job -d "$J1" "$J2")"
+[ "$(printf '%s\n%s\n' "$c1" "$c2" | sort | tr '\n' ' ')" = "0 1 " ] || fail "jobs' CPUs not 0 and 1: $c1, $c2"
+say "Slurm gave job $J1 CPU $c1 and job $J2 CPU $c2"
+
+# check_pinned JOB DOMAIN CPUS: libvirt and the kernel agree that every
+# vCPU and every other QEMU thread of DOMAIN may run on CPUS only.
+check_pinned() {
+        local job=$1 dom=$2 want=$3 pidf pid t got n=0
+        vvirsh dumpxml "$dom" >"$T/$dom.xml" || fail "dumpxml $dom"
+        grep -q "<vcpupin vcpu='0' cpuset='$want'/>" "$T/$dom.xml" || fail "$dom: no vcpupin to $want: $(grep -A4 '<vcpu' "$T/$dom.xml")"
+        grep -q "<emulatorpin cpuset='$want'/>" "$T/$dom.xml" || fail "$dom: no emulatorpin to $want"
+        got=$(vvirsh vcpupin "$dom" | awk '$1 ~ /^[0-9]+$/ {print $1 "=" $2}')
+        [ "$got" = "0=$want" ] || fail "$dom: virsh vcpupin says $got, not 0=$want"
+        got=$(vvirsh emulatorpin "$dom" | awk '$1 == "*:" {print $2}')
+        [ "$got" = "$want" ] || fail "$dom: virsh emulatorpin says $got, not $want"
+        pidf=$LIBVIRT_DIR/run/libvirt/qemu/$dom.pid
+        pid=$(cat "$pidf") || fail "$dom: no pid file $pidf"
+        for t in /proc/"$pid"/task/*; do
+                got=$(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status")
+                [ "$got" = "$want" ] || fail "$dom: QEMU thread ${t##*/} ($(cat "$t/comm")) may run on $got, not $want"
+                n=$((n + 1))
+        done
+        [ "$n" -ge 2 ] || fail "$dom: QEMU $pid has $n thread(s)"
+        # the vCPU thread libvirt knows is one of them, pinned the same
+        t=$(vvirsh qemu-monitor-command "$dom" '{"execute":"query-cpus-fast"}' | jq '.return[0]["thread-id"]')
+        got=$(awk '/^Cpus_allowed_list:/ {print $2}' "/proc/$pid/task/$t/status")
+        [ "$got" = "$want" ] || fail "$dom: vCPU thread $t may run on $got"
+        say "job $job: $dom — vcpupin, emulatorpin and all $n QEMU threads on CPU $want"
+}
+check_pinned "$J1" "vcluster-$J1-red-1-1" "$c1"
+check_pinned "$J2" "vcluster-$J2-blue-1-1" "$c2"
+grep -q "job $J1 on a001: guests pinned to CPU ids $c1" "$HOOK_LOG" || fail "no pinning line: $(grep "job $J1 on a001" "$HOOK_LOG")"
+
+say "vcluster status shows each guest's pinned CPUs"
+st=$("$BIN/vcluster" status "$J1" --json)
+[ "$(jq -c '[.guests[] | [.name, .node, .phase, .cpus]]' <<<"$st")" = "[[\"red-1-1\",\"a001\",\"up\",\"$c1\"]]" ] ||
+        fail "status $J1: $st"
+"$BIN/vcluster" status "$J2" | grep -qE "^blue-1-1 .* a001 .* up +$c2\$" ||
+        fail "vcluster status shows no CPUS column: $("$BIN/vcluster" status "$J2")"
+
+say "the jobs end: no domain, no QEMU left"
+scancel "$J1" "$J2"
+wait_job_gone "$J1"
+wait_job_gone "$J2"
+wait_released "$J1"
+wait_released "$J2"
+for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+guest_leak_check
+pass
