@@ -25,6 +25,7 @@
 #include "client.h"
 #include "cloudinit.h"
 #include "conf.h"
+#include "cpumap.h"
 #include "failpoint.h"
 #include "guestname.h"
 #include "guestplan.h"
@@ -280,7 +281,8 @@ static json_t *node_plan(const struct vc_hook_env *e, const json_t *job, char **
 }
 
 /* node_alloc: what Slurm allocated the job on this node, into the node's
- * plan as "alloc" {cpus, ncpus, mem} (the guests are pinned to those CPUs
+ * plan as "alloc" {cpus (the kernel's ids, cpumap.h), slurm_cpus, ncpus,
+ * mem} (the guests are pinned to those CPUs
  * and bounded by that memory, steps.c); -E2BIG with *err when the guests
  * do not fit it (the controller's prolog holds such a job before it gets
  * here, unless slurmctld could not tell it), -errno when slurmctld cannot
@@ -308,9 +310,19 @@ static int node_alloc(const struct vc_hook_env *e, json_t *plan, char **err) {
         if (r < 0)
                 return r;
         json_t *mine = json_object_get(allocs, e->node);
+        const char *slurm_ids = json_string_value(json_object_get(mine, "cpus"));
+        _cleanup_free_ char *kernel_ids = NULL, *why = NULL;
+        if ((r = vc_cpus_to_kernel(VC_SYSFS_CPU, slurm_ids, &kernel_ids, &why)) < 0) {
+                *err = xasprintf("cannot pin the guests to the job's CPUs: %s", why);
+                return r;
+        }
+        /* "cpus" as the kernel numbers them (what libvirt pins to), Slurm's own beside */
+        json_object_set(mine, "slurm_cpus", json_object_get(mine, "cpus"));
+        json_object_set_new(mine, "cpus", json_string(kernel_ids));
         json_object_set(plan, "alloc", mine);
         pinned_cpus = json_string_value(json_object_get(json_object_get(plan, "alloc"), "cpus"));
-        log_info("job %lld on %s: guests pinned to CPU ids %s%s", (long long)e->job, e->node, pinned_cpus,
+        log_info("job %lld on %s: guests pinned to CPUs %s (Slurm's CPU ids %s)%s", (long long)e->job, e->node,
+                 pinned_cpus, json_string_value(json_object_get(mine, "slurm_cpus")),
                  json_integer_value(json_object_get(mine, "mem")) ? ", memory bounded by the job's" : "");
         return 0;
 }

@@ -90,7 +90,7 @@ check_pinned() {
 }
 check_pinned "$J1" "vcluster-$J1-red-1-1" "$c1"
 check_pinned "$J2" "vcluster-$J2-blue-1-1" "$c2"
-grep -q "job $J1 on a001: guests pinned to CPU ids $c1" "$HOOK_LOG" || fail "no pinning line: $(grep "job $J1 on a001" "$HOOK_LOG")"
+grep -q "job $J1 on a001: guests pinned to CPUs $c1 (Slurm's CPU ids $c1)" "$HOOK_LOG" || fail "no pinning line: $(grep "job $J1 on a001" "$HOOK_LOG")"
 
 say "vcluster status shows each guest's pinned CPUs"
 st=$("$BIN/vcluster" status "$J1" --json)
