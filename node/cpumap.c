@@ -3,60 +3,8 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "cpulist.h"
 #include "util.h"
-
-/* The most CPUs a list may name: the kernel's NR_CPUS is at most 8192. */
-#define CPUS_MAX 16384
-
-/* cpulist_parse: "0-3,8" into a bitmap of CPUS_MAX bits (malloc'd *set); -EINVAL when malformed. */
-static int cpulist_parse(const char *s, bool **set) {
-        *set = xcalloc(CPUS_MAX, sizeof(bool));
-        const char *p = s;
-        while (*p && *p != '\n') {
-                char *end;
-                errno = 0;
-                long a = strtol(p, &end, 10), b;
-                if (end == p || errno || a < 0 || a >= CPUS_MAX)
-                        goto bad;
-                b = a;
-                if (*end == '-') {
-                        p = end + 1;
-                        b = strtol(p, &end, 10);
-                        if (end == p || errno || b < a || b >= CPUS_MAX)
-                                goto bad;
-                }
-                for (long i = a; i <= b; i++)
-                        (*set)[i] = true;
-                p = end;
-                if (*p == ',')
-                        p++;
-                else if (*p && *p != '\n')
-                        goto bad;
-        }
-        return 0;
-bad:
-        free(*set);
-        *set = NULL;
-        return -EINVAL;
-}
-
-/* cpulist_format: the set bits as ascending ranges (malloc'd). */
-static char *cpulist_format(const bool *set) {
-        char *out = xstrdup("");
-        for (int i = 0; i < CPUS_MAX; i++) {
-                if (!set[i])
-                        continue;
-                int j = i;
-                while (j + 1 < CPUS_MAX && set[j + 1])
-                        j++;
-                char *next = j > i ? xasprintf("%s%s%d-%d", out, *out ? "," : "", i, j)
-                                   : xasprintf("%s%s%d", out, *out ? "," : "", i);
-                free(out);
-                out = next;
-                i = j;
-        }
-        return out;
-}
 
 /* read_line: the first line of path (malloc'd *out); -errno when unreadable. */
 static int read_line(const char *path, char **out) {
@@ -91,10 +39,10 @@ static void topology(const char *dir, const bool *online, struct cpu *c) {
         _cleanup_free_ char *sib_path = xasprintf("%s/cpu%d/topology/thread_siblings_list", dir, c->id);
         _cleanup_free_ char *pkg = NULL, *sib = NULL;
         unsigned long long n;
-        c->package = read_line(pkg_path, &pkg) == 0 && parse_uint(pkg, 0, CPUS_MAX, &n) == 0 ? (int)n : 0;
+        c->package = read_line(pkg_path, &pkg) == 0 && parse_uint(pkg, 0, VC_CPUS_MAX, &n) == 0 ? (int)n : 0;
         c->core_first = c->id;
         _cleanup_free_ bool *siblings = NULL;
-        if (read_line(sib_path, &sib) == 0 && cpulist_parse(sib, &siblings) == 0)
+        if (read_line(sib_path, &sib) == 0 && vc_cpulist_parse(sib, &siblings) == 0)
                 for (int i = 0; i < c->id; i++)
                         if (siblings[i] && online[i]) {
                                 c->core_first = i;
@@ -105,7 +53,7 @@ static void topology(const char *dir, const bool *online, struct cpu *c) {
 int vc_cpus_to_kernel(const char *sysfs_cpu, const char *slurm_ids, char **kernel_ids, char **err) {
         *kernel_ids = NULL;
         _cleanup_free_ bool *want = NULL, *online = NULL;
-        if (cpulist_parse(slurm_ids, &want) < 0) {
+        if (vc_cpulist_parse(slurm_ids, &want) < 0) {
                 *err = xasprintf("Slurm's CPU ids '%s' are not a CPU list", slurm_ids);
                 return -EINVAL;
         }
@@ -115,13 +63,13 @@ int vc_cpus_to_kernel(const char *sysfs_cpu, const char *slurm_ids, char **kerne
                 *err = xasprintf("%s: %s", online_path, strerror(-r));
                 return r;
         }
-        if (cpulist_parse(text, &online) < 0) {
+        if (vc_cpulist_parse(text, &online) < 0) {
                 *err = xasprintf("%s: '%s' is not a CPU list", online_path, text);
                 return -EINVAL;
         }
-        _cleanup_free_ struct cpu *cpus = xcalloc(CPUS_MAX, sizeof(*cpus));
+        _cleanup_free_ struct cpu *cpus = xcalloc(VC_CPUS_MAX, sizeof(*cpus));
         size_t n = 0;
-        for (int i = 0; i < CPUS_MAX; i++)
+        for (int i = 0; i < VC_CPUS_MAX; i++)
                 if (online[i]) {
                         cpus[n] = (struct cpu){.id = i};
                         topology(sysfs_cpu, online, &cpus[n++]);
@@ -134,8 +82,8 @@ int vc_cpus_to_kernel(const char *sysfs_cpu, const char *slurm_ids, char **kerne
                                 cpus[i].package_first = cpus[k].id;
         }
         qsort(cpus, n, sizeof(*cpus), cpu_cmp);
-        _cleanup_free_ bool *out = xcalloc(CPUS_MAX, sizeof(bool));
-        for (int i = 0; i < CPUS_MAX; i++) {
+        _cleanup_free_ bool *out = xcalloc(VC_CPUS_MAX, sizeof(bool));
+        for (int i = 0; i < VC_CPUS_MAX; i++) {
                 if (!want[i])
                         continue;
                 if ((size_t)i >= n) {
@@ -146,6 +94,6 @@ int vc_cpus_to_kernel(const char *sysfs_cpu, const char *slurm_ids, char **kerne
                 }
                 out[cpus[i].id] = true;
         }
-        *kernel_ids = cpulist_format(out);
+        *kernel_ids = vc_cpulist_format(out);
         return 0;
 }

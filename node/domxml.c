@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 
+#include "cpulist.h"
 #include "guestplan.h"
 #include "iscsi.h"
 #include "util.h"
@@ -108,16 +109,6 @@ static void nic_public(struct buf *b, const struct vc_domain_desc *d, const char
         put(b, "      <model type='virtio'/>\n    </interface>\n");
 }
 
-/* cpuset_ok: a CPU list as Slurm and libvirt write it: digits, ',' and '-'. */
-static bool cpuset_ok(const char *s) {
-        if (!*s || strlen(s) > 1024)
-                return false;
-        for (; *s; s++)
-                if (!strchr("0123456789,-", *s))
-                        return false;
-        return true;
-}
-
 /* pinning: <vcpu>, and inside the job's allocation its <cputune> and <memtune>. */
 static void pinning(struct buf *b, const struct vc_domain_desc *d) {
         if (!d->cpuset) {
@@ -147,7 +138,7 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
         put(&b, "<domain type='%s'>\n  <name>%s</name>\n", d->node->tcg ? "qemu" : "kvm", domain);
         put(&b, "  <description>slurm-vcluster job %lld guest %s</description>\n", (long long)d->job, name);
         put(&b, "  <memory unit='KiB'>%llu</memory>\n", (unsigned long long)(d->mem >> 10));
-        if (d->cpuset && !cpuset_ok(d->cpuset)) {
+        if (d->cpuset && !vc_cpulist_valid(d->cpuset)) {
                 free(b.s);
                 *err = xasprintf("guest %s: CPU ids '%s' are not a CPU list (e.g. 0-3,8)", name, d->cpuset);
                 return NULL;

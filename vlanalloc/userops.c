@@ -3,6 +3,7 @@
 #include <errno.h>
 
 #include "alloc.h"
+#include "cpulist.h"
 #include "escape.h"
 #include "guestplan.h"
 #include "log.h"
@@ -40,13 +41,6 @@ static bool plan_has_node(const json_t *sites, const char *node) {
         return false;
 }
 
-/* What a node may report as the CPU ids its guests are pinned to. */
-#define CPU_LIST_MAX 1024
-static bool cpu_list_ok(const char *s) {
-        size_t n = strlen(s);
-        return n > 0 && n <= CPU_LIST_MAX && strspn(s, "0123456789,-") == n;
-}
-
 static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
         int64_t job;
         json_t *node = json_object_get(req, "node"), *phase = json_object_get(req, "phase"),
@@ -57,9 +51,9 @@ static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
                 return vc_rpc_error(VC_ERR_BAD_REQUEST,
                                     "node_phase: needs \"job\" (1..4294967295), \"node\", \"phase\" (strings), "
                                     "optional \"detail\" (string), \"guests\" ({name: phase}), \"cpus\" (CPU ids)");
-        if (cpus && !cpu_list_ok(json_string_value(cpus)))
+        if (cpus && !vc_cpulist_valid(json_string_value(cpus)))
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: \"cpus\" must be a CPU list of at most %d "
-                                    "characters of 0-9 , - (e.g. 0-3,8)", CPU_LIST_MAX);
+                                    "characters of 0-9 , - (e.g. 0-3,8)", VC_CPULIST_TEXT_MAX);
         if (!vc_node_phase_known(json_string_value(phase)))
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: phase '%s' is not known (known: %s)",
                                     json_string_value(phase), vc_node_phase_list());

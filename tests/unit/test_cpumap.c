@@ -1,4 +1,4 @@
-/* tests for node/cpumap.c: Slurm's CPU ids become the kernel's as slurmd
+/* tests for lib/cpulist.c (lists parsed strictly, formatted as ranges) and node/cpumap.c: Slurm's CPU ids become the kernel's as slurmd
  * would translate them — the identity without SMT, a core's threads
  * together where the kernel interleaves hyperthread siblings, packages in
  * order — read from a sysfs tree made here; bad lists and ids beyond the
@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "cpulist.h"
 #include "cpumap.h"
 #include "util.h"
 
@@ -99,10 +100,24 @@ static void test_refusals(void **state) {
         assert_null(out);
 }
 
+static void test_cpulist(void **state) {
+        static const char *const good[] = {"0", "0-3,8", "1,3-4", "16383", "0-0"};
+        static const char *const bad[] = {"", "3-1", "1,", ",1", "1--2", "16384", "-1", "1-", "a", "0;1", "1 2"};
+        for (size_t i = 0; i < ARRAY_SIZE(good); i++)
+                assert_true(vc_cpulist_valid(good[i]));
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                if (vc_cpulist_valid(bad[i]))
+                        fail_msg("'%s' taken as a CPU list", bad[i]);
+        _cleanup_free_ bool *set = NULL;
+        assert_int_equal(vc_cpulist_parse("5,0-2,1\n", &set), 0);
+        _cleanup_free_ char *text = vc_cpulist_format(set);
+        assert_string_equal(text, "0-2,5");
+}
+
 int main(void) {
         if (!mkdtemp(dir))
                 return 1;
-        const struct CMUnitTest tests[] = {cmocka_unit_test(test_identity_without_smt),
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_cpulist), cmocka_unit_test(test_identity_without_smt),
                                            cmocka_unit_test(test_interleaved_siblings), cmocka_unit_test(test_refusals)};
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
