@@ -94,12 +94,15 @@ static void share(const struct opts *o, struct vc_node_share *s, char *cpu_how, 
                 s->cpus = (unsigned)cpus;
         _cleanup_free_ char *mem = value(o, "mem"), *per_cpu = value(o, "mem-per-cpu");
         uint64_t v;
+        char size[32]; /* Slurm writes a bare number of MiB: the message says it with its unit */
         if (mem && parse_size_mib(mem, &v) == 0 && v) {
                 s->mem = v;
-                snprintf(mem_how, n, "asked: --mem=%s", mem);
+                vc_size_format(v, size, sizeof(size));
+                snprintf(mem_how, n, "asked: --mem=%s", size);
         } else if (per_cpu && !whole && parse_size_mib(per_cpu, &v) == 0 && v && v <= UINT64_MAX / cpus) {
                 s->mem = v * cpus;
-                snprintf(mem_how, n, "asked: --mem-per-cpu=%s × %llu CPUs", per_cpu, cpus);
+                vc_size_format(v, size, sizeof(size));
+                snprintf(mem_how, n, "asked: --mem-per-cpu=%s × %llu CPUs", size, cpus);
         }
 }
 
