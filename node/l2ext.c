@@ -42,7 +42,6 @@
 #include "util.h"
 
 #define OVSDB_TIMEOUT_MS 10000
-#define JOB_KEY "vcluster-job"
 #define VNI_MAX 16777215
 #define VXLAN_MTU 1500
 #define OPENVPN_START_TIMEOUT_MS 30000
@@ -381,7 +380,7 @@ static int port_row(const char *db, const char *port, json_t **row, char **err) 
 /* row_job: the port row's external_ids:vcluster-job (malloc'd), or NULL. */
 static char *row_job(json_t *row) {
         _cleanup_(json_decrefp) json_t *ids = vc_ovsdb_map_object(json_object_get(row, "external_ids"));
-        const char *j = json_string_value(json_object_get(ids, JOB_KEY));
+        const char *j = json_string_value(json_object_get(ids, VC_OVS_JOB_KEY));
         return j ? xstrdup(j) : NULL;
 }
 
@@ -399,7 +398,7 @@ static int ovs_port_add(const struct l2args *a, bool *made, char **err) {
                         if (!owner || !streq(owner, jid)) {
                                 *err = xasprintf("OVS port %s already exists in %s and is not job %s's "
                                                  "(external_ids:%s=%s)",
-                                                 a->port, a->ovs_db, jid, JOB_KEY, owner ? owner : "none");
+                                                 a->port, a->ovs_db, jid, VC_OVS_JOB_KEY, owner ? owner : "none");
                                 return -EEXIST;
                         }
                         /* ours from an earlier run: make it what it should be */
@@ -419,7 +418,7 @@ static int ovs_port_add(const struct l2args *a, bool *made, char **err) {
                                 "until", "==", "rows", "timeout", 0,
                                 "op", "insert", "table", "Interface", "row", "name", a->port, "uuid-name", "vciface",
                                 "op", "insert", "table", "Port", "row", "name", a->port, "interfaces", "named-uuid",
-                                "vciface", "tag", a->vlan, "external_ids", "map", JOB_KEY, jid, "uuid-name", "vcport",
+                                "vciface", "tag", a->vlan, "external_ids", "map", VC_OVS_JOB_KEY, jid, "uuid-name", "vcport",
                                 "op", "mutate", "table", "Bridge", "where", vc_ovsdb_where_name(a->ovs_bridge), "mutations",
                                 "ports", "insert", "set", "named-uuid", "vcport");
                 }
@@ -454,7 +453,7 @@ static int ovs_port_remove(const struct l2args *a, char **err) {
         _cleanup_free_ char *owner = row_job(row), *jid = xasprintf("%lld", (long long)a->job);
         if (!owner || !streq(owner, jid)) {
                 log_warning("OVS port %s in %s is not job %s's (external_ids:%s=%s): leaving it", a->port, a->ovs_db,
-                            jid, JOB_KEY, owner ? owner : "none");
+                            jid, VC_OVS_JOB_KEY, owner ? owner : "none");
                 return 0;
         }
         json_t *uuid = json_object_get(row, "_uuid");

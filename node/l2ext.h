@@ -29,7 +29,7 @@
  *     gateway's own fresh key's certificate (CN "hub" or "spoke-N"). The CA
  *     key passes only through a pipe to openssl, never a file or argv.
  * Links are made with libnl-3 (route), OVSDB is spoken directly
- * (switchcfg/ovsdb.h); no ovs-vsctl or shell is run. The one command is
+ * (lib/ovsdb.h); no ovs-vsctl or shell is run. The one command is
  * `ip netns exec NS nft -f -`: l2.segment's TCP MSS clamp in the namespace,
  * l2.vxlan's source filter in the WAN namespace.
  *

@@ -8,7 +8,6 @@
 #include "util.h"
 
 #define OVSDB_TIMEOUT_MS 10000
-#define JOB_KEY "vcluster-job"
 
 static int transact(const char *db, json_t *ops, json_t **res, char **err) {
         return vc_ovsdb_transact_at(db, OVSDB_TIMEOUT_MS, ops, res, err);
@@ -33,7 +32,7 @@ int vc_ovs_port_mark(const char *db, const char *port, int64_t job, char **err) 
         _cleanup_free_ char *jid = xasprintf("%lld", (long long)job);
         _cleanup_(json_decrefp) json_t *ops =
                 json_pack("[{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}]", "op", "mutate", "table", "Port", "where",
-                          vc_ovsdb_where_name(port), "mutations", "external_ids", "insert", "map", JOB_KEY, jid);
+                          vc_ovsdb_where_name(port), "mutations", "external_ids", "insert", "map", VC_OVS_JOB_KEY, jid);
         _cleanup_(json_decrefp) json_t *res = NULL;
         int r = transact(db, ops, &res, err);
         if (r < 0)

@@ -5,7 +5,7 @@
  * still on the bridge when libvirt could not (its daemon was lost). Ports
  * are found by name, not by mark: one host may run several slurmd of one
  * job, and each removes only its own. OVSDB is
- * spoken directly (switchcfg/ovsdb.h), never through ovs-vsctl.
+ * spoken directly (lib/ovsdb.h), never through ovs-vsctl.
  */
 #ifndef VC_OVSPORT_H
 #define VC_OVSPORT_H

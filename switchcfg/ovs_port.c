@@ -7,7 +7,6 @@
 #include "ovsdb.h"
 #include "util.h"
 
-#define KEY_JOBS "vcluster-job"
 #define KEY_PREV_TAG "vcluster-prev-tag"
 #define PREFIX_VLAN "vcluster-vlan-"
 #define PREFIX_KEPT "vcluster-kept-"
@@ -80,15 +79,15 @@ static bool jobs_has(const char *list, const char *job) {
 }
 
 static void jobs_add(json_t *ids, const char *job) {
-        const char *cur = json_string_value(json_object_get(ids, KEY_JOBS));
+        const char *cur = json_string_value(json_object_get(ids, VC_OVS_JOB_KEY));
         if (jobs_has(cur, job))
                 return;
         _cleanup_free_ char *next = cur && *cur ? xasprintf("%s,%s", cur, job) : xstrdup(job);
-        json_object_set_new(ids, KEY_JOBS, json_string(next));
+        json_object_set_new(ids, VC_OVS_JOB_KEY, json_string(next));
 }
 
 static void jobs_drop(json_t *ids, const char *job) {
-        const char *cur = json_string_value(json_object_get(ids, KEY_JOBS));
+        const char *cur = json_string_value(json_object_get(ids, VC_OVS_JOB_KEY));
         if (!cur)
                 return;
         size_t n = strlen(job), len = 0;
@@ -105,9 +104,9 @@ static void jobs_drop(json_t *ids, const char *job) {
         }
         next[len] = '\0';
         if (len)
-                json_object_set_new(ids, KEY_JOBS, json_string(next));
+                json_object_set_new(ids, VC_OVS_JOB_KEY, json_string(next));
         else
-                json_object_del(ids, KEY_JOBS);
+                json_object_del(ids, VC_OVS_JOB_KEY);
 }
 
 /* Another VLAN of ours on this port (not id): its id and job, or -1. */

@@ -14,6 +14,11 @@
 
 #include <jansson.h>
 
+/* The external_ids key that names the jobs using an OVS port: the switch
+ * driver's uplink and node ports (a comma list), a node's guest ports and a
+ * gateway's segment port (one job each). Every reader and writer uses this. */
+#define VC_OVS_JOB_KEY "vcluster-job"
+
 struct vc_ovsdb;
 
 /* vc_ovsdb_open: connect to "unix:PATH" or "tcp:HOST:PORT" (a TCP connect
