@@ -5,7 +5,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <slurm/slurm.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,18 +15,8 @@
  * far more than any node numbering needs. */
 #define HOSTLIST_MAX_DIGITS 9
 
-static int hl_fail(char **err, const char *expr, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static int hl_fail(char **err, const char *expr, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        _cleanup_free_ char *why = xvasprintf(fmt, ap);
-        va_end(ap);
-        if (err)
-                *err = xasprintf("hostlist '%s': %s", expr, why);
-        return -EINVAL;
-}
+/* hl_fail: -EINVAL with "hostlist 'EXPR': " before the text (err may be NULL). */
+#define hl_fail(err, expr, fmt, ...) vc_fail((err), -EINVAL, "hostlist '%s': " fmt, (expr), ##__VA_ARGS__)
 
 /* Switch port names ("ge-0/0/7", "Gi1/0/1", "eth1:3") also take '/' and ':'. */
 static bool name_char(char ch, bool port) {

@@ -65,9 +65,7 @@ bad:
 int vc_journal_file_open(struct vc_journal *j, const char *path, char **err) {
         _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0) {
-                int r = -errno;
-                *err = xasprintf("%s: %s", path, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "%s", path);
         }
         _cleanup_free_ char *buf = NULL;
         size_t len;

@@ -39,9 +39,7 @@ int vc_node_job_dir_make(const char *dir, char **err) {
                                 return r;
                         }
                 } else if (errno != EEXIST) {
-                        int r = -errno;
-                        *err = xasprintf("%s: %s", p, strerror(-r));
-                        return r;
+                        return vc_fail_errno(err, "%s", p);
                 }
                 if (!s)
                         break;
@@ -96,14 +94,10 @@ int vc_node_job_dir_remove(const char *dir, char **err) {
         }
         _cleanup_free_ char *journal = xasprintf("%s/%s", dir, VC_NODE_JOURNAL);
         if (unlink(journal) < 0 && errno != ENOENT) {
-                r = -errno;
-                *err = xasprintf("%s: %s", journal, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "%s", journal);
         }
         if (rmdir(dir) < 0 && errno != ENOENT) {
-                r = -errno;
-                *err = xasprintf("%s: %s", dir, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "%s", dir);
         }
         (void)fsync_parent(dir);
         return 0;
@@ -176,9 +170,7 @@ int vc_node_plan_undo(void *ctx, json_t *args, char **err) {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
         /* Already gone is done: undo is idempotent. A crash mid-write may leave the temp file. */
         if ((unlink(path) < 0 && errno != ENOENT) || (unlink(tmp) < 0 && errno != ENOENT)) {
-                int r = -errno;
-                *err = xasprintf("%s: %s", path, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "%s", path);
         }
         return 0;
 }

@@ -32,17 +32,8 @@ static char *errtext(int e) {
         return s;
 }
 
-static int fail(const struct vc_ovsdb *db, char **err, int r, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static int fail(const struct vc_ovsdb *db, char **err, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        _cleanup_free_ char *what = xvasprintf(fmt, ap);
-        va_end(ap);
-        free(*err);
-        *err = xasprintf("ovsdb %s: %s", db->remote, what);
-        return r;
-}
+/* fail: vc_fail with "ovsdb REMOTE: " before the text. */
+#define fail(db, err, r, fmt, ...) vc_fail((err), (r), "ovsdb %s: " fmt, (db)->remote, ##__VA_ARGS__)
 
 static int fail_errno(const struct vc_ovsdb *db, char **err, int r) {
         _cleanup_free_ char *t = errtext(-r);

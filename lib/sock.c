@@ -49,9 +49,7 @@ int vc_unix_listen(const char *path, char **err) {
         (void)unlink(path);
         if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 ||
             listen(fd, 128) < 0) {
-                r = -errno;
-                *err = xasprintf("%s: %s", path, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "%s", path);
         }
         return TAKE_FD(fd);
 }

@@ -49,6 +49,29 @@ char *xasprintf(const char *fmt, ...) {
         return s;
 }
 
+int vc_fail(char **err, int r, const char *fmt, ...) {
+        if (!err)
+                return r;
+        va_list ap;
+        va_start(ap, fmt);
+        char *text = xvasprintf(fmt, ap);
+        va_end(ap);
+        *err = text;
+        return r;
+}
+
+int vc_fail_errno(char **err, const char *fmt, ...) {
+        int e = errno ? errno : EIO;
+        if (!err)
+                return -e;
+        va_list ap;
+        va_start(ap, fmt);
+        _cleanup_free_ char *what = xvasprintf(fmt, ap);
+        va_end(ap);
+        *err = xasprintf("%s: %s", what, strerror(e));
+        return -e;
+}
+
 void strv_free(char **v) {
         if (!v)
                 return;

@@ -58,6 +58,16 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* xvasprintf: the same with a va_list. */
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+/* The one way to fail with a message: *err (NULL is fine: nothing kept) gets
+ * the text and the -errno comes back for a `return`. As everywhere, *err is
+ * an output only: a lower layer's message is taken out of it (TAKE_PTR)
+ * before it is wrapped. */
+/* vc_fail: *err = the formatted text; returns r. */
+int vc_fail(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* vc_fail_errno: errno saved before anything can change it; *err = "TEXT:
+ * strerror(errno)"; returns -errno (-EIO when errno was 0). */
+int vc_fail_errno(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* strv_free: free a NULL-terminated vector of strings and the vector. */
 void strv_free(char **v);
 /* strv_len: number of strings before the terminating NULL. */

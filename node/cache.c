@@ -497,24 +497,16 @@ static int rm_at(int dfd, const char *name, const char *path, char **err) {
         if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
                 return 0;
         if (errno != EISDIR && errno != EPERM) {
-                int e = errno;
-                *err = xasprintf("removing %s: %s", path, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "removing %s", path);
         }
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-                int e = errno;
-                if (e == ENOENT)
-                        return 0;
-                *err = xasprintf("opening %s: %s", path, strerror(e));
-                return -e;
-        }
+        if (fd < 0)
+                return errno == ENOENT ? 0 : vc_fail_errno(err, "opening %s", path);
         DIR *d = fdopendir(fd);
         if (!d) {
-                int e = errno;
+                int r = vc_fail_errno(err, "reading %s", path);
                 close(fd);
-                *err = xasprintf("reading %s: %s", path, strerror(e));
-                return -e;
+                return r;
         }
         int r = 0;
         struct dirent *e;
@@ -589,10 +581,7 @@ static int claim(const struct cache_args *a, const char *path, char **err) {
         char name[64];
         use_name(a->dir, name);
         if (setxattr(path, name, a->dir, strlen(a->dir), 0) < 0) {
-                int e = errno;
-                *err = xasprintf("%s: recording on %s that it needs the ACL entry there: %s", a->what, path,
-                                 strerror(e));
-                return -e;
+                return vc_fail_errno(err, "%s: recording on %s that it needs the ACL entry there", a->what, path);
         }
         return 0;
 }
@@ -652,9 +641,7 @@ static int release(const struct cache_args *a, const char *path, char **err) {
         char name[64];
         use_name(a->dir, name);
         if (removexattr(path, name) < 0 && errno != ENODATA && errno != ENOENT) {
-                int e = errno;
-                *err = xasprintf("%s: %s: dropping its claim on the ACL entry: %s", a->what, path, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "%s: %s: dropping its claim on the ACL entry", a->what, path);
         }
         _cleanup_free_ char *orig = NULL, *set = NULL, *names = NULL, *now = NULL;
         size_t olen, slen, nlen, len;
@@ -692,11 +679,10 @@ static int release(const struct cache_args *a, const char *path, char **err) {
 static int acl_lock(const struct cache_args *a, char **err) {
         int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-                int e = errno;
+                int r = vc_fail_errno(err, "%s: locking / for the ACLs of the cache dirs", a->what);
                 if (fd >= 0)
                         close(fd);
-                *err = xasprintf("%s: locking / for the ACLs of the cache dirs: %s", a->what, strerror(e));
-                return -e;
+                return r;
         }
         return fd;
 }
@@ -770,9 +756,7 @@ static int make_dirs(const struct cache_args *a, uid_t uid, gid_t gid, bool *our
         if (mkdir(a->dir, 0711) == 0)
                 *ours = true;
         else if (errno != EEXIST) {
-                int e = errno;
-                *err = xasprintf("%s: creating %s: %s", a->what, a->dir, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "%s: creating %s", a->what, a->dir);
         }
         _cleanup_close_ int dfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct stat st;
@@ -789,9 +773,7 @@ static int make_dirs(const struct cache_args *a, uid_t uid, gid_t gid, bool *our
         const char *subs[] = {VC_SQUID_CACHE_SUBDIR, VC_SQUID_LOG_SUBDIR};
         for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
                 if (mkdirat(dfd, subs[i], 0750) < 0 && errno != EEXIST) {
-                        int e = errno;
-                        *err = xasprintf("%s: creating %s/%s: %s", a->what, a->dir, subs[i], strerror(e));
-                        return -e;
+                        return vc_fail_errno(err, "%s: creating %s/%s", a->what, a->dir, subs[i]);
                 }
                 if (fstatat(dfd, subs[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
                     fchownat(dfd, subs[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -1023,9 +1005,7 @@ static int squid_up(const struct cache_args *a, const struct passwd *pw, const c
                 if ((r = squid_stop(a, err)) < 0)
                         return r;
                 if (unlink(a->pidfile) < 0 && errno != ENOENT) {
-                        int e = errno;
-                        *err = xasprintf("%s: removing the stale %s: %s", a->what, a->pidfile, strerror(e));
-                        return -e;
+                        return vc_fail_errno(err, "%s: removing the stale %s", a->what, a->pidfile);
                 }
                 const int ports[] = {a->sc.port, a->sc.proxy_port};
                 for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {

@@ -165,9 +165,9 @@ struct l2args {
 
 static void l2args_done(struct l2args *a) { strv_free(a->remotes); }
 
+/* bad: -EINVAL, the step's argument key is what it must not be. */
 static int bad(char **err, const struct l2args *a, const char *key, const char *what) {
-        *err = xasprintf("%s: \"%s\" %s", a->kind, key, what);
-        return -EINVAL;
+        return vc_fail(err, -EINVAL, "%s: \"%s\" %s", a->kind, key, what);
 }
 
 /* get_str: a string member; nullable: may also be null or missing (*out NULL). */
@@ -1081,14 +1081,10 @@ static int remove_files(const char *dev, const struct ovpn_files *f, char **err)
         const char *paths[] = {f->key, f->ca, f->cert, f->id, f->pid, f->log};
         for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
                 if (unlink(paths[i]) < 0 && errno != ENOENT) {
-                        int e = errno;
-                        *err = xasprintf("openvpn for %s: removing %s: %s", dev, paths[i], strerror(e));
-                        return -e;
+                        return vc_fail_errno(err, "openvpn for %s: removing %s", dev, paths[i]);
                 }
         if (rmdir(f->root) < 0 && errno != ENOENT) {
-                int e = errno;
-                *err = xasprintf("openvpn for %s: removing %s: %s", dev, f->root, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "openvpn for %s: removing %s", dev, f->root);
         }
         return 0;
 }
@@ -1193,9 +1189,7 @@ static int make_credentials(const struct l2args *a, const struct ovpn_files *f, 
         /* the private key file: 0600 from the start, whatever openssl's umask */
         _cleanup_close_ int fd = open(f->id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
-                r = -errno;
-                *err = xasprintf("creating %s: %s", f->id, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "creating %s", f->id);
         }
         if ((r = openssl("the job's CA certificate", ca_argv, cakey, NULL, err)) < 0 ||
             (r = openssl("this gateway's key", id_argv, NULL, NULL, err)) < 0 ||
@@ -1214,9 +1208,7 @@ static void user_group(const char **user, const char **group) {
 static int write_key(const char *path, const char *text, char **err) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
-                int e = errno;
-                *err = xasprintf("creating the key file %s: %s", path, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "creating the key file %s", path);
         }
         int r = write_all(fd, text, strlen(text));
         if (r == 0 && fchmod(fd, 0600) < 0) /* whatever the umask */
@@ -1337,9 +1329,7 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
             (r = vc_nl_open(&wan, a.wan_netns, err)) < 0)
                 return vc_step_untouched(r);
         if (mkdir(a.dir, 0700) < 0 && errno != EEXIST) {
-                r = -errno;
-                *err = xasprintf("%s: creating %s: %s", a.kind, a.dir, strerror(-r));
-                return vc_step_untouched(r);
+                return vc_step_untouched(vc_fail_errno(err, "%s: creating %s", a.kind, a.dir));
         }
         /* An openvpn of this pid file from an earlier run goes first, with its tap. */
         if ((r = openvpn_stop(a.dev, f.pid, err)) < 0 || (r = remove_files(a.dev, &f, err)) < 0 ||

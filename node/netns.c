@@ -65,9 +65,7 @@ int vc_netns_open(const char *name, int *fd, char **err) {
         if (!name) {
                 *fd = open(SELF_NS, O_RDONLY | O_CLOEXEC);
                 if (*fd < 0) {
-                        int e = errno;
-                        *err = xasprintf("opening this thread's network namespace (%s): %s", SELF_NS, strerror(e));
-                        return -e;
+                        return vc_fail_errno(err, "opening this thread's network namespace (%s)", SELF_NS);
                 }
                 return 0;
         }
@@ -111,9 +109,7 @@ int vc_netns_run(const char *name, int (*fn)(void *arg, char **err), void *arg, 
         if (r < 0)
                 return r;
         if (setns(target, CLONE_NEWNET) < 0) {
-                int e = errno;
-                *err = xasprintf("entering network namespace %s: %s", name, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "entering network namespace %s", name);
         }
         r = fn(arg, err);
         back(self, name);
@@ -124,9 +120,7 @@ int vc_netns_run(const char *name, int (*fn)(void *arg, char **err), void *arg, 
  * bind-mount it on itself when it is no mount point yet). */
 static int shared_dir(char **err) {
         if (mkdir(VC_NETNS_DIR, 0755) < 0 && errno != EEXIST) {
-                int e = errno;
-                *err = xasprintf("creating %s: %s", VC_NETNS_DIR, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "creating %s", VC_NETNS_DIR);
         }
         bool bound = false;
         while (mount("", VC_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
@@ -159,9 +153,7 @@ int vc_netns_add(const char *name, bool *made, char **err) {
         int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0);
         bool created = fd >= 0;
         if (fd < 0 && errno != EEXIST) {
-                int e = errno;
-                *err = xasprintf("network namespace %s: creating %s: %s", name, path, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "network namespace %s: creating %s", name, path);
         }
         if (fd >= 0)
                 close(fd);
@@ -197,14 +189,10 @@ int vc_netns_del(const char *name, char **err) {
         if (lstat(path, &st) < 0 && errno == ENOENT)
                 return 0;
         if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT) {
-                int e = errno;
-                *err = xasprintf("network namespace %s: unmounting %s: %s", name, path, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "network namespace %s: unmounting %s", name, path);
         }
         if (unlink(path) < 0 && errno != ENOENT) {
-                int e = errno;
-                *err = xasprintf("network namespace %s: removing %s: %s", name, path, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "network namespace %s: removing %s", name, path);
         }
         log_debug("deleted network namespace %s", name);
         return 0;

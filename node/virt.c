@@ -133,9 +133,7 @@ static int overlay_create(const char *image, const char *overlay, char **err) {
 static int readable(const char *what, const char *path, char **err) {
         if (!path || access(path, R_OK) == 0)
                 return 0;
-        int r = -errno;
-        *err = xasprintf("%s %s: %s", what, path, strerror(-r));
-        return r;
+        return vc_fail_errno(err, "%s %s", what, path);
 }
 
 /* guest.define — args {uri, domain, xml, files: [paths the guest creates],
@@ -173,9 +171,7 @@ int vc_guest_define_do(void *ctx, json_t *args, char **err) {
 
 static int remove_file(const char *path, char **err) {
         if (path && unlink(path) < 0 && errno != ENOENT) {
-                int r = -errno;
-                *err = xasprintf("%s: %s", path, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "%s", path);
         }
         return 0;
 }

@@ -44,21 +44,11 @@ struct ctl {
 
 static void ctl_clear(struct ctl *c) { free(c->path); }
 
-static int fail(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char **err, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        free(*err);
-        *err = xvasprintf(fmt, ap);
-        va_end(ap);
-        return r;
-}
-
 static int ctl_open(const struct vc_export_place *p, struct ctl *c, char **err) {
         const char *s = p && p->control && *p->control ? p->control : "0";
         unsigned long long n;
         if (parse_uint(s, 0, CONTROL_MAX, &n) < 0)
-                return fail(err, -EINVAL, "tgtd: control port '%s' is not a number in 0-%d", s, CONTROL_MAX);
+                return vc_fail(err, -EINVAL, "tgtd: control port '%s' is not a number in 0-%d", s, CONTROL_MAX);
         c->control = (int)n;
         c->path = xasprintf("%s.%d", SOCKET_PREFIX, c->control);
         return 0;
@@ -108,7 +98,7 @@ static int exchange(const struct ctl *c, const unsigned char *b, size_t len, cha
         _cleanup_close_ int fd = vc_unix_connect(c->path);
         /* -ENOTCONN: nothing reached tgtd (export.h) */
         if (fd < 0)
-                return fail(err, -ENOTCONN, "tgtd (control %d): cannot connect to %s: %s (is tgtd running?)", c->control,
+                return vc_fail(err, -ENOTCONN, "tgtd (control %d): cannot connect to %s: %s (is tgtd running?)", c->control,
                             c->path, strerror(-fd));
         int r = set_timeouts(fd);
         if (r == 0)
@@ -116,10 +106,10 @@ static int exchange(const struct ctl *c, const unsigned char *b, size_t len, cha
         if (r == 0)
                 r = read_fd(fd, REPLY_MAX, reply, n); /* tgtd closes once it has answered */
         if (r == -EAGAIN || r == -EWOULDBLOCK)
-                return fail(err, -ETIMEDOUT, "tgtd (control %d): no answer on %s within %d s", c->control, c->path,
+                return vc_fail(err, -ETIMEDOUT, "tgtd (control %d): no answer on %s within %d s", c->control, c->path,
                             IO_TIMEOUT_S);
         if (r < 0)
-                return fail(err, r, "tgtd (control %d): %s: %s", c->control, c->path, strerror(-r));
+                return vc_fail(err, r, "tgtd (control %d): %s: %s", c->control, c->path, strerror(-r));
         return 0;
 }
 
@@ -131,7 +121,7 @@ static int call(const struct ctl *c, const struct vc_tgt_req *req, uint32_t ok_t
         unsigned char *b = NULL;
         size_t len = 0;
         if (vc_tgt_encode(req, &b, &len) < 0)
-                return fail(err, -EINVAL, "tgtd: %s: parameters longer than tgtd accepts", what);
+                return vc_fail(err, -EINVAL, "tgtd: %s: parameters longer than tgtd accepts", what);
         _cleanup_free_ char *reply = NULL;
         size_t n = 0;
         int r = exchange(c, b, len, &reply, &n, err);
@@ -144,13 +134,13 @@ static int call(const struct ctl *c, const struct vc_tgt_req *req, uint32_t ok_t
         size_t text_len;
         if (n < VC_TGT_RSP_SIZE || vc_tgt_decode_reply((unsigned char *)reply, &status, &text_len) < 0 ||
             n != VC_TGT_RSP_SIZE + text_len)
-                return fail(err, -EPROTO, "tgtd (control %d): %s: %s", c->control, what,
+                return vc_fail(err, -EPROTO, "tgtd (control %d): %s: %s", c->control, what,
                             n == 0 ? "tgtd closed the connection without answering (not root?)"
                                    : "malformed answer");
         if (status != VC_TGT_OK && status == ok_too)
                 return 1;
         if (status != VC_TGT_OK)
-                return fail(err, vc_tgt_status_errno(status), "tgtd: %s: %s", what, vc_tgt_status_text(status));
+                return vc_fail(err, vc_tgt_status_errno(status), "tgtd: %s: %s", what, vc_tgt_status_text(status));
         if (text)
                 *text = xstrdup(reply + VC_TGT_RSP_SIZE); /* read_fd NUL-terminates an empty text too */
         return 0;
@@ -163,7 +153,7 @@ static int show_targets(const struct ctl *c, struct vc_tgt_target **t, size_t *n
         if (r < 0)
                 return r;
         if (vc_tgt_parse_targets(text, t, n) < 0)
-                return fail(err, -EPROTO, "tgtd (control %d): cannot make sense of its list of targets", c->control);
+                return vc_fail(err, -EPROTO, "tgtd (control %d): cannot make sense of its list of targets", c->control);
         return 0;
 }
 
@@ -210,7 +200,7 @@ static int lun_new(const struct ctl *c, int tid, const char *iqn, const struct v
         /* tgtd says only "invalid request" when it cannot open the backing store. */
         if (r == -EINVAL) {
                 _cleanup_free_ char *inner = TAKE_PTR(*err);
-                return fail(err, r, "%s (can tgtd open %s?)", inner, l->path);
+                return vc_fail(err, r, "%s (can tgtd open %s?)", inner, l->path);
         }
         return r;
 }
@@ -262,24 +252,24 @@ static int acl_bind(const struct ctl *c, int tid, const char *iqn, const char *i
 /* What tgtd could not take apart again: its parser splits values at ','. */
 static int check_target(const struct vc_export_target *t, char **err) {
         if (!vc_tgt_value_ok(t->iqn))
-                return fail(err, -EINVAL, "tgt: target name '%s' is empty or has a ',' or a control character",
+                return vc_fail(err, -EINVAL, "tgt: target name '%s' is empty or has a ',' or a control character",
                             t->iqn ? t->iqn : "");
         if (!vc_tgt_value_ok(t->user))
-                return fail(err, -EINVAL, "tgt: target %s: CHAP user '%s' is empty or has a ',' or a control character",
+                return vc_fail(err, -EINVAL, "tgt: target %s: CHAP user '%s' is empty or has a ',' or a control character",
                             t->iqn, t->user ? t->user : "");
         if (!t->secret || !*t->secret)
-                return fail(err, -EINVAL, "tgt: target %s: CHAP secret of user %s is empty", t->iqn, t->user);
+                return vc_fail(err, -EINVAL, "tgt: target %s: CHAP secret of user %s is empty", t->iqn, t->user);
         for (size_t i = 0; i < t->n_luns; i++) {
                 const struct vc_export_lun *l = &t->luns[i];
                 if (l->lun < 1)
-                        return fail(err, -EINVAL, "tgt: target %s: LUN %d is not 1 or more", t->iqn, l->lun);
+                        return vc_fail(err, -EINVAL, "tgt: target %s: LUN %d is not 1 or more", t->iqn, l->lun);
                 if (!vc_tgt_value_ok(l->path) || l->path[0] != '/')
-                        return fail(err, -EINVAL, "tgt: target %s: LUN %d: '%s' is not an absolute path without ','",
+                        return vc_fail(err, -EINVAL, "tgt: target %s: LUN %d: '%s' is not an absolute path without ','",
                                     t->iqn, l->lun, l->path ? l->path : "");
         }
         for (char *const *i = t->initiators; i && *i; i++)
                 if (!vc_tgt_value_ok(*i))
-                        return fail(err, -EINVAL, "tgt: target %s: initiator '%s' is empty or has a ',' or a control character",
+                        return vc_fail(err, -EINVAL, "tgt: target %s: initiator '%s' is empty or has a ',' or a control character",
                                     t->iqn, *i);
         return 0;
 }
@@ -308,7 +298,7 @@ static int build(const struct ctl *c, int tid, const struct vc_export_target *t,
                 if (r == 0)
                         r = account_new(c, t->user, t->secret, err);
                 if (r == 1)
-                        r = fail(err, -EEXIST, "tgtd: new account %s: it exists again right after deletion", t->user);
+                        r = vc_fail(err, -EEXIST, "tgtd: new account %s: it exists again right after deletion", t->user);
         }
         if (r == 0)
                 r = account_bind(c, tid, t->iqn, t->user, err);

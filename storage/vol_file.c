@@ -54,9 +54,7 @@ static char *img_path(const char *dir, const char *name) {
 static int file_existing(int dfd, const char *fname, uint64_t bytes, const char *what, char **err) {
         struct stat st;
         if (fstatat(dfd, fname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                int e = errno;
-                *err = xasprintf("%s: %s", what, strerror(e));
-                return -e;
+                return vc_fail_errno(err, "%s", what);
         }
         if (!S_ISREG(st.st_mode)) {
                 *err = xasprintf("%s: %s already exists and is not a regular file", what, fname);
@@ -67,9 +65,7 @@ static int file_existing(int dfd, const char *fname, uint64_t bytes, const char 
         if (st.st_size == 0) {
                 _cleanup_close_ int fd = openat(dfd, fname, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (fd < 0 || ftruncate(fd, (off_t)bytes) < 0) {
-                        int e = errno;
-                        *err = xasprintf("%s: %s", what, strerror(e));
-                        return -e;
+                        return vc_fail_errno(err, "%s", what);
                 }
                 return 0;
         }
@@ -129,9 +125,7 @@ static int file_remove(const struct vc_volume_place *p, const char *name, char *
                 return dfd;
         _cleanup_free_ char *fname = xasprintf("%s" IMG_SUFFIX, name);
         if (unlinkat(dfd, fname, 0) < 0 && errno != ENOENT) {
-                r = -errno;
-                *err = xasprintf("%s: %s", what, strerror(-r));
-                return r;
+                return vc_fail_errno(err, "%s", what);
         }
         return 0;
 }

@@ -60,15 +60,6 @@ struct view {
         json_int_t next_cfg, cur_cfg; /* the Open_vSwitch row's */
 };
 
-int vc_ovs_fail(const struct vc_ovs_sess *s, char **err, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        _cleanup_free_ char *what = xvasprintf(fmt, ap);
-        va_end(ap);
-        free(*err);
-        *err = xasprintf("switch '%s': %s", s->sw, what);
-        return r;
-}
 
 int vc_ovs_wrap(const struct vc_ovs_sess *s, char **err, int r) {
         _cleanup_free_ char *inner = *err;
@@ -473,9 +464,11 @@ static int ovs_commit(void *sess, char **err) {
                 *err = NULL;
                 r = commit_once(s, names, &target, err);
         }
-        if (r == -EAGAIN)
+        if (r == -EAGAIN) {
+                _cleanup_free_ char *last = TAKE_PTR(*err);
                 return vc_ovs_fail(s, err, r, "bridge '%s' kept changing under us (%d tries): %s", s->bridge,
-                                   COMMIT_TRIES, *err ? *err : "");
+                                   COMMIT_TRIES, last ? last : "");
+        }
         if (r == 0 && target >= 0)
                 r = wait_applied(s, target, err);
         /* Only now: a commit called again after a timeout finds nothing to

@@ -28,9 +28,8 @@ struct vc_ovs_bridge {
         json_t *members; /* object: port uuid → true, the bridge's ports */
 };
 
-/* vc_ovs_fail: *err = "switch 'SW': " + the formatted text; returns r. */
-int vc_ovs_fail(const struct vc_ovs_sess *s, char **err, int r, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+/* vc_ovs_fail: vc_fail with "switch 'SW': " before the text; returns r. */
+#define vc_ovs_fail(s, err, r, fmt, ...) vc_fail((err), (r), "switch '%s': " fmt, (s)->sw, ##__VA_ARGS__)
 /* vc_ovs_wrap: prefix a lower layer's *err (or strerror) with the switch's name; returns r. */
 int vc_ovs_wrap(const struct vc_ovs_sess *s, char **err, int r);
 /* vc_ovs_check_vlan: 0 when id is in 1-4094, else -EINVAL with *err. */
