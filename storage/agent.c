@@ -5,19 +5,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
-#include <signal.h>
 #include <pthread.h>
-#include <sys/signalfd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "conf.h"
-#include "gate.h"
 #include "log.h"
 #include "ops.h"
 #include "rpc.h"
+#include "rpcserve.h"
 #include "util.h"
 
 /* The whole request must arrive within this, and the whole reply leave
@@ -84,112 +82,57 @@ static json_t *handle(const struct vc_agent *ag, const json_t *req) {
  * authenticating requests run side by side. */
 static pthread_mutex_t op_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* serve_one: read, authenticate and answer one request on cn; every refusal gets a reply. */
-static void serve_one(void *ctx, struct vc_gate_conn *cn) {
-        const struct vc_agent *ag = ctx;
-        _cleanup_free_ char *msg = NULL, *err = NULL;
-        size_t len = 0;
-        int r = vc_gate_recv(cn, &msg, &len);
-        if (r == -ENODATA || r == -ECONNABORTED)
-                return;
-        if (r == -ETIMEDOUT) { /* logged by the gate */
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "the whole request must arrive within %d s",
-                                                     IO_TIMEOUT_S));
-                return;
-        }
-        if (r < 0) {
-                log_warning("%s: %s", cn->peer, r == -EMSGSIZE ? "message too large" : strerror(-r));
-                if (r == -EMSGSIZE)
-                        (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "message of %zu bytes exceeds the limit of %u bytes",
-                                                             len, VC_RPC_MAX_MSG));
-                return;
-        }
-        _cleanup_(json_decrefp) json_t *env = NULL;
-        const char *cred, *text;
-        if (vc_rpc_unwrap(msg, len, &env, &cred, &text, &err) < 0) {
-                log_warning("%s: %s", cn->peer, err);
-                (void)vc_gate_reply(cn, vc_rpc_error(VC_ERR_BAD_REQUEST, "%s", err));
-                return;
-        }
-        uid_t uid;
-        gid_t gid;
-        struct in_addr origin;
-        if (vc_auth_verify_origin(ag->munge_socket, cred, text, &uid, &gid, &origin, &err) < 0) {
-                log_warning("%s: %s", cn->peer, err);
-                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_AUTH, "%s", err));
-                return;
-        }
-        char from[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &origin, from, sizeof(from));
-        bool controller = uid == 0 && from_controller(ag, origin);
-        if (vc_gate_authed(cn, uid, controller, &err) < 0) {
-                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_BUSY, "%s", err));
-                return;
-        }
-        if (!controller) {
-                log_warning("%s: refused uid %u from %s: only root on the controller (%s) may ask", cn->peer,
-                            (unsigned)uid, from, ag->controller_name);
-                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_DENIED,
-                                                     "denied: only root on the controller (%s) may ask a storage agent; "
-                                                     "this credential is uid %u from %s",
-                                                     ag->controller_name, (unsigned)uid, from));
-                return;
-        }
-        json_error_t je;
-        _cleanup_(json_decrefp) json_t *req = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(req)) {
-                (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, vc_rpc_error(VC_ERR_BAD_REQUEST, "malformed request: %s",
-                                                     req ? "not a JSON object" : je.text));
-                return;
-        }
+static json_t *answer(void *ctx, const json_t *req, const struct vc_rpc_caller *who) {
         pthread_mutex_lock(&op_lock);
-        json_t *rep = handle(ag, req);
+        json_t *rep = handle(ctx, req);
         pthread_mutex_unlock(&op_lock);
-        (void)vc_gate_reply_sealed(cn, ag->munge_socket, cred, rep);
+        return rep;
 }
 
-/* Nobody is privileged before munge speaks: the agent listens on TCP only. */
-static bool never(void *ctx, uid_t uid) { return false; }
+static char *munge_socket(void *ctx) { return xstrdup(((const struct vc_agent *)ctx)->munge_socket); }
 
-/* After accepting failed for want of descriptors or memory, rest this long. */
-#define ACCEPT_REST_MS 100
+/* is_controller: root, and munge encoded the credential on the controller's host. */
+static bool is_controller(void *ctx, const struct vc_rpc_caller *who) {
+        return who->uid == 0 && from_controller(ctx, who->origin);
+}
+
+/* admit: only root on the controller may ask a storage agent. */
+static json_t *admit(void *ctx, const struct vc_rpc_caller *who) {
+        const struct vc_agent *ag = ctx;
+        if (is_controller(ctx, who))
+                return NULL;
+        char from[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &who->origin, from, sizeof(from));
+        log_warning("%s: refused uid %u from %s: only root on the controller (%s) may ask", who->peer,
+                    (unsigned)who->uid, from, ag->controller_name);
+        return vc_rpc_error(VC_ERR_DENIED,
+                            "denied: only root on the controller (%s) may ask a storage agent; "
+                            "this credential is uid %u from %s",
+                            ag->controller_name, (unsigned)who->uid, from);
+}
+
+/* on_signal: a signal stops the agent, but SIGHUP: a reload signal sent to
+ * every daemon of a site must not stop this one (what it reads of
+ * vcluster.conf is read at start). */
+static bool on_signal(void *ctx, uint32_t signo) {
+        if (signo == SIGHUP) {
+                log_notice("SIGHUP: nothing to reload (restart to read vcluster.conf again)");
+                return true;
+        }
+        log_notice("stopping on signal %u", signo);
+        return false;
+}
 
 int vc_agent_serve(struct vc_agent *ag, int lfd, int sigfd) {
         struct vc_gate_limits lim;
         vc_gate_limits_for_fds(&lim);
         lim.request_ms = lim.reply_ms = IO_TIMEOUT_S * 1000;
-        struct vc_gate *g = vc_gate_new(&lim, serve_one, never, ag);
-        uint64_t rest_until = 0;
-        int r = 0;
-        for (;;) {
-                struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = lfd, .events = POLLIN}};
-                /* While resting, only signals are watched: a full listener must not wake us again and again. */
-                uint64_t now = now_ms();
-                bool resting = now < rest_until;
-                if (poll(p, resting ? 1 : 2, resting ? (int)(rest_until - now) : -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        log_error("poll: %m");
-                        break;
-                }
-                if (p[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-                                /* A reload signal sent to every daemon of a site must not stop
-                                 * this one: what it reads of vcluster.conf is read at start. */
-                                if (si.ssi_signo == SIGHUP) {
-                                        log_notice("SIGHUP: nothing to reload (restart to read vcluster.conf again)");
-                                        continue;
-                                }
-                                log_notice("stopping on signal %u", si.ssi_signo);
-                                break;
-                        }
-                }
-                if (!resting && (p[1].revents & POLLIN) && vc_gate_accept(g, lfd) < 0)
-                        rest_until = now_ms() + ACCEPT_REST_MS;
-        }
-        vc_gate_drain(g);
-        vc_gate_free(g);
-        return r;
+        /* Nobody is privileged before munge speaks: the agent listens on TCP only. */
+        static const struct vc_rpc_service svc = {.io_timeout_s = IO_TIMEOUT_S,
+                                                  .munge_socket = munge_socket,
+                                                  .privileged = is_controller,
+                                                  .admit = admit,
+                                                  .answer = answer,
+                                                  .on_signal = on_signal};
+        return vc_rpc_serve(&svc, ag, &lim, &lfd, 1, sigfd);
 }
