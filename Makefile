@@ -56,12 +56,29 @@ OPT := -O2 -g
 SANLD :=
 endif
 
-override CPPFLAGS += -D_GNU_SOURCE -DVC_VERSION='"$(VERSION)"' -Ilib -Iswitchcfg -Ivlanalloc -Inode -Istorage
+override CPPFLAGS += -D_GNU_SOURCE -DVC_VERSION='"$(VERSION)"'
 override CFLAGS   += $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
 override LDFLAGS  += -pie -Wl,-z,relro,-z,now -Wl,--as-needed -pthread $(SANLD)
 # net-snmp ships no .pc on Debian either; its own config tool gives the libs.
 $(call lazy,SNMP_LIBS,net-snmp-config --netsnmp-libs 2>/dev/null || echo -lnetsnmp)
 LIBS     := $(PKG_LIBS) $(SLURM_LIBS) $(SNMP_LIBS)
+
+# The layers, as include paths: a file sees only the folders its layer may
+# use, so an upward include does not compile. Lower layers first: lib/ sees
+# only itself; the CLIs are pure clients of lib/; the tests see everything.
+INC_lib       := lib
+INC_switchcfg := lib switchcfg
+INC_node      := lib node
+INC_storage   := lib storage
+INC_vlanalloc := lib switchcfg storage vlanalloc
+INC_prolog    := lib node
+INC_epilog    := lib node
+INC_cli       := lib
+INC_spank_plugin := lib
+INC_vlanalloc/vlanalloc.c := lib
+INC_ALL       := lib switchcfg storage node vlanalloc
+# inc SRC: the -I flags of source file SRC (its own entry, else its folder's, else all: tests, bench).
+inc = $(addprefix -I,$(or $(INC_$(1)),$(INC_$(firstword $(subst /, ,$(1)))),$(INC_ALL)))
 
 LIB_SRC  := $(wildcard lib/*.c)
 SW_SRC   := $(wildcard switchcfg/*.c)
@@ -112,48 +129,36 @@ pkgcheck:
 
 $(BUILD)/obj/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(call inc,$<) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The archives, one a layer; made new each time, so a file moved away does
+# not linger in the old one.
+ARCHIVES := $(LIBVC) $(LIBSW) $(LIBVA) $(LIBNODE) $(LIBSTOR)
 $(LIBVC): $(call obj,$(LIB_SRC))
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
 $(LIBSW): $(call obj,$(SW_SRC))
-	$(AR) rcs $@ $^
 $(LIBVA): $(call obj,$(VA_CORE))
-	$(AR) rcs $@ $^
 $(LIBNODE): $(call obj,$(NODE_SRC))
-	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
 $(LIBSTOR): $(call obj,$(STOR_SRC))
+$(ARCHIVES):
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 ALL_LIBS := $(LIBVA) $(LIBNODE) $(LIBSTOR) $(LIBSW) $(LIBVC)
 
-$(BUILD)/bin/vlanallocd: $(call obj,vlanalloc/vlanallocd.c) $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# What each program links: its object, then the archives of the layers it
+# uses, upper first. One rule links them all (below the tests' list).
+$(DAEMON): $(call obj,vlanalloc/vlanallocd.c) $(LIBVA) $(LIBSTOR) $(LIBSW) $(LIBVC)
 $(BUILD)/bin/vcluster-storaged: $(call obj,storage/storaged.c) $(LIBSTOR) $(LIBVC)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/bin/vlanalloc: $(call obj,vlanalloc/vlanalloc.c) $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(CLI): $(call obj,vlanalloc/vlanalloc.c) $(LIBVC)
 $(UCLI): $(call obj,cli/vcluster.c) $(LIBVC)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBSW) $(LIBVC)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBVC)
+$(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBVC)
 # The launchers: one source, the hook's name compiled in, libc only. Static
 # pattern rules: they apply to these two targets and nothing else.
 LAUNCH_OBJS := $(BUILD)/obj/prolog/launch-prolog.o $(BUILD)/obj/prolog/launch-epilog.o
 $(LAUNCH_OBJS): $(BUILD)/obj/prolog/launch-%.o: prolog/launch.c | pkgcheck
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(WARN) $(HARDEN) $(OPT) -DVC_HOOK_NAME='"vcluster-$*"' -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(call inc,$<) $(WARN) $(HARDEN) $(OPT) -DVC_HOOK_NAME='"vcluster-$*"' -MMD -MP -c $< -o $@
 $(HOOKS): $(BUILD)/bin/vcluster-%: $(BUILD)/obj/prolog/launch-%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^
@@ -168,23 +173,18 @@ pic = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
 PIC_CFLAGS = $(WARN) $(FORTIFY) -fstack-protector-strong -fPIC -O2 -g $(PKG_CFLAGS) $(SLURM_CFLAGS) -pthread
 $(BUILD)/pic/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(call inc,$<) $(PIC_CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/pic/libvc.a: $(call pic,$(LIB_SRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(SPANK): $(call pic,$(SPANK_SRC)) $(BUILD)/pic/libvc.a spank_plugin/spank_vcluster.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-z,relro,-z,now -Wl,--as-needed -Wl,--version-script=spank_plugin/spank_vcluster.map \
 		-o $@ $(call pic,$(SPANK_SRC)) $(BUILD)/pic/libvc.a $(PKG_LIBS) -pthread
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
-$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(UNITS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
+$(UNITS): LINK_LIBS = $(CMOCKA_LIBS)
+$(TOOLS): $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(ALL_LIBS)
+$(BENCHES): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
 # Test fixtures stand in for real equipment (tests/fixtures/NAME.c →
 # $(BUILD)/fixtures/NAME), e.g. an SNMP switch built on net-snmp's agent
 # library; they use lib/ only, never the code they help to test. Only
@@ -195,9 +195,16 @@ $(call lazy,NETSNMP_BASE_CFLAGS,$(NETSNMP_CONFIG) --base-cflags 2>/dev/null)
 NETSNMP_CFLAGS = $(filter -DNETSNMP_%,$(NETSNMP_BASE_CFLAGS))
 $(call lazy,NETSNMP_AGENT_LIBS,$(NETSNMP_CONFIG) --agent-libs 2>/dev/null)
 $(call obj,$(FIX_SRC) switchcfg/drv_snmp.c): override CFLAGS += $(NETSNMP_CFLAGS)
-$(BUILD)/fixtures/%: $(BUILD)/obj/tests/fixtures/%.o $(LIBVC)
+$(FIXTURES): $(BUILD)/fixtures/%: $(BUILD)/obj/tests/fixtures/%.o $(LIBVC)
+$(FIXTURES): LINK_LIBS = $(NETSNMP_AGENT_LIBS)
+
+# The one link rule: every program, test, tool, benchmark and fixture above,
+# from its objects and archives in the order given, then the system
+# libraries (and the target's own LINK_LIBS).
+LINKED := $(DAEMON) $(BUILD)/bin/vcluster-storaged $(CLI) $(UCLI) $(HOOKS_FULL) $(UNITS) $(TOOLS) $(BENCHES) $(FIXTURES)
+$(LINKED):
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(NETSNMP_AGENT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LIBS) $(LINK_LIBS)
 
 # Fuzzers (tests/fuzz/fuzz_NAME.c → build-fuzz/fuzz_NAME): libFuzzer targets
 # built with clang, ASan and UBSan, over the code that parses what users,
@@ -213,11 +220,11 @@ FUZZ_LIBSRC := $(LIB_SRC) $(SW_SRC) $(STOR_SRC)
 fobj = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 $(FUZZ_BUILD)/obj/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(WARN) -Wno-unused-command-line-argument -Wno-unused-variable -g -O1 \
+	$(FUZZ_CC) $(CPPFLAGS) $(call inc,$<) -Itests/fuzz $(WARN) -Wno-unused-command-line-argument -Wno-unused-variable -g -O1 \
 		-fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(PKG_CFLAGS) $(SLURM_CFLAGS) \
 		$(if $(findstring drv_snmp,$<),$(NETSNMP_CFLAGS)) -pthread -MMD -MP -c $< -o $@
 $(FUZZ_BUILD)/libfuzzvc.a: $(call fobj,$(FUZZ_LIBSRC))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libfuzzvc.a
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -pthread -o $@ $^ $(LIBS)
 

@@ -29,6 +29,10 @@
 /* Refused for load before anything was done: the caller may retry. */
 #define VC_ERR_BUSY "busy"
 
+/* The latest end time an acquire request may give (year 9999): far beyond
+ * any Slurm time limit, and small enough that end + LeaseGrace cannot overflow. */
+#define VC_END_MAX 253402300799LL
+
 /* vc_rpc_send: send one framed message on a socket; 0 or -errno (-EPIPE, never SIGPIPE). */
 int vc_rpc_send(int fd, const char *buf, size_t len);
 /* vc_rpc_recv: read one framed message (NUL-terminated, malloc'd); 0, or

@@ -27,10 +27,6 @@ struct vc_alloc {
         size_t n_inflight;
 };
 
-/* The latest end time a job may give (year 9999): far beyond any Slurm time
- * limit, and small enough that end + LeaseGrace cannot overflow. */
-#define VC_END_MAX 253402300799LL
-
 struct vc_acquire_req {
         int64_t job;
         const char *nodes; /* hostlist expression */

@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <time.h>
 
-#include "alloc.h"
 #include "client.h"
 #include "conf.h"
 #include "failpoint.h"
