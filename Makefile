@@ -69,20 +69,22 @@ LIBS     := $(PKG_LIBS) $(SLURM_LIBS) $(SNMP_LIBS)
 INC_lib       := lib
 INC_switchcfg := lib switchcfg
 INC_node      := lib node
+INC_gateway   := lib gateway
 INC_storage   := lib storage
 INC_vlanalloc := lib switchcfg storage vlanalloc
-INC_prolog    := lib node
-INC_epilog    := lib node
+INC_prolog    := lib node gateway
+INC_epilog    := lib node gateway
 INC_cli       := lib
 INC_spank_plugin := lib
 INC_vlanalloc/vlanalloc.c := lib
-INC_ALL       := lib switchcfg storage node vlanalloc
+INC_ALL       := lib switchcfg storage node gateway vlanalloc
 # inc SRC: the -I flags of source file SRC (its own entry, else its folder's, else all: tests, bench).
 inc = $(addprefix -I,$(or $(INC_$(1)),$(INC_$(firstword $(subst /, ,$(1)))),$(INC_ALL)))
 
 LIB_SRC  := $(wildcard lib/*.c)
 SW_SRC   := $(wildcard switchcfg/*.c)
 NODE_SRC := $(wildcard node/*.c)
+GW_SRC   := $(wildcard gateway/*.c)
 STOR_SRC := $(filter-out storage/storaged.c,$(wildcard storage/*.c))
 VA_CORE  := $(filter-out vlanalloc/vlanallocd.c vlanalloc/vlanalloc.c,$(wildcard vlanalloc/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -96,6 +98,7 @@ LIBVC   := $(BUILD)/libvc.a
 LIBSW   := $(BUILD)/libswitchcfg.a
 LIBVA   := $(BUILD)/libvlanalloc.a
 LIBNODE := $(BUILD)/libnode.a
+LIBGW   := $(BUILD)/libgateway.a
 LIBSTOR := $(BUILD)/libstorage.a
 DAEMON  := $(BUILD)/bin/vlanallocd
 CLI     := $(BUILD)/bin/vlanalloc
@@ -133,17 +136,18 @@ $(BUILD)/obj/%.o: %.c | pkgcheck
 
 # The archives, one a layer; made new each time, so a file moved away does
 # not linger in the old one.
-ARCHIVES := $(LIBVC) $(LIBSW) $(LIBVA) $(LIBNODE) $(LIBSTOR)
+ARCHIVES := $(LIBVC) $(LIBSW) $(LIBVA) $(LIBNODE) $(LIBGW) $(LIBSTOR)
 $(LIBVC): $(call obj,$(LIB_SRC))
 $(LIBSW): $(call obj,$(SW_SRC))
 $(LIBVA): $(call obj,$(VA_CORE))
 $(LIBNODE): $(call obj,$(NODE_SRC))
+$(LIBGW): $(call obj,$(GW_SRC))
 $(LIBSTOR): $(call obj,$(STOR_SRC))
 $(ARCHIVES):
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-ALL_LIBS := $(LIBVA) $(LIBNODE) $(LIBSTOR) $(LIBSW) $(LIBVC)
+ALL_LIBS := $(LIBVA) $(LIBNODE) $(LIBGW) $(LIBSTOR) $(LIBSW) $(LIBVC)
 
 # What each program links: its object, then the archives of the layers it
 # uses, upper first. One rule links them all (below the tests' list).
@@ -151,8 +155,8 @@ $(DAEMON): $(call obj,vlanalloc/vlanallocd.c) $(LIBVA) $(LIBSTOR) $(LIBSW) $(LIB
 $(BUILD)/bin/vcluster-storaged: $(call obj,storage/storaged.c) $(LIBSTOR) $(LIBVC)
 $(CLI): $(call obj,vlanalloc/vlanalloc.c) $(LIBVC)
 $(UCLI): $(call obj,cli/vcluster.c) $(LIBVC)
-$(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBVC)
-$(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBVC)
+$(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBGW) $(LIBVC)
+$(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBGW) $(LIBVC)
 # The launchers: one source, the hook's name compiled in, libc only. Static
 # pattern rules: they apply to these two targets and nothing else.
 LAUNCH_OBJS := $(BUILD)/obj/prolog/launch-prolog.o $(BUILD)/obj/prolog/launch-epilog.o

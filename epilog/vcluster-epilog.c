@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "conf.h"
+#include "gateway.h"
 #include "hook.h"
 #include "log.h"
 #include "node.h"
@@ -39,7 +40,8 @@ static int epilog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
         struct vc_node_ctx ctx;
         vc_node_ctx_init(&ctx);
         j.ctx = &ctx;
-        int r = vc_node_journal_open(dir, vc_node_step_kinds, &j, &err);
+        _cleanup_free_ struct vc_step_kind *kinds = vc_step_kinds_join(vc_node_step_kinds, vc_gateway_step_kinds);
+        int r = vc_node_journal_open(dir, kinds, &j, &err);
         if (r < 0) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
                 vc_node_ctx_done(&ctx);

@@ -13,6 +13,15 @@ struct vc_conf;
 /* An OpenVPN static key: 256 random bytes as lowercase hex. */
 #define VC_TUNNEL_KEY_LEN 512
 
+/* What a gateway's steps find at the start of the journal's ctx (every
+ * host's ctx, struct vc_node_ctx, begins with one, so a step of either role
+ * reads it without knowing the rest): the job's tunnel key (hex) while the
+ * l2.openvpn step runs, set by the prolog and wiped right after, never in
+ * step args (which are journaled). */
+struct vc_gateway_ctx {
+        char *tunnel_key;
+};
+
 /* vc_chap_fetch: the CHAP secret of job (tunnel: its OpenVPN key as hex)
  * (malloc'd; explicit_bzero + free it); 0, or -errno with *err saying why
  * (daemon unreachable: that -errno; no such secret for the job: -ENOENT). */

@@ -64,6 +64,18 @@ static bool needs_undo(enum vc_step_state s) {
         return s == VC_STEP_DOING || s == VC_STEP_DONE || s == VC_STEP_UNDOING;
 }
 
+struct vc_step_kind *vc_step_kinds_join(const struct vc_step_kind *a, const struct vc_step_kind *b) {
+        size_t na = 0, nb = 0;
+        while (a[na].name)
+                na++;
+        while (b[nb].name)
+                nb++;
+        struct vc_step_kind *v = xcalloc(na + nb + 1, sizeof(*v));
+        memcpy(v, a, na * sizeof(*v));
+        memcpy(v + na, b, nb * sizeof(*v));
+        return v;
+}
+
 size_t vc_journal_pending(const struct vc_journal *j) {
         size_t n = 0;
         for (size_t i = 0; i < j->n; i++)

@@ -36,6 +36,12 @@ struct vc_step_kind {
         bool parallel;
 };
 
+/* vc_step_kinds_join: one {NULL}-terminated table of the kinds of a, then
+ * of b (both {NULL}-terminated), malloc'd: how a program that acts in
+ * several roles (a host is a compute node and maybe a gateway) journals
+ * the steps of each. Free it once no journal uses it. */
+struct vc_step_kind *vc_step_kinds_join(const struct vc_step_kind *a, const struct vc_step_kind *b);
+
 /* A do_ that fails before it changed anything (it could not reach the device)
  * returns vc_step_untouched(-errno): the step is then recorded undone, so no
  * undo is owed to a device that may stay unreachable. */

@@ -134,3 +134,32 @@ int vc_tcp_connect_timeout(const char *host, const char *port, int timeout_ms, c
         return tcp_open(host, port, false, timeout_ms > 0 ? timeout_ms : 0, err);
 }
 int vc_tcp_listen(const char *host, const char *port, char **err) { return tcp_open(host, port, true, -1, err); }
+
+int vc_hostport_split(const char *portal, char **host, int *port) {
+        *host = NULL;
+        const char *colon;
+        size_t hlen;
+        const char *h = portal;
+        if (portal[0] == '[') {
+                const char *close = strchr(portal, ']');
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                h = portal + 1;
+                hlen = (size_t)(close - h);
+                colon = close + 1;
+        } else {
+                colon = strchr(portal, ':');
+                /* a bare IPv6 address is ambiguous: it must be bracketed */
+                if (!colon || strchr(colon + 1, ':'))
+                        return -EINVAL;
+                hlen = (size_t)(colon - portal);
+        }
+        unsigned long long p;
+        if (hlen == 0 || parse_uint(colon + 1, 1, 65535, &p) < 0)
+                return -EINVAL;
+        *host = strndup(h, hlen);
+        if (!*host)
+                abort();
+        *port = (int)p;
+        return 0;
+}

@@ -18,5 +18,9 @@ int vc_tcp_connect(const char *host, const char *port, char **err);
 int vc_tcp_connect_timeout(const char *host, const char *port, int timeout_ms, char **err);
 /* vc_tcp_listen: listening fd bound to host:port; -errno with *err. */
 int vc_tcp_listen(const char *host, const char *port, char **err);
+/* vc_hostport_split: "ADDR:PORT", "HOST:PORT" or "[V6]:PORT" into *host
+ * (malloc'd, without brackets) and *port (1-65535); 0 or -EINVAL (a bare
+ * IPv6 address is ambiguous: it must be bracketed). */
+int vc_hostport_split(const char *portal, char **host, int *port);
 
 #endif

@@ -1,6 +1,5 @@
 #include "bridge.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <netlink/route/link/vlan.h>
 
 #include "log.h"
+#include "netns.h"
 #include "nl.h"
 #include "util.h"
 
@@ -19,29 +19,6 @@
 
 /* The 802.1Q module creates this in every network namespace once loaded. */
 #define PROC_NET_VLAN "/proc/net/vlan/config"
-
-int vc_ifname_check(const char *name, char **err) {
-        if (!name || !*name) {
-                *err = xstrdup("empty interface name");
-                return -EINVAL;
-        }
-        if (strlen(name) > IFNAMSIZ - 1) {
-                *err = xasprintf("interface name '%s' is longer than %d characters", name, IFNAMSIZ - 1);
-                return -ENAMETOOLONG;
-        }
-        if (streq(name, ".") || streq(name, "..")) {
-                *err = xasprintf("'%s' is not a valid interface name", name);
-                return -EINVAL;
-        }
-        for (const char *p = name; *p; p++)
-                if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || iscntrl((unsigned char)*p)) {
-                        *err = xasprintf("interface name '%s' contains a character that is not allowed ('/', ':', "
-                                         "white space or a control character)",
-                                         name);
-                        return -EINVAL;
-                }
-        return 0;
-}
 
 int vc_vlan_ifname(const char *trunk, int vlan, char **name, char **err) {
         int r = vc_ifname_check(trunk, err);

@@ -34,8 +34,6 @@ int vc_link_delete(const char *name, char **err);
 /* vc_bridge_ports: the names of bridge's ports as a NULL-terminated malloc'd strv (-ENODEV: none; -EINVAL: not a bridge). */
 int vc_bridge_ports(const char *bridge, char ***ports, char **err);
 
-/* vc_ifname_check: 0 if name is a valid interface name, else -EINVAL or -ENAMETOOLONG with *err naming it. */
-int vc_ifname_check(const char *name, char **err);
 /* vc_vlan_ifname: "TRUNK.VLAN" (malloc'd) after checking trunk, vlan (1-4094, else -ERANGE) and the result's length. */
 int vc_vlan_ifname(const char *trunk, int vlan, char **name, char **err);
 

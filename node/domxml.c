@@ -6,6 +6,7 @@
 #include "cpulist.h"
 #include "guestplan.h"
 #include "iscsi.h"
+#include "sock.h"
 #include "util.h"
 
 void vc_bridge_name(int vlan, char buf[16]) { snprintf(buf, 16, "vcbr%d", vlan); }
@@ -68,7 +69,7 @@ static int disk_volume(struct buf *b, const struct vc_domain_desc *d, const json
         } else {
                 _cleanup_free_ char *host = NULL;
                 int port;
-                if (vc_iscsi_portal_split(portal, &host, &port) < 0)
+                if (vc_hostport_split(portal, &host, &port) < 0)
                         return -EINVAL;
                 _cleanup_free_ char *usage = vc_iscsi_secret_usage(d->job, node);
                 _cleanup_free_ char *q = esc(iqn), *h = esc(host), *i = esc(ini), *u = esc(user), *s = esc(usage);

@@ -14,6 +14,7 @@
 #include "node.h"
 #include "nodestate.h"
 #include "run.h"
+#include "sock.h"
 #include "util.h"
 
 #define ISCSIADM_TIMEOUT_MS 30000
@@ -48,35 +49,6 @@ char *vc_iscsi_iface_name(int64_t job, const char *node) {
                 return NULL;
         }
         return s;
-}
-
-int vc_iscsi_portal_split(const char *portal, char **host, int *port) {
-        *host = NULL;
-        const char *colon;
-        size_t hlen;
-        const char *h = portal;
-        if (portal[0] == '[') {
-                const char *close = strchr(portal, ']');
-                if (!close || close[1] != ':')
-                        return -EINVAL;
-                h = portal + 1;
-                hlen = (size_t)(close - h);
-                colon = close + 1;
-        } else {
-                colon = strchr(portal, ':');
-                /* a bare IPv6 address is ambiguous: it must be bracketed */
-                if (!colon || strchr(colon + 1, ':'))
-                        return -EINVAL;
-                hlen = (size_t)(colon - portal);
-        }
-        unsigned long long p;
-        if (hlen == 0 || parse_uint(colon + 1, 1, 65535, &p) < 0)
-                return -EINVAL;
-        *host = strndup(h, hlen);
-        if (!*host)
-                abort();
-        *port = (int)p;
-        return 0;
 }
 
 char *vc_iscsi_by_path(const char *portal, const char *iqn, long long lun) {
@@ -202,7 +174,7 @@ int vc_iscsi_record_password(const char *iqn, const char *portal, const char *if
                              char **err) {
         _cleanup_free_ char *host = NULL;
         int port;
-        if (vc_iscsi_portal_split(portal, &host, &port) < 0) {
+        if (vc_hostport_split(portal, &host, &port) < 0) {
                 *err = xasprintf("iSCSI portal %s: not ADDR:PORT", portal);
                 return -EINVAL;
         }

@@ -36,9 +36,6 @@ char *vc_iscsi_secret_usage(int64_t job, const char *node);
  * the node lowered and [^a-z0-9.-] made '-' (malloc'd); NULL when longer
  * than open-iscsi allows (64). */
 char *vc_iscsi_iface_name(int64_t job, const char *node);
-/* vc_iscsi_portal_split: "ADDR:PORT" or "[V6]:PORT" into *host (malloc'd,
- * without brackets) and *port; 0 or -EINVAL. */
-int vc_iscsi_portal_split(const char *portal, char **host, int *port);
 /* vc_iscsi_by_path: the udev name of LUN lun of iqn at portal,
  * "/dev/disk/by-path/ip-PORTAL-iscsi-IQN-lun-N" (malloc'd). */
 char *vc_iscsi_by_path(const char *portal, const char *iqn, long long lun);

@@ -13,14 +13,7 @@
  *                 secret as an ephemeral libvirt secret (iscsi.h, secret.c)
  *   storage.iscsi   IscsiAttach=host: the open-iscsi iface, node record and
  *                 session of the job's target (iscsi.h, iscsi.c)
- *   l2.segment    stitched sites, the site's gateway: namespace vcl-JOB-NODE
- *                 with bridge br0, its veth lan0 ⇄ vcgJOB.SITE an access port (the
- *                 site's VLAN) of the node's OVS bridge (l2ext.h)
- *   l2.vxlan      the VXLAN tunnel to the other sites' gateways, in br0
- *   l2.openvpn    an OpenVPN tap to one peer gateway, in br0 (the job's
- *                 tunnel key from the ctx, like the CHAP secret)
- *   cache.squid   stitched sites, a remote site's gateway: the cluster's squid
- *                 in vcl-JOB-NODE intercepting the local guests' HTTP (cache.h)
+ *   (a site's gateway adds its own steps here: gateway/gateway.h)
  *   user.keys     cloud-init images: the job's key pair for its user (seed.h)
  *   guest.seed    cloud-init images: a guest's NoCloud volume (seed.h)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
@@ -36,17 +29,19 @@
 #include <pthread.h>
 #include <libvirt/libvirt.h>
 
+#include "chap.h"
 #include "journal.h"
 
 struct vc_node_ctx {
+        /* First, so that the gateway's steps see it as their own ctx (chap.h):
+         * the job's tunnel key while the l2.openvpn step runs. */
+        struct vc_gateway_ctx gw;
         pthread_mutex_t lock;
         char *uri;
         virConnectPtr conn;
         /* The job's CHAP secret while the storage steps run (never in step
          * args, which are journaled): set by the prolog, wiped right after. */
         char *chap;
-        /* The job's tunnel key (hex) while the l2.openvpn step runs, the same way. */
-        char *tunnel_key;
         /* The job's SSH seed (sshkey.h) while guest.seed and user.keys run,
          * and the user's own user-data (user-data=, from sbatch), the same way. */
         char *ssh_seed;
@@ -54,7 +49,8 @@ struct vc_node_ctx {
         size_t user_data_len;
 };
 
-/* Every node step kind, {NULL}-terminated. */
+/* Every node step kind, {NULL}-terminated (a host's journal takes these and
+ * the gateway's, vc_gateway_step_kinds, joined: vc_step_kinds_join). */
 extern const struct vc_step_kind vc_node_step_kinds[];
 
 /* vc_node_ctx_init: an empty context (no connection yet). */

@@ -4,10 +4,8 @@
 #include <sys/un.h>
 
 #include "bridge.h"
-#include "cache.h"
 #include "domxml.h"
 #include "iscsi.h"
-#include "l2ext.h"
 #include "node.h"
 #include "nodestate.h"
 #include "ovsport.h"
@@ -42,11 +40,6 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         {"net.bridge", net_bridge_do, net_bridge_undo, false},
         {"storage.secret", vc_storage_secret_do, vc_storage_secret_undo, false},
         {"storage.iscsi", vc_storage_iscsi_do, vc_storage_iscsi_undo, false},
-        /* stitched sites, on a site's gateway node (l2ext.h) */
-        {"l2.segment", vc_l2_segment_do, vc_l2_segment_undo, false},
-        {"l2.vxlan", vc_l2_vxlan_do, vc_l2_vxlan_undo, false},
-        {"l2.openvpn", vc_l2_openvpn_do, vc_l2_openvpn_undo, false},
-        {"cache.squid", vc_cache_squid_do, vc_cache_squid_undo, false},
         /* cloud-init images (seed.h) */
         {"user.keys", vc_user_keys_do, vc_user_keys_undo, false},
         {"guest.seed", vc_guest_seed_do, vc_guest_seed_undo, false},

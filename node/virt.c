@@ -29,7 +29,7 @@ void vc_node_ctx_init(struct vc_node_ctx *c) {
 
 void vc_node_ctx_chap_clear(struct vc_node_ctx *c) {
         secret_freep(&c->chap);
-        secret_freep(&c->tunnel_key);
+        secret_freep(&c->gw.tunnel_key);
         secret_freep(&c->ssh_seed);
         if (c->user_data)
                 explicit_bzero(c->user_data, c->user_data_len);

@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "cpumap.h"
 #include "failpoint.h"
+#include "gateway.h"
 #include "guestname.h"
 #include "guestplan.h"
 #include "hook.h"
@@ -401,7 +402,7 @@ static int links(struct node_run *n, const json_t *plan, const char *dir, char *
                 return 0;
         int r = 0;
         if (vc_node_l2_openvpn(plan))
-                r = fetch_secret(n, true, &n->ctx.tunnel_key, err);
+                r = fetch_secret(n, true, &n->ctx.gw.tunnel_key, err);
         if (r == 0)
                 r = vc_node_add_l2(&n->j, n->c, vc_conf_node(n->c, n->e->node), plan, dir, err);
         if (r == 0) {
@@ -618,9 +619,11 @@ static int prolog_slurmd(const struct vc_hook_env *e, const struct vc_conf *c) {
         struct node_run n = {.e = e, .c = c};
         vc_node_ctx_init(&n.ctx);
         n.j.ctx = &n.ctx;
+        /* a host's steps: the node's, and the gateway's when it is one */
+        _cleanup_free_ struct vc_step_kind *kinds = vc_step_kinds_join(vc_node_step_kinds, vc_gateway_step_kinds);
         int r = vc_node_job_dir_make(dir, &err);
         if (r == 0)
-                r = vc_node_journal_open(dir, vc_node_step_kinds, &n.j, &err);
+                r = vc_node_journal_open(dir, kinds, &n.j, &err);
         if (r < 0) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
                 report(e, c, VC_PHASE_FAILED, err);

@@ -1,4 +1,4 @@
-/* nodestep — run one node step (node/node.h kinds) by hand, for tests: the
+/* nodestep — run one host step (node/node.h and gateway/gateway.h kinds) by hand, for tests: the
  * same do and undo the prolog and epilog run, with the args a journal would
  * hold.
  *
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "gateway.h"
 #include "journal.h"
 #include "l2ext.h"
 #include "node.h"
@@ -82,7 +83,8 @@ int main(int argc, char **argv) {
         bool undo = streq(what, "undo");
         if (!undo && !streq(what, "do"))
                 return usage();
-        const struct vc_step_kind *k = vc_node_step_kinds;
+        _cleanup_free_ struct vc_step_kind *kinds = vc_step_kinds_join(vc_node_step_kinds, vc_gateway_step_kinds);
+        const struct vc_step_kind *k = kinds;
         while (k->name && !streq(k->name, kind))
                 k++;
         if (!k->name) {
@@ -97,7 +99,7 @@ int main(int argc, char **argv) {
         }
         struct vc_node_ctx ctx;
         vc_node_ctx_init(&ctx);
-        if (keyfile && !(ctx.tunnel_key = read_key(keyfile))) {
+        if (keyfile && !(ctx.gw.tunnel_key = read_key(keyfile))) {
                 vc_node_ctx_done(&ctx);
                 return 1;
         }

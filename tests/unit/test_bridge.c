@@ -11,6 +11,7 @@
 #include <errno.h>
 
 #include "bridge.h"
+#include "netns.h"
 #include "util.h"
 
 static void name_refused(const char *name, int want, const char *phrase) {

@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "iscsi.h"
+#include "sock.h"
 #include "journal.h"
 #include "node.h"
 #include "steps.h"
@@ -37,21 +38,21 @@ static void test_names(void **state) {
 static void test_portal_split(void **state) {
         char *h = NULL;
         int port = 0;
-        assert_int_equal(vc_iscsi_portal_split("10.0.0.5:3260", &h, &port), 0);
+        assert_int_equal(vc_hostport_split("10.0.0.5:3260", &h, &port), 0);
         assert_string_equal(h, "10.0.0.5");
         assert_int_equal(port, 3260);
         free(h);
-        assert_int_equal(vc_iscsi_portal_split("[fd00::5]:3261", &h, &port), 0);
+        assert_int_equal(vc_hostport_split("[fd00::5]:3261", &h, &port), 0);
         assert_string_equal(h, "fd00::5");
         assert_int_equal(port, 3261);
         free(h);
-        assert_int_equal(vc_iscsi_portal_split("storage.example:860", &h, &port), 0);
+        assert_int_equal(vc_hostport_split("storage.example:860", &h, &port), 0);
         assert_string_equal(h, "storage.example");
         free(h);
         const char *bad[] = {"10.0.0.5", "10.0.0.5:", ":3260", "10.0.0.5:0", "10.0.0.5:65536", "fd00::5:3260",
                              "[fd00::5]3260", "[fd00::5", "10.0.0.5:32x"};
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-                assert_int_equal(vc_iscsi_portal_split(bad[i], &h, &port), -EINVAL);
+                assert_int_equal(vc_hostport_split(bad[i], &h, &port), -EINVAL);
                 assert_null(h);
         }
 }

@@ -1,4 +1,4 @@
-/* tests for node/l2ext.c's pure part: the names of a job's namespace and
+/* tests for gateway/l2ext.c's pure part: the names of a job's namespace and
  * OVS-side veth end, the OpenVPN static-key file made from the job's hex
  * key, openvpn's argv, the VXLAN source filter's nft rules, and the args checks of l2.segment, l2.vxlan and
  * l2.openvpn, which refuse bad args before touching anything (so these
@@ -252,7 +252,7 @@ static void test_vxlan_ruleset(void **state) {
 static void test_openvpn_args(void **state) {
         step_fn d = vc_l2_openvpn_do, u = vc_l2_openvpn_undo;
         _cleanup_free_ char *hex = test_key();
-        struct vc_node_ctx c = {.tunnel_key = hex};
+        struct vc_gateway_ctx c = {.tunnel_key = hex};
         refused_ctx(d, &c, "{" TUN ", \"dev\": \"tap1\", \"dir\": \"/x\"}", -EINVAL, true,
                     "l2.openvpn: \"remote\" must be a non-empty string");
         refused_ctx(d, &c, "{" TUN ", \"dev\": \"tap1\", \"remote\": \"2001:db8::2\", \"dir\": \"/x\"}", -EINVAL, true,
@@ -275,7 +275,7 @@ static void test_openvpn_args(void **state) {
         struct vc_node_ctx none = {0};
         refused_ctx(d, &none, "{" OVPN_HUB "}", -EINVAL, true, "l2.openvpn: tap1: the job has no tunnel key");
         refused_ctx(d, NULL, "{" OVPN_HUB "}", -EINVAL, true, "l2.openvpn: tap1: the job has no tunnel key");
-        struct vc_node_ctx shortkey = {.tunnel_key = (char *)"00ff"};
+        struct vc_gateway_ctx shortkey = {.tunnel_key = (char *)"00ff"};
         refused_ctx(d, &shortkey, "{" OVPN_HUB "}", -EINVAL, true, "tap1: the job's tunnel key is not 512 lowercase hex");
         refused_ctx(d, &c, "{" OVPN_HUB ", \"wan_netns\": \"vc-unit-no-such-netns\", \"netns\": \"vc-unit-no-such-2\"}",
                     -ENOENT, true, "network namespace vc-unit-no-such-2 does not exist (is l2.segment done?)");

@@ -1,4 +1,4 @@
-/* tests for node/squidconf.c and the pure parts of node/cache.c: the
+/* tests for gateway/squidconf.c and the pure parts of gateway/cache.c: the
  * squid.conf of a cluster's cache, the nft ruleset that intercepts the local
  * guests' HTTP, the preload list (errors with FILE:LINE), the POSIX ACL
  * that lets squid's user reach its dir, and the step's argument checks

@@ -1,5 +1,5 @@
 /* nl.h — one rtnetlink socket and the link cache of a network namespace
- * (libnl-3 route), as node/bridge.c and node/l2ext.c both use them, and
+ * (libnl-3 route), as node/bridge.c and gateway/l2ext.c both use them, and
  * libnl's errors as -errno.
  *
  * Contract: vc_nl_open connects in namespace ns (a name under /run/netns,

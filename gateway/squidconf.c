@@ -8,8 +8,8 @@
 #include <regex.h>
 #include <strings.h>
 
-#include "bridge.h"
-#include "iscsi.h"
+#include "netns.h"
+#include "sock.h"
 #include "util.h"
 
 /* The longest URL a preload list may hold (squid's own limit is 8 KiB). */
@@ -108,7 +108,7 @@ static int bypass_ok(const char *p, char **err) {
 /* parent_ok: "HOST:PORT" or "[V6]:PORT" into *host (malloc'd) and *port. */
 static int parent_ok(const char *parent, char **host, int *port, char **err) {
         unsigned char buf[16];
-        if (vc_iscsi_portal_split(parent, host, port) < 0)
+        if (vc_hostport_split(parent, host, port) < 0)
                 goto bad;
         if (inet_pton(AF_INET6, *host, buf) == 1)
                 return 0;

@@ -23,6 +23,8 @@
 /* Where named network namespaces live. */
 #define VC_NETNS_DIR "/run/netns"
 
+/* vc_ifname_check: 0 if name is a valid interface name, else -EINVAL or -ENAMETOOLONG with *err naming it. */
+int vc_ifname_check(const char *name, char **err);
 /* vc_netns_name_check: 0 if name may name a network namespace, else -EINVAL or -ENAMETOOLONG with *err. */
 int vc_netns_name_check(const char *name, char **err);
 /* vc_netns_exists: whether /run/netns/name holds a network namespace (NULL: always true). */

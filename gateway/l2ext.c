@@ -31,11 +31,9 @@
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/neighbour.h>
 
-#include "bridge.h"
 #include "journal.h"
 #include "log.h"
 #include "netns.h"
-#include "node.h"
 #include "ovsdb.h"
 #include "run.h"
 #include "nl.h"
@@ -1304,7 +1302,7 @@ static int openvpn_up(const struct l2args *a, const struct ovpn_files *f, struct
 }
 
 int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
-        struct vc_node_ctx *c = ctx;
+        const struct vc_gateway_ctx *c = ctx;
         _cleanup_(l2args_done) struct l2args a;
         int r = openvpn_args(args, &a, err);
         if (r == 0 && a.spoke == 0) {

@@ -51,7 +51,7 @@
 
 #include <jansson.h>
 
-#include "chap.h" /* VC_TUNNEL_KEY_LEN */
+#include "chap.h" /* VC_TUNNEL_KEY_LEN, struct vc_gateway_ctx */
 
 /* The bridge and the segment's veth end inside vcl-JOB. */
 #define VC_L2_BRIDGE "br0"
@@ -120,7 +120,7 @@ int vc_l2_vxlan_undo(void *ctx, json_t *args, char **err);
  * ADDR, port: 1-65535 (local and remote UDP port), dev, dir: absolute path
  * (made 0700 when missing) for DIR/DEV.{key,ca.pem,crt.pem,id.pem,pid,log}
  * and the chroot DIR/DEV.root, role: "hub"|"spoke", spoke: 1-255 (the
- * spoke this tunnel joins)}; ctx is a struct vc_node_ctx with tunnel_key;
+ * spoke this tunnel joins)}; ctx is a struct vc_gateway_ctx with tunnel_key;
  * undo needs no role or spoke. do: stops a previous openvpn of this pid
  * file, writes the tls-crypt key (0600, O_EXCL), makes the CA certificate,
  * this gateway's key (0600) and certificate with openssl, starts openvpn in

@@ -4,9 +4,11 @@
  * namespace that was copied from ours. */
 #include "netns.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -21,6 +23,29 @@
 #include "util.h"
 
 #define SELF_NS "/proc/thread-self/ns/net"
+
+int vc_ifname_check(const char *name, char **err) {
+        if (!name || !*name) {
+                *err = xstrdup("empty interface name");
+                return -EINVAL;
+        }
+        if (strlen(name) > IFNAMSIZ - 1) {
+                *err = xasprintf("interface name '%s' is longer than %d characters", name, IFNAMSIZ - 1);
+                return -ENAMETOOLONG;
+        }
+        if (streq(name, ".") || streq(name, "..")) {
+                *err = xasprintf("'%s' is not a valid interface name", name);
+                return -EINVAL;
+        }
+        for (const char *p = name; *p; p++)
+                if (*p == '/' || *p == ':' || isspace((unsigned char)*p) || iscntrl((unsigned char)*p)) {
+                        *err = xasprintf("interface name '%s' contains a character that is not allowed ('/', ':', "
+                                         "white space or a control character)",
+                                         name);
+                        return -EINVAL;
+                }
+        return 0;
+}
 
 int vc_netns_name_check(const char *name, char **err) {
         if (!name || !*name) {
