@@ -12,7 +12,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +23,7 @@
 #include "log.h"
 #include "netns.h"
 #include "nodestate.h"
+#include "pidref.h"
 #include "run.h"
 #include "squidconf.h"
 #include "util.h"
@@ -38,7 +38,6 @@
 /* squid needs shutdown_lifetime (1 s) and some more after a SIGTERM. */
 #define STOP_TERM_MS 10000
 #define STOP_KILL_MS 5000
-#define STOP_POLL_MS 50
 /* Preloading: this many URLs at a time; a fetch that gets no data this long fails. */
 #define PRELOAD_PARALLEL 4
 #define PRELOAD_IDLE_S 60
@@ -320,61 +319,22 @@ struct proc {
         bool ours, master;
 };
 
-/* proc_stat: ppid, state and start time of pid from /proc/PID/stat; 0 or -errno. */
-static int proc_stat(pid_t pid, pid_t *ppid, char *state, unsigned long long *start) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        _cleanup_free_ char *s = NULL;
-        size_t len;
-        int r = read_file(path, &s, &len, 4096);
-        if (r < 0)
-                return r;
-        /* "PID (COMM) S PPID …": COMM may hold anything, the last ')' ends it */
-        const char *p = strrchr(s, ')');
-        int pp;
-        char st;
-        unsigned long long t;
-        /* fields 3 (state), 4 (ppid), 5-21 skipped, 22 (starttime) */
-        if (!p || sscanf(p + 1, " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-                         &st, &pp, &t) != 3)
-                return -EINVAL;
-        if (ppid)
-                *ppid = pp;
-        if (state)
-                *state = st;
-        if (start)
-                *start = t;
-        return 0;
-}
-
-/* proc_alive: p still runs (not a zombie, not a new process with its pid). */
-static bool proc_alive(const struct proc *p) {
-        char st;
-        unsigned long long t;
-        return proc_stat(p->pid, NULL, &st, &t) == 0 && st != 'Z' && st != 'X' && t == p->start;
-}
-
 /* squid_argv: whether pid runs squid with config conf: argv[0] squid (the
  * master) or "(squid-N)" (a kid), and "-f CONF" among its arguments. */
 static bool squid_argv(pid_t pid, const char *conf, bool *master) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
         _cleanup_free_ char *s = NULL;
         size_t len;
-        if (read_file(path, &s, &len, 65536) < 0 || len == 0)
+        if (vc_proc_cmdline(pid, &s, &len) < 0)
                 return false;
-        const char *end = s + len, *a0 = s;
-        const char *base = strrchr(a0, '/') ? strrchr(a0, '/') + 1 : a0;
+        const char *base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
         bool is_master = streq(base, "squid");
-        if (!is_master && strncmp(a0, "(squid", 6) != 0)
+        if (!is_master && strncmp(s, "(squid", 6) != 0)
                 return false;
-        for (const char *p = s; p < end; p += strlen(p) + 1)
-                if (streq(p, "-f") && p + 3 < end && streq(p + 3, conf)) {
-                        if (master)
-                                *master = is_master;
-                        return true;
-                }
-        return false;
+        if (!vc_argv_has_pair(s, len, "-f", conf))
+                return false;
+        if (master)
+                *master = is_master;
+        return true;
 }
 
 /* squid_procs: every process running squid with conf, and their
@@ -393,7 +353,7 @@ static struct proc *squid_procs(const char *conf, size_t *n) {
                         continue;
                 struct proc p = {.pid = (pid_t)pid};
                 char st;
-                if (proc_stat(p.pid, &p.ppid, &st, &p.start) < 0 || st == 'Z' || st == 'X')
+                if (vc_proc_stat(p.pid, &p.ppid, &st, &p.start) < 0 || st == 'Z' || st == 'X')
                         continue;
                 p.ours = squid_argv(p.pid, conf, &p.master);
                 if (cnt == cap) {
@@ -424,60 +384,53 @@ static struct proc *squid_procs(const char *conf, size_t *n) {
 
 /* pidfile_pid: the pid in the pid file when it is our squid's master, else 0. */
 static pid_t pidfile_pid(const struct cache_args *a) {
-        _cleanup_free_ char *s = NULL;
-        size_t len;
-        unsigned long long pid;
-        if (read_file(a->pidfile, &s, &len, 64) < 0)
-                return 0;
-        s[strcspn(s, " \t\r\n")] = 0;
+        pid_t pid;
         bool master = false;
-        if (parse_uint(s, 1, INT_MAX, &pid) < 0 || !squid_argv((pid_t)pid, a->conf, &master) || !master)
+        if (vc_pid_file_read(a->pidfile, &pid) < 0 || !squid_argv(pid, a->conf, &master) || !master)
                 return 0;
-        return (pid_t)pid;
+        return pid;
 }
 
-/* wait_gone: until none of v runs, at most ms; how many still run. */
-static size_t wait_gone(const struct proc *v, size_t n, int ms) {
-        uint64_t until = now_ms() + (uint64_t)ms;
-        for (;;) {
-                size_t left = 0;
-                for (size_t i = 0; i < n; i++)
-                        left += proc_alive(&v[i]);
-                if (left == 0 || now_ms() >= until)
-                        return left;
-                usleep(STOP_POLL_MS * 1000);
-        }
+/* pidrefs_free: close the handles of n processes and free them. */
+static void pidrefs_free(struct vc_pidref *v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                vc_pidref_done(&v[i]);
+        free(v);
 }
 
 /* squid_stop: no process runs squid with our config any more (nor a child of one). */
 static int squid_stop(const struct cache_args *a, char **err) {
         size_t n;
-        _cleanup_free_ struct proc *v = squid_procs(a->conf, &n);
+        _cleanup_free_ struct proc *found = squid_procs(a->conf, &n);
         if (n == 0)
                 return 0;
-        /* The master stops its kids; without one (it died), each gets the signal. */
+        /* A handle on each, the very process scanned (the same start time). */
+        struct vc_pidref *v = xcalloc(n, sizeof(*v));
+        _cleanup_free_ bool *term = xcalloc(n, sizeof(*term));
+        size_t held = 0;
         bool master = false;
         for (size_t i = 0; i < n; i++)
-                master |= v[i].master;
-        for (size_t i = 0; i < n; i++)
-                if ((v[i].master || !master) && proc_alive(&v[i]))
-                        kill(v[i].pid, SIGTERM);
-        if (wait_gone(v, n, STOP_TERM_MS) > 0) {
-                for (size_t i = 0; i < n; i++)
-                        if (proc_alive(&v[i])) {
-                                log_warning("%s: squid process %d still runs %d s after SIGTERM: SIGKILL", a->what,
-                                            (int)v[i].pid, STOP_TERM_MS / 1000);
-                                kill(v[i].pid, SIGKILL);
-                        }
-                if (wait_gone(v, n, STOP_KILL_MS) > 0) {
-                        for (size_t i = 0; i < n; i++)
-                                if (proc_alive(&v[i])) {
-                                        *err = xasprintf("%s: squid process %d did not exit after SIGKILL", a->what,
-                                                         (int)v[i].pid);
-                                        return -EBUSY;
-                                }
+                master |= found[i].master;
+        for (size_t i = 0; i < n; i++) {
+                struct vc_pidref p;
+                if (vc_pidref_set_pid(&p, found[i].pid) < 0)
+                        continue;
+                if (p.start != found[i].start) {
+                        vc_pidref_done(&p);
+                        continue;
                 }
+                /* The master stops its kids; without one (it died), each gets the signal. */
+                term[held] = found[i].master || !master;
+                v[held++] = p;
         }
+        _cleanup_free_ char *what = xasprintf("%s: squid process", a->what);
+        pid_t stuck = 0;
+        int r = vc_pidrefs_stop(v, held, term, STOP_TERM_MS, STOP_KILL_MS, what, &stuck);
+        pidrefs_free(v, held);
+        if (r == -ETIMEDOUT)
+                return vc_fail(err, -EBUSY, "%s: squid process %d did not exit after SIGKILL", a->what, (int)stuck);
+        if (r < 0)
+                return vc_fail(err, -EBUSY, "%s: signalling squid process %d: %s", a->what, (int)stuck, strerror(-r));
         /* One that started meanwhile (a master restarting its kid) is caught now. */
         size_t again;
         _cleanup_free_ struct proc *w = squid_procs(a->conf, &again);

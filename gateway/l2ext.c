@@ -13,12 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <net/if.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <linux/if_ether.h>
 #include <linux/neighbour.h>
@@ -37,6 +33,7 @@
 #include "ovsdb.h"
 #include "run.h"
 #include "nl.h"
+#include "pidref.h"
 #include "util.h"
 
 #define OVSDB_TIMEOUT_MS 10000
@@ -967,111 +964,52 @@ static char *log_tail(const char *path) {
         size_t len;
         if (read_file(path, &text, &len, 1u << 20) < 0 || len == 0)
                 return xasprintf("no log in %s", path);
-        const char *lines[3] = {NULL};
-        size_t n = 0;
-        for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                lines[n % ARRAY_SIZE(lines)] = l;
-                n++;
-        }
-        char *out = xstrdup("");
-        size_t first = n > ARRAY_SIZE(lines) ? n - ARRAY_SIZE(lines) : 0;
-        for (size_t i = first; i < n; i++) {
-                const char *l = lines[i % ARRAY_SIZE(lines)];
+        _cleanup_strv_ char **lines = vc_log_tail(text, 3);
+        for (char **l = lines; *l; l++)
                 /* "2026-01-02 03:04:05 message" */
-                if (strlen(l) > 20 && isdigit((unsigned char)l[0]) && l[4] == '-' && l[19] == ' ')
-                        l += 20;
-                char *next = xasprintf("%s%s%s", out, *out ? "; " : "", l);
-                free(out);
-                out = next;
-        }
-        return out;
+                if (strlen(*l) > 20 && isdigit((unsigned char)(*l)[0]) && (*l)[4] == '-' && (*l)[19] == ' ')
+                        memmove(*l, *l + 20, strlen(*l + 20) + 1);
+        return strv_join(lines, "; ");
 }
 
 /* is_our_openvpn: whether process pid is openvpn run with --writepid pidfile. */
 static bool is_our_openvpn(pid_t pid, const char *pidfile) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-        _cleanup_free_ char *cmd = NULL;
+        _cleanup_free_ char *argv = NULL;
         size_t len;
-        if (read_file(path, &cmd, &len, 1u << 16) < 0 || len == 0)
+        if (vc_proc_cmdline(pid, &argv, &len) < 0)
                 return false; /* gone, or a zombie */
-        const char *argv0 = cmd, *base = strrchr(argv0, '/');
-        if (!streq(base ? base + 1 : argv0, "openvpn"))
-                return false;
-        for (const char *p = cmd; p < cmd + len; p += strlen(p) + 1) {
-                const char *next = p + strlen(p) + 1;
-                if (streq(p, "--writepid") && next < cmd + len && streq(next, pidfile))
-                        return true;
-        }
-        return false;
-}
-
-/* wait_gone: until the process of pidfd (or pid) has ended, at most ms; true when it has. */
-static bool wait_gone(int pidfd, pid_t pid, const char *pidfile, int ms) {
-        uint64_t until = now_ms() + (uint64_t)ms;
-        for (;;) {
-                if (pidfd >= 0) {
-                        struct pollfd p = {.fd = pidfd, .events = POLLIN};
-                        if (poll(&p, 1, 100) > 0)
-                                return true;
-                } else {
-                        if (!is_our_openvpn(pid, pidfile))
-                                return true;
-                        usleep(50 * 1000);
-                }
-                if (now_ms() >= until)
-                        return false;
-        }
-}
-
-static int send_sig(int pidfd, pid_t pid, int sig) {
-        int r = pidfd >= 0 ? (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) : kill(pid, sig);
-        return r < 0 && errno != ESRCH ? -errno : 0;
+        const char *base = strrchr(argv, '/');
+        return streq(base ? base + 1 : argv, "openvpn") && vc_argv_has_pair(argv, len, "--writepid", pidfile);
 }
 
 /* openvpn_stop: the openvpn of pidfile is no longer running (0 when it was not). */
 static int openvpn_stop(const char *dev, const char *pidfile, char **err) {
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        int r = read_file(pidfile, &text, &len, 64);
+        pid_t pid;
+        int r = vc_pid_file_read(pidfile, &pid);
         if (r == -ENOENT)
                 return 0;
-        if (r < 0) {
-                *err = xasprintf("openvpn for %s: reading %s: %s", dev, pidfile, strerror(-r));
-                return r;
-        }
-        text[strcspn(text, " \t\r\n")] = 0;
-        unsigned long long v;
-        if (parse_uint(text, 2, INT_MAX, &v) < 0) {
+        if (r == -EINVAL) {
                 log_warning("openvpn for %s: %s holds no pid: ignoring it", dev, pidfile);
                 return 0;
         }
-        pid_t pid = (pid_t)v;
-        /* The pidfd pins the process we check, so a pid used again in between is never signalled. */
-        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0 && errno == ESRCH)
+        if (r < 0)
+                return vc_fail(err, r, "openvpn for %s: reading %s: %s", dev, pidfile, strerror(-r));
+        /* The handle pins the process we check, so a pid used again in between is never signalled. */
+        _cleanup_(vc_pidref_done) struct vc_pidref p = VC_PIDREF_NULL;
+        if (vc_pidref_set_pid(&p, pid) < 0)
                 return 0;
         if (!is_our_openvpn(pid, pidfile)) {
                 log_info("openvpn for %s: pid %d of %s is not that openvpn (any more): nothing to stop", dev, (int)pid,
                          pidfile);
                 return 0;
         }
-        if ((r = send_sig(pidfd, pid, SIGTERM)) < 0) {
-                *err = xasprintf("openvpn for %s: SIGTERM to pid %d: %s", dev, (int)pid, strerror(-r));
-                return r;
-        }
-        if (wait_gone(pidfd, pid, pidfile, STOP_TERM_MS))
-                return 0;
-        log_warning("openvpn for %s: pid %d still running %d s after SIGTERM: SIGKILL", dev, (int)pid,
-                    STOP_TERM_MS / 1000);
-        if ((r = send_sig(pidfd, pid, SIGKILL)) < 0) {
-                *err = xasprintf("openvpn for %s: SIGKILL to pid %d: %s", dev, (int)pid, strerror(-r));
-                return r;
-        }
-        if (wait_gone(pidfd, pid, pidfile, STOP_KILL_MS))
-                return 0;
-        *err = xasprintf("openvpn for %s: pid %d does not end, even after SIGKILL", dev, (int)pid);
-        return -ETIMEDOUT;
+        _cleanup_free_ char *what = xasprintf("openvpn for %s: pid", dev);
+        r = vc_pidrefs_stop(&p, 1, NULL, STOP_TERM_MS, STOP_KILL_MS, what, NULL);
+        if (r == -ETIMEDOUT)
+                return vc_fail(err, r, "openvpn for %s: pid %d does not end, even after SIGKILL", dev, (int)pid);
+        if (r < 0)
+                return vc_fail(err, r, "openvpn for %s: signalling pid %d: %s", dev, (int)pid, strerror(-r));
+        return 0;
 }
 
 /* remove_files: the keys, certificates, pid and log files and the chroot are gone. */
