@@ -1,5 +1,5 @@
 /* nl.h — one rtnetlink socket and the link cache of a network namespace
- * (libnl-3 route), as node/bridge.c and gateway/l2ext.c both use them, and
+ * (libnl-3 route), as node/bridge.c and the gateway's l2 steps both use them, and
  * libnl's errors as -errno.
  *
  * Contract: vc_nl_open connects in namespace ns (a name under /run/netns,
@@ -40,10 +40,18 @@ int vc_nl_set_up(struct vc_nl *c, struct rtnl_link *l, const char *name, char **
 /* vc_nl_kind_of: what a link is, for messages: "kind veth", or that it has none (malloc'd). */
 char *vc_nl_kind_of(struct rtnl_link *l);
 
+/* vc_nl_linkp: cleanup function dropping a link reference. */
 static inline void vc_nl_linkp(struct rtnl_link **l) {
         if (*l)
                 rtnl_link_put(*l);
 }
 #define _cleanup_link_ _cleanup_(vc_nl_linkp)
+
+/* vc_nl_addrp: cleanup function dropping an address reference. */
+static inline void vc_nl_addrp(struct nl_addr **a) {
+        if (*a)
+                nl_addr_put(*a);
+}
+#define _cleanup_nladdr_ _cleanup_(vc_nl_addrp)
 
 #endif

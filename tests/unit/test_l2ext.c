@@ -1,4 +1,4 @@
-/* tests for gateway/l2ext.c's pure part: the names of a job's namespace and
+/* tests for the pure part of gateway/l2ext.h's steps: the names of a job's namespace and
  * OVS-side veth end, the OpenVPN static-key file made from the job's hex
  * key, openvpn's argv, the VXLAN source filter's nft rules, and the args checks of l2.segment, l2.vxlan and
  * l2.openvpn, which refuse bad args before touching anything (so these
