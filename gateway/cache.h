@@ -46,29 +46,14 @@
  * Contract: 0 or -errno with *err (malloc'd) naming the job, the namespace
  * or the file, and what is wrong. Every program runs as an argv (run.h).
  */
-#ifndef VC_NODE_CACHE_H
-#define VC_NODE_CACHE_H
+#ifndef VC_GATEWAY_CACHE_H
+#define VC_GATEWAY_CACHE_H
 
 #include <jansson.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
 
 /* vc_cache_squid_do: the step's do (above). */
 int vc_cache_squid_do(void *ctx, json_t *args, char **err);
 /* vc_cache_squid_undo: the step's undo (above); 0 when already gone. */
 int vc_cache_squid_undo(void *ctx, json_t *args, char **err);
-
-/* Pure helpers over Linux's POSIX ACL xattr ("system.posix_acl_access"),
- * exposed for tests. acl NULL stands for no ACL (only the mode). */
-
-/* vc_acl_permits_search: whether user uid, in groups gids, may search a
- * directory with owner, group, mode and access ACL acl (POSIX.1e rules). */
-bool vc_acl_permits_search(const void *acl, size_t len, uid_t owner, gid_t group, mode_t mode, uid_t uid,
-                           const gid_t *gids, size_t ngids);
-/* vc_acl_add_search: the ACL value that is acl (or mode's ACL when NULL)
- * plus search for uid, the mask widened to let it through (malloc'd);
- * 0, or -EINVAL when acl is malformed. */
-int vc_acl_add_search(const void *acl, size_t len, mode_t mode, uid_t uid, void **out, size_t *out_len);
 
 #endif

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include "acl.h"
 #include "cache.h"
 #include "journal.h"
 #include "squidconf.h"

@@ -1,0 +1,162 @@
+/* preload.c — preloading a cluster's cache: every URL of a list fetched through squid's proxy port inside the namespace, a few at a time. */
+#include "cache_int.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "log.h"
+#include "netns.h"
+#include "util.h"
+
+/* Preloading: this many URLs at a time; a fetch that gets no data this long fails. */
+#define PRELOAD_PARALLEL 4
+
+#define PRELOAD_IDLE_S 60
+
+#define HEADER_MAX 16384
+
+struct preload {
+        const struct cache_args *a;
+        char **urls;
+        size_t n, next, ok;
+        uint64_t bytes;
+        pthread_mutex_t lock;
+};
+
+/* fetch_one: GET url through the proxy on 127.0.0.1:port (this thread's
+ * namespace); the body's length in *bytes; 0, or -errno with *why. */
+static int fetch_one(int port, const char *url, uint64_t *bytes, char **why) {
+        *bytes = 0;
+        _cleanup_free_ char *host = vc_url_authority(url);
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                *why = xasprintf("socket: %s", strerror(errno));
+                return -EIO;
+        }
+        struct timeval tv = {.tv_sec = PRELOAD_IDLE_S};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                *why = xasprintf("connecting to the proxy port 127.0.0.1:%d: %s", port, strerror(errno));
+                return -EIO;
+        }
+        /* HTTP/1.0: squid answers without chunking and closes after the body. */
+        _cleanup_free_ char *req = xasprintf("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: vcluster-preload\r\n"
+                                             "Accept: */*\r\nConnection: close\r\n\r\n",
+                                             url, host ? host : "");
+        int r = vc_send_all(fd, req, strlen(req));
+        if (r < 0) {
+                *why = xasprintf("sending the request: %s", strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *buf = xmalloc(65536);
+        size_t have = 0, head = 0;
+        uint64_t body = 0;
+        long long length = -1;
+        int code = 0;
+        for (;;) {
+                ssize_t got = recv(fd, buf + (head ? 0 : have), head ? 65536 : HEADER_MAX - 1 - have, 0);
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0) {
+                        *why = errno == EAGAIN || errno == EWOULDBLOCK
+                                       ? xasprintf("no data for %d s", PRELOAD_IDLE_S)
+                                       : xasprintf("receiving: %s", strerror(errno));
+                        return -EIO;
+                }
+                if (head) {
+                        if (got == 0)
+                                break;
+                        body += (uint64_t)got;
+                        continue;
+                }
+                have += (size_t)got;
+                buf[have] = 0;
+                char *end = strstr(buf, "\r\n\r\n");
+                if (!end) {
+                        if (got == 0 || have >= HEADER_MAX - 1) {
+                                *why = xstrdup(got == 0 ? "the proxy closed the connection before the headers ended"
+                                                        : "the response headers are too long");
+                                return -EIO;
+                        }
+                        continue;
+                }
+                head = (size_t)(end - buf) + 4;
+                *end = 0;
+                if (sscanf(buf, "HTTP/%*d.%*d %d", &code) != 1) {
+                        *why = xasprintf("not an HTTP response: '%.60s'", buf);
+                        return -EIO;
+                }
+                if (code != 200) {
+                        buf[strcspn(buf, "\r\n")] = 0;
+                        *why = xasprintf("'%s'", buf);
+                        return -EIO;
+                }
+                for (char *l = strstr(buf, "\r\n"); l; l = strstr(l + 2, "\r\n"))
+                        if (strncasecmp(l + 2, "Content-Length:", 15) == 0)
+                                length = strtoll(l + 17, NULL, 10);
+                body = have - head;
+                if (got == 0)
+                        break;
+        }
+        if (length >= 0 && body != (uint64_t)length) {
+                *why = xasprintf("the connection closed after %llu of %lld bytes", (unsigned long long)body, length);
+                return -EIO;
+        }
+        *bytes = body;
+        return 0;
+}
+
+/* preload_worker: fetch URLs off the shared list until there are none (in the namespace). */
+static int preload_worker(void *arg, char **err) {
+        struct preload *p = arg;
+        for (;;) {
+                pthread_mutex_lock(&p->lock);
+                size_t i = p->next < p->n ? p->next++ : p->n;
+                pthread_mutex_unlock(&p->lock);
+                if (i == p->n)
+                        return 0;
+                uint64_t bytes;
+                _cleanup_free_ char *why = NULL;
+                if (fetch_one(p->a->sc.proxy_port, p->urls[i], &bytes, &why) < 0) {
+                        log_warning("%s: preloading %s: %s", p->a->what, p->urls[i], why);
+                        continue;
+                }
+                pthread_mutex_lock(&p->lock);
+                p->ok++;
+                p->bytes += bytes;
+                pthread_mutex_unlock(&p->lock);
+        }
+}
+
+static void *preload_thread(void *arg) {
+        struct preload *p = arg;
+        _cleanup_free_ char *err = NULL;
+        if (vc_netns_run(p->a->netns, preload_worker, p, &err) < 0)
+                log_warning("%s: preloading: %s", p->a->what, err);
+        return NULL;
+}
+
+/* preload: every URL through the proxy port, PRELOAD_PARALLEL at a time; failures are warnings. */
+void vc_cache_preload(const struct cache_args *a, char **urls) {
+        struct preload p = {.a = a, .urls = urls, .n = strv_len(urls)};
+        pthread_mutex_init(&p.lock, NULL);
+        pthread_t t[PRELOAD_PARALLEL];
+        size_t nt = 0;
+        uint64_t t0 = now_ms();
+        for (size_t i = 0; i < PRELOAD_PARALLEL && i < p.n; i++)
+                if (pthread_create(&t[nt], NULL, preload_thread, &p) == 0)
+                        nt++;
+        if (nt == 0 && p.n > 0)
+                preload_thread(&p);
+        for (size_t i = 0; i < nt; i++)
+                pthread_join(t[i], NULL);
+        pthread_mutex_destroy(&p.lock);
+        vc_log(p.ok == p.n ? LOG_INFO : LOG_WARNING, "%s: %zu of %zu URLs preloaded (%llu bytes) from %s in %.1f s",
+               a->what, p.ok, p.n, (unsigned long long)p.bytes, a->preload, (double)(now_ms() - t0) / 1000);
+}
