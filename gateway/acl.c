@@ -22,7 +22,6 @@ enum {
 };
 
 #define ACL_UNDEFINED_ID 0xffffffffu
-
 #define PERM_X 1u
 
 struct acl_ent {

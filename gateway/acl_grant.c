@@ -1,4 +1,6 @@
-/* acl_grant.c — the search a cache dir's ancestors grant squid's user: an ACL entry where needed, claimed per cache dir in root-only xattrs, put back when the last claim goes. */
+/* acl_grant.c — the search a cache dir's ancestors grant squid's user: an
+ * ACL entry where needed, claimed per cache dir in root-only xattrs, put
+ * back when the last claim goes. */
 #include "cache_int.h"
 
 #include <errno.h>
@@ -18,9 +20,7 @@
  * cache dir that needs it (acl-use.HASH = the dir). The last claim to go
  * puts the ACL back. */
 #define OWN_ORIG "trusted.vcluster.acl-orig"
-
 #define OWN_SET "trusted.vcluster.acl-set"
-
 #define OWN_USE "trusted.vcluster.acl-use."
 
 /* acl_get: the access ACL of path (malloc'd) into *acl, *len; NULL when it has none (or its file system takes none). */
@@ -79,9 +79,8 @@ static void use_name(const char *dir, char out[64]) {
 static int claim(const struct cache_args *a, const char *path, char **err) {
         char name[64];
         use_name(a->dir, name);
-        if (setxattr(path, name, a->dir, strlen(a->dir), 0) < 0) {
+        if (setxattr(path, name, a->dir, strlen(a->dir), 0) < 0)
                 return vc_fail_errno(err, "%s: recording on %s that it needs the ACL entry there", a->what, path);
-        }
         return 0;
 }
 
@@ -139,9 +138,8 @@ static int ensure_search(const struct cache_args *a, const char *path, const cha
 static int release(const struct cache_args *a, const char *path, char **err) {
         char name[64];
         use_name(a->dir, name);
-        if (removexattr(path, name) < 0 && errno != ENODATA && errno != ENOENT) {
+        if (removexattr(path, name) < 0 && errno != ENODATA && errno != ENOENT)
                 return vc_fail_errno(err, "%s: %s: dropping its claim on the ACL entry", a->what, path);
-        }
         _cleanup_free_ char *orig = NULL, *set = NULL, *names = NULL, *now = NULL;
         size_t olen, slen, nlen, len;
         if (xattr_get(path, OWN_ORIG, &orig, &olen) < 0)

@@ -1,4 +1,6 @@
-/* cache.c — the step "cache.squid" (cache.h): a squid of one cluster inside the cluster's network namespace, its dir, the ruleset that sends the local guests' HTTP to it, and preloading through its plain proxy port. */
+/* cache.c — the step "cache.squid" (cache.h): a squid of one cluster inside
+ * the cluster's network namespace, its dir, the ruleset that sends the local
+ * guests' HTTP to it, and preloading through its plain proxy port. */
 #include "cache.h"
 #include "cache_int.h"
 
@@ -19,9 +21,8 @@
 static int rm_at(int dfd, const char *name, const char *path, char **err) {
         if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
                 return 0;
-        if (errno != EISDIR && errno != EPERM) {
+        if (errno != EISDIR && errno != EPERM)
                 return vc_fail_errno(err, "removing %s", path);
-        }
         int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : vc_fail_errno(err, "opening %s", path);

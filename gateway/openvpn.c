@@ -1,4 +1,5 @@
-/* openvpn.c — the step l2.openvpn (l2ext.h): one openvpn per peer, started in the WAN namespace, its tap moved into the cluster's. */
+/* openvpn.c — the step l2.openvpn (l2ext.h): one openvpn per peer, started
+ * in the WAN namespace, its tap moved into the cluster's. */
 #include "ovpn.h"
 
 #include <ctype.h>
@@ -17,19 +18,12 @@
 #include "util.h"
 
 #define OPENVPN_START_TIMEOUT_MS 30000
-
 #define TAP_WAIT_MS 10000
-
 #define PIDFILE_GRACE_MS 2000
-
 #define STOP_TERM_MS 10000
-
 #define STOP_KILL_MS 5000
-
 #define KEY_BEGIN "-----BEGIN OpenVPN Static key V1-----"
-
 #define KEY_END "-----END OpenVPN Static key V1-----"
-
 #define KEY_LINE 32
 
 int vc_l2_key_text(const char *hex, char **text, char **err) {
@@ -163,12 +157,10 @@ static int openvpn_stop(const char *dev, const char *pidfile, char **err) {
 static int remove_files(const char *dev, const struct ovpn_files *f, char **err) {
         const char *paths[] = {f->key, f->ca, f->cert, f->id, f->pid, f->log};
         for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
-                if (unlink(paths[i]) < 0 && errno != ENOENT) {
+                if (unlink(paths[i]) < 0 && errno != ENOENT)
                         return vc_fail_errno(err, "openvpn for %s: removing %s", dev, paths[i]);
-                }
-        if (rmdir(f->root) < 0 && errno != ENOENT) {
+        if (rmdir(f->root) < 0 && errno != ENOENT)
                 return vc_fail_errno(err, "openvpn for %s: removing %s", dev, f->root);
-        }
         return 0;
 }
 
@@ -181,9 +173,8 @@ static void user_group(const char **user, const char **group) {
 /* write_key: the static key file, 0600, made new (never through a link). */
 static int write_key(const char *path, const char *text, char **err) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
+        if (fd < 0)
                 return vc_fail_errno(err, "creating the key file %s", path);
-        }
         int r = write_all(fd, text, strlen(text));
         if (r == 0 && fchmod(fd, 0600) < 0) /* whatever the umask */
                 r = -errno;
@@ -277,22 +268,59 @@ static int openvpn_up(const struct l2args *a, const struct ovpn_files *f, struct
         return vc_l2_join_bridge(job, a->dev, err);
 }
 
+/* clear_previous: no openvpn of this pid file from an earlier run, nor its
+ * files; and no other device has the tap's name in either namespace. */
+static int clear_previous(const struct l2args *a, const struct ovpn_files *f, struct vc_nl *job, struct vc_nl *wan,
+                          char **err) {
+        int r;
+        if ((r = openvpn_stop(a->dev, f->pid, err)) < 0 || (r = remove_files(a->dev, f, err)) < 0 ||
+            (r = vc_nl_refill(wan, err)) < 0 || (r = vc_nl_refill(job, err)) < 0)
+                return r;
+        _cleanup_link_ struct rtnl_link *in_wan = vc_nl_get(wan, a->dev);
+        _cleanup_link_ struct rtnl_link *in_job = vc_nl_get(job, a->dev);
+        if (in_wan || in_job)
+                return vc_fail(err, -EEXIST, "%s: %s already exists in %s, and no openvpn of %s has it", a->kind,
+                               a->dev, in_job ? a->netns : vc_nl_where(a->wan_netns), f->pid);
+        return 0;
+}
+
+/* launch: the key file, the chroot, the credentials, openvpn and its tap in
+ * br0; when any of it fails, openvpn is stopped and the keys go (the log
+ * stays for the admin to read). */
+static int launch(const struct l2args *a, const struct ovpn_files *f, const char *hex, const char *keytext,
+                  struct vc_nl *job, struct vc_nl *wan, int jobfd, char **err) {
+        _cleanup_free_ char *kerr = NULL;
+        int r = write_key(f->key, keytext, err);
+        if (r < 0)
+                return r;
+        if (mkdir(f->root, 0700) < 0 && errno != EEXIST)
+                r = vc_fail_errno(err, "%s: creating %s", a->kind, f->root);
+        if (r == 0 && (r = vc_l2_ovpn_credentials(a, f, hex, &kerr)) < 0)
+                *err = xasprintf("%s: %s: %s", a->kind, a->dev, kerr);
+        if (r == 0 && (r = openvpn_up(a, f, job, wan, jobfd, err)) == 0)
+                return 0;
+        _cleanup_free_ char *e2 = NULL;
+        if (openvpn_stop(a->dev, f->pid, &e2) < 0)
+                log_warning("%s: undoing openvpn for %s: %s", a->kind, a->dev, e2);
+        const char *secret[] = {f->key, f->id};
+        for (size_t i = 0; i < ARRAY_SIZE(secret); i++)
+                if (unlink(secret[i]) < 0 && errno != ENOENT)
+                        log_warning("%s: removing %s: %s", a->kind, secret[i], strerror(errno));
+        return r;
+}
+
 int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
         const struct vc_gateway_ctx *c = ctx;
         _cleanup_(vc_l2args_done) struct l2args a;
         int r = vc_l2_openvpn_args(args, &a, err);
-        if (r == 0 && a.spoke == 0) {
-                *err = xasprintf("%s: \"role\" must be \"hub\" or \"spoke\" (it names the TLS peers)", a.kind);
-                r = -EINVAL;
-        }
+        if (r == 0 && a.spoke == 0)
+                r = vc_fail(err, -EINVAL, "%s: \"role\" must be \"hub\" or \"spoke\" (it names the TLS peers)", a.kind);
         if (r < 0)
                 return vc_step_untouched(r);
         _cleanup_secret_ char *keytext = NULL;
         _cleanup_free_ char *kerr = NULL;
-        if ((r = vc_l2_key_text(c ? c->tunnel_key : NULL, &keytext, &kerr)) < 0) {
-                *err = xasprintf("%s: %s: %s", a.kind, a.dev, kerr);
-                return vc_step_untouched(r);
-        }
+        if ((r = vc_l2_key_text(c ? c->tunnel_key : NULL, &keytext, &kerr)) < 0)
+                return vc_step_untouched(vc_fail(err, r, "%s: %s: %s", a.kind, a.dev, kerr));
         _cleanup_(ovpn_files_done) struct ovpn_files f = {0};
         ovpn_files_get(&a, &f);
         _cleanup_close_ int jobfd = -1;
@@ -302,41 +330,12 @@ int vc_l2_openvpn_do(void *ctx, json_t *args, char **err) {
             (r = vc_netns_open(a.netns, &jobfd, err)) < 0 || (r = vc_nl_open(&job, a.netns, err)) < 0 ||
             (r = vc_nl_open(&wan, a.wan_netns, err)) < 0)
                 return vc_step_untouched(r);
-        if (mkdir(a.dir, 0700) < 0 && errno != EEXIST) {
+        if (mkdir(a.dir, 0700) < 0 && errno != EEXIST)
                 return vc_step_untouched(vc_fail_errno(err, "%s: creating %s", a.kind, a.dir));
-        }
         /* An openvpn of this pid file from an earlier run goes first, with its tap. */
-        if ((r = openvpn_stop(a.dev, f.pid, err)) < 0 || (r = remove_files(a.dev, &f, err)) < 0 ||
-            (r = vc_nl_refill(&wan, err)) < 0 || (r = vc_nl_refill(&job, err)) < 0)
+        if ((r = clear_previous(&a, &f, &job, &wan, err)) < 0 ||
+            (r = launch(&a, &f, c->tunnel_key, keytext, &job, &wan, jobfd, err)) < 0)
                 return r;
-        {
-                _cleanup_link_ struct rtnl_link *in_wan = vc_nl_get(&wan, a.dev);
-                _cleanup_link_ struct rtnl_link *in_job = vc_nl_get(&job, a.dev);
-                if (in_wan || in_job) {
-                        *err = xasprintf("%s: %s already exists in %s, and no openvpn of %s has it", a.kind, a.dev,
-                                         in_job ? a.netns : vc_nl_where(a.wan_netns), f.pid);
-                        return -EEXIST;
-                }
-        }
-        if ((r = write_key(f.key, keytext, err)) < 0)
-                return r;
-        if (mkdir(f.root, 0700) < 0 && errno != EEXIST) {
-                r = -errno;
-                *err = xasprintf("%s: creating %s: %s", a.kind, f.root, strerror(-r));
-        }
-        if (r == 0 && (r = vc_l2_ovpn_credentials(&a, &f, c->tunnel_key, &kerr)) < 0)
-                *err = xasprintf("%s: %s: %s", a.kind, a.dev, kerr);
-        if (r < 0 || (r = openvpn_up(&a, &f, &job, &wan, jobfd, err)) < 0) {
-                _cleanup_free_ char *e2 = NULL;
-                if (openvpn_stop(a.dev, f.pid, &e2) < 0)
-                        log_warning("%s: undoing openvpn for %s: %s", a.kind, a.dev, e2);
-                /* the log stays for the admin to read; the keys go */
-                const char *secret[] = {f.key, f.id};
-                for (size_t i = 0; i < ARRAY_SIZE(secret); i++)
-                        if (unlink(secret[i]) < 0 && errno != ENOENT)
-                                log_warning("%s: removing %s: %s", a.kind, secret[i], strerror(errno));
-                return r;
-        }
         log_info("%s: %s (openvpn TLS %s %s:%lld ⇄ %s:%lld, from %s) is a port of %s", a.netns, a.dev,
                  a.hub ? "server" : "client", a.local, a.udp_port, a.remote, a.udp_port, vc_nl_where(a.wan_netns),
                  VC_L2_BRIDGE);

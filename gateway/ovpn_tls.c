@@ -1,4 +1,5 @@
-/* ovpn_tls.c — the job's TLS credentials for OpenVPN: a per-job CA key derived from the job's secret, this gateway's own key and certificate. */
+/* ovpn_tls.c — the job's TLS credentials for OpenVPN: a per-job CA key
+ * derived from the job's secret, this gateway's own key and certificate. */
 #include "ovpn.h"
 
 #include <ctype.h>
@@ -16,9 +17,7 @@
  * ephemeral. The CA key only ever passes through a pipe to openssl; this
  * gateway's own key is fresh and never leaves it. */
 #define CA_LABEL "vcluster openvpn ca\n"
-
 #define CERT_DAYS "3650"
-
 #define OPENSSL_TIMEOUT_MS 20000
 
 /* PKCS#8 for an Ed25519 key: this DER prefix, then the 32-byte seed. */
@@ -109,9 +108,8 @@ int vc_l2_ovpn_credentials(const struct l2args *a, const struct ovpn_files *f, c
                                   "-addext", eku, "-out", f->cert, NULL};
         /* the private key file: 0600 from the start, whatever openssl's umask */
         _cleanup_close_ int fd = open(f->id, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0) {
+        if (fd < 0)
                 return vc_fail_errno(err, "creating %s", f->id);
-        }
         if ((r = openssl("the job's CA certificate", ca_argv, cakey, NULL, err)) < 0 ||
             (r = openssl("this gateway's key", id_argv, NULL, NULL, err)) < 0 ||
             (r = openssl("this gateway's certificate", crt_argv, cakey, NULL, err)) < 0)

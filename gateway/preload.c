@@ -1,4 +1,5 @@
-/* preload.c — preloading a cluster's cache: every URL of a list fetched through squid's proxy port inside the namespace, a few at a time. */
+/* preload.c — preloading a cluster's cache: every URL of a list fetched
+ * through squid's proxy port inside the namespace, a few at a time. */
 #include "cache_int.h"
 
 #include <errno.h>
@@ -13,9 +14,7 @@
 
 /* Preloading: this many URLs at a time; a fetch that gets no data this long fails. */
 #define PRELOAD_PARALLEL 4
-
 #define PRELOAD_IDLE_S 60
-
 #define HEADER_MAX 16384
 
 struct preload {
@@ -26,90 +25,102 @@ struct preload {
         pthread_mutex_t lock;
 };
 
-/* fetch_one: GET url through the proxy on 127.0.0.1:port (this thread's
- * namespace); the body's length in *bytes; 0, or -errno with *why. */
-static int fetch_one(int port, const char *url, uint64_t *bytes, char **why) {
-        *bytes = 0;
-        _cleanup_free_ char *host = vc_url_authority(url);
+/* proxy_connect: a TCP connection to the proxy on 127.0.0.1:port (this
+ * thread's namespace) that gives up after PRELOAD_IDLE_S without data; the
+ * fd, or -EIO with *why. */
+static int proxy_connect(int port, char **why) {
         _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-                *why = xasprintf("socket: %s", strerror(errno));
-                return -EIO;
-        }
+        if (fd < 0)
+                return vc_fail(why, -EIO, "socket: %s", strerror(errno));
         struct timeval tv = {.tv_sec = PRELOAD_IDLE_S};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                *why = xasprintf("connecting to the proxy port 127.0.0.1:%d: %s", port, strerror(errno));
-                return -EIO;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return vc_fail(why, -EIO, "connecting to the proxy port 127.0.0.1:%d: %s", port, strerror(errno));
+        return TAKE_FD(fd);
+}
+
+/* parse_head: the response's status line and headers (NUL-terminated in
+ * buf) say 200; *length is its Content-Length (-1 when it gives none). */
+static int parse_head(char *buf, long long *length, char **why) {
+        int code = 0;
+        if (sscanf(buf, "HTTP/%*d.%*d %d", &code) != 1)
+                return vc_fail(why, -EIO, "not an HTTP response: '%.60s'", buf);
+        if (code != 200) {
+                buf[strcspn(buf, "\r\n")] = 0;
+                return vc_fail(why, -EIO, "'%s'", buf);
         }
-        /* HTTP/1.0: squid answers without chunking and closes after the body. */
-        _cleanup_free_ char *req = xasprintf("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: vcluster-preload\r\n"
-                                             "Accept: */*\r\nConnection: close\r\n\r\n",
-                                             url, host ? host : "");
-        int r = vc_send_all(fd, req, strlen(req));
-        if (r < 0) {
-                *why = xasprintf("sending the request: %s", strerror(-r));
-                return r;
-        }
+        *length = -1;
+        for (char *l = strstr(buf, "\r\n"); l; l = strstr(l + 2, "\r\n"))
+                if (strncasecmp(l + 2, "Content-Length:", 15) == 0)
+                        *length = strtoll(l + 17, NULL, 10);
+        return 0;
+}
+
+/* read_response: the whole response on fd, counting its body's bytes into
+ * *body; 0, or -EIO with *why (not 200, cut short, no data for too long). */
+static int read_response(int fd, uint64_t *body, char **why) {
         _cleanup_free_ char *buf = xmalloc(65536);
         size_t have = 0, head = 0;
-        uint64_t body = 0;
         long long length = -1;
-        int code = 0;
+        *body = 0;
         for (;;) {
                 ssize_t got = recv(fd, buf + (head ? 0 : have), head ? 65536 : HEADER_MAX - 1 - have, 0);
                 if (got < 0 && errno == EINTR)
                         continue;
-                if (got < 0) {
-                        *why = errno == EAGAIN || errno == EWOULDBLOCK
-                                       ? xasprintf("no data for %d s", PRELOAD_IDLE_S)
-                                       : xasprintf("receiving: %s", strerror(errno));
-                        return -EIO;
-                }
+                if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return vc_fail(why, -EIO, "no data for %d s", PRELOAD_IDLE_S);
+                if (got < 0)
+                        return vc_fail(why, -EIO, "receiving: %s", strerror(errno));
                 if (head) {
                         if (got == 0)
                                 break;
-                        body += (uint64_t)got;
+                        *body += (uint64_t)got;
                         continue;
                 }
                 have += (size_t)got;
                 buf[have] = 0;
                 char *end = strstr(buf, "\r\n\r\n");
                 if (!end) {
-                        if (got == 0 || have >= HEADER_MAX - 1) {
-                                *why = xstrdup(got == 0 ? "the proxy closed the connection before the headers ended"
+                        if (got == 0 || have >= HEADER_MAX - 1)
+                                return vc_fail(why, -EIO, "%s",
+                                               got == 0 ? "the proxy closed the connection before the headers ended"
                                                         : "the response headers are too long");
-                                return -EIO;
-                        }
                         continue;
                 }
                 head = (size_t)(end - buf) + 4;
                 *end = 0;
-                if (sscanf(buf, "HTTP/%*d.%*d %d", &code) != 1) {
-                        *why = xasprintf("not an HTTP response: '%.60s'", buf);
-                        return -EIO;
-                }
-                if (code != 200) {
-                        buf[strcspn(buf, "\r\n")] = 0;
-                        *why = xasprintf("'%s'", buf);
-                        return -EIO;
-                }
-                for (char *l = strstr(buf, "\r\n"); l; l = strstr(l + 2, "\r\n"))
-                        if (strncasecmp(l + 2, "Content-Length:", 15) == 0)
-                                length = strtoll(l + 17, NULL, 10);
-                body = have - head;
+                int r = parse_head(buf, &length, why);
+                if (r < 0)
+                        return r;
+                *body = have - head;
                 if (got == 0)
                         break;
         }
-        if (length >= 0 && body != (uint64_t)length) {
-                *why = xasprintf("the connection closed after %llu of %lld bytes", (unsigned long long)body, length);
-                return -EIO;
-        }
-        *bytes = body;
+        if (length >= 0 && *body != (uint64_t)length)
+                return vc_fail(why, -EIO, "the connection closed after %llu of %lld bytes", (unsigned long long)*body,
+                               length);
         return 0;
+}
+
+/* fetch_one: GET url through the proxy on 127.0.0.1:port (this thread's
+ * namespace); the body's length in *bytes; 0, or -errno with *why. */
+static int fetch_one(int port, const char *url, uint64_t *bytes, char **why) {
+        *bytes = 0;
+        _cleanup_close_ int fd = proxy_connect(port, why);
+        if (fd < 0)
+                return fd;
+        /* HTTP/1.0: squid answers without chunking and closes after the body. */
+        _cleanup_free_ char *host = vc_url_authority(url);
+        _cleanup_free_ char *req = xasprintf("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: vcluster-preload\r\n"
+                                             "Accept: */*\r\nConnection: close\r\n\r\n",
+                                             url, host ? host : "");
+        int r = vc_send_all(fd, req, strlen(req));
+        if (r < 0)
+                return vc_fail(why, r, "sending the request: %s", strerror(-r));
+        return read_response(fd, bytes, why);
 }
 
 /* preload_worker: fetch URLs off the shared list until there are none (in the namespace). */

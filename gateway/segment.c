@@ -1,4 +1,5 @@
-/* segment.c — the step l2.segment (l2ext.h): the cluster namespace, br0, the veth to the OVS bridge. */
+/* segment.c — the step l2.segment (l2ext.h): the cluster namespace, br0, the
+ * veth to the OVS bridge. */
 #include "l2int.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* squid.c — a cluster's squid brought up: its dirs, config, the guard, squid -z, the daemon, its ports, the interception. */
+/* squid.c — a cluster's squid brought up: its dirs, config, the guard, squid
+ * -z, the daemon, its ports, the interception. */
 #include "cache_int.h"
 
 #include <errno.h>
@@ -21,7 +22,6 @@
 
 /* From the start until squid accepts on both ports. */
 #define READY_TIMEOUT_MS 30000
-
 #define READY_POLL_MS 100
 
 /* make_dirs: dir (root, 0711) with cache/ and log/ owned by the user
@@ -47,9 +47,8 @@ static int make_dirs(const struct cache_args *a, uid_t uid, gid_t gid, bool *our
         *ours = true;
         const char *subs[] = {VC_SQUID_CACHE_SUBDIR, VC_SQUID_LOG_SUBDIR};
         for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
-                if (mkdirat(dfd, subs[i], 0750) < 0 && errno != EEXIST) {
+                if (mkdirat(dfd, subs[i], 0750) < 0 && errno != EEXIST)
                         return vc_fail_errno(err, "%s: creating %s/%s", a->what, a->dir, subs[i]);
-                }
                 if (fstatat(dfd, subs[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
                     fchownat(dfd, subs[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
                         *err = xasprintf("%s: %s/%s: not a directory the squid user can be given", a->what, a->dir,
@@ -172,11 +171,64 @@ int vc_squid_nft_load(const struct cache_args *a, const char *text, char **err) 
         return r;
 }
 
-/* squid_up: everything but preloading: dirs, config, bridge netfilter, the
- * guard, squid, the interception. On failure what it made is left for the
- * caller to undo, once *touched says there is something. */
-int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char *conf_text, const char *guard,
-                    const char *nft, bool *touched, char **err) {
+/* ports_free: neither of squid's ports is taken by another program in the namespace. */
+static int ports_free(const struct cache_args *a, char **err) {
+        const int ports[] = {a->sc.port, a->sc.proxy_port};
+        for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
+                int r = port_taken(a, ports[i], err);
+                if (r < 0)
+                        return r;
+                if (r == 1)
+                        return vc_fail(err, -EADDRINUSE,
+                                       "%s: TCP port %d in network namespace %s is already taken by another program: "
+                                       "squid cannot listen on it",
+                                       a->what, ports[i], a->netns);
+        }
+        return 0;
+}
+
+/* make_cache: `squid -z`, which makes the cache's directories. */
+static int make_cache(const struct cache_args *a, char **err) {
+        off_t from = vc_squid_log_size(a);
+        const char *mkcache[] = {"squid", "-z", "-N", "-f", a->conf, NULL};
+        struct vc_run_result res;
+        int r = vc_run(mkcache, NULL, SQUID_Z_TIMEOUT_MS, &res);
+        if (r < 0 || res.status != 0) {
+                _cleanup_free_ char *cmd = vc_argv_format(mkcache), *words = vc_squid_last_words(a, &res, from);
+                *err = r < 0 ? xasprintf("%s: %s: %s (is squid installed?)", a->what, cmd, res.err)
+                             : xasprintf("%s: %s: exit status %d: %s", a->what, cmd, res.status, words);
+                r = r < 0 ? r : -EIO;
+        }
+        vc_run_result_free(&res);
+        return r;
+}
+
+/* squid_start: no squid of ours with a valid pid file runs: a stale one
+ * stopped, the ports free, the guard loaded, the cache made, squid started
+ * in the namespace and listening on both ports; *pid its master. */
+static int squid_start(const struct cache_args *a, const char *guard, pid_t *pid, char **err) {
+        /* A squid of ours without a valid pid file cannot be told to stop by squid itself: stop it. */
+        int r = vc_squid_stop(a, err);
+        if (r < 0)
+                return r;
+        if (unlink(a->pidfile) < 0 && errno != ENOENT)
+                return vc_fail_errno(err, "%s: removing the stale %s", a->what, a->pidfile);
+        /* Before squid listens, nothing but our redirect may reach the intercept port. */
+        if ((r = ports_free(a, err)) < 0 || (r = vc_squid_nft_load(a, guard, err)) < 0 || (r = make_cache(a, err)) < 0)
+                return r;
+        off_t from = vc_squid_log_size(a);
+        const char *start[] = {"ip", "netns", "exec", a->netns, "squid", "-f", a->conf, NULL};
+        if ((r = run_ok(a, start, NULL, CMD_TIMEOUT_MS, err)) < 0 || (r = wait_ready(a, from, pid, err)) < 0)
+                return r;
+        log_info("%s: squid started (pid %d), intercept port %d, proxy port 127.0.0.1:%d, cache %s/%s (%lld MB)",
+                 a->what, (int)*pid, a->sc.port, a->sc.proxy_port, a->dir, VC_SQUID_CACHE_SUBDIR, a->sc.size_mb);
+        return 0;
+}
+
+/* prepare: the user may search the way to dir, dir and squid.conf made,
+ * bridge netfilter on in the namespace; *touched once something is made. */
+static int prepare(const struct cache_args *a, const struct passwd *pw, const char *conf_text, bool *touched,
+                   char **err) {
         gid_t gids[256];
         int ng = (int)ARRAY_SIZE(gids);
         if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ng) < 0) {
@@ -188,67 +240,30 @@ int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char 
             (r = make_dirs(a, pw->pw_uid, pw->pw_gid, touched, err)) < 0)
                 return r;
         _cleanup_free_ char *werr = NULL;
-        if ((r = vc_write_file_atomic(a->conf, conf_text, strlen(conf_text), 0644, &werr)) < 0) {
-                *err = xasprintf("%s: %s", a->what, werr);
-                return r;
-        }
+        if ((r = vc_write_file_atomic(a->conf, conf_text, strlen(conf_text), 0644, &werr)) < 0)
+                return vc_fail(err, r, "%s: %s", a->what, werr);
         const char *bridge_nf[] = {"ip", "netns", "exec", a->netns, "sysctl", "-q", "-w",
                                    "net.bridge.bridge-nf-call-iptables=1", NULL};
         if ((r = run_ok(a, bridge_nf, NULL, CMD_TIMEOUT_MS, err)) < 0) {
-                char *more = xasprintf("%s (interception needs bridge netfilter: the br_netfilter module)", *err);
-                free(*err);
-                *err = more;
-                return r;
+                _cleanup_free_ char *why = TAKE_PTR(*err);
+                return vc_fail(err, r, "%s (interception needs bridge netfilter: the br_netfilter module)", why);
         }
+        return 0;
+}
+
+int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char *conf_text, const char *guard,
+                const char *nft, bool *touched, char **err) {
+        int r = prepare(a, pw, conf_text, touched, err);
+        if (r < 0)
+                return r;
         pid_t pid = vc_squid_pidfile_pid(a);
         if (pid) {
                 log_info("%s: squid already runs (pid %d)", a->what, (int)pid);
-                if ((r = wait_ready(a, vc_squid_log_size(a), &pid, err)) < 0)
-                        return r;
+                r = wait_ready(a, vc_squid_log_size(a), &pid, err);
         } else {
-                /* A squid of ours without a valid pid file cannot be told to stop by squid itself: stop it. */
-                if ((r = vc_squid_stop(a, err)) < 0)
-                        return r;
-                if (unlink(a->pidfile) < 0 && errno != ENOENT) {
-                        return vc_fail_errno(err, "%s: removing the stale %s", a->what, a->pidfile);
-                }
-                const int ports[] = {a->sc.port, a->sc.proxy_port};
-                for (size_t i = 0; i < ARRAY_SIZE(ports); i++) {
-                        if ((r = port_taken(a, ports[i], err)) < 0)
-                                return r;
-                        if (r == 1) {
-                                *err = xasprintf("%s: TCP port %d in network namespace %s is already taken by "
-                                                 "another program: squid cannot listen on it",
-                                                 a->what, ports[i], a->netns);
-                                return -EADDRINUSE;
-                        }
-                }
-                /* Before squid listens, nothing but our redirect may reach the intercept port. */
-                if ((r = vc_squid_nft_load(a, guard, err)) < 0)
-                        return r;
-                off_t from = vc_squid_log_size(a);
-                const char *mkcache[] = {"squid", "-z", "-N", "-f", a->conf, NULL};
-                struct vc_run_result res;
-                r = vc_run(mkcache, NULL, SQUID_Z_TIMEOUT_MS, &res);
-                if (r < 0 || res.status != 0) {
-                        _cleanup_free_ char *cmd = vc_argv_format(mkcache), *words = vc_squid_last_words(a, &res, from);
-                        *err = r < 0 ? xasprintf("%s: %s: %s (is squid installed?)", a->what, cmd, res.err)
-                                     : xasprintf("%s: %s: exit status %d: %s", a->what, cmd, res.status, words);
-                        vc_run_result_free(&res);
-                        return r < 0 ? r : -EIO;
-                }
-                vc_run_result_free(&res);
-                from = vc_squid_log_size(a);
-                const char *start[] = {"ip", "netns", "exec", a->netns, "squid", "-f", a->conf, NULL};
-                if ((r = run_ok(a, start, NULL, CMD_TIMEOUT_MS, err)) < 0)
-                        return r;
-                if ((r = wait_ready(a, from, &pid, err)) < 0)
-                        return r;
-                log_info("%s: squid started (pid %d), intercept port %d, proxy port 127.0.0.1:%d, cache %s/%s (%lld MB)",
-                         a->what, (int)pid, a->sc.port, a->sc.proxy_port, a->dir, VC_SQUID_CACHE_SUBDIR,
-                         a->sc.size_mb);
+                r = squid_start(a, guard, &pid, err);
         }
-        if ((r = vc_squid_nft_load(a, nft, err)) < 0)
+        if (r < 0 || (r = vc_squid_nft_load(a, nft, err)) < 0)
                 return r;
         log_info("%s: tcp/80 arriving on %s now goes to squid", a->what, a->lan);
         return 0;

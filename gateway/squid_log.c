@@ -1,4 +1,5 @@
-/* squid_log.c — what squid's cache.log says, read safely: it lies in a directory of the squid user. */
+/* squid_log.c — what squid's cache.log says, read safely: it lies in a
+ * directory of the squid user. */
 #include "cache_int.h"
 
 #include <fcntl.h>

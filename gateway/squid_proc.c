@@ -1,4 +1,5 @@
-/* squid_proc.c — finding a cluster's squid processes by their argv, and stopping them (pidref.h). */
+/* squid_proc.c — finding a cluster's squid processes by their argv, and
+ * stopping them (pidref.h). */
 #include "cache_int.h"
 
 #include <dirent.h>
@@ -11,7 +12,6 @@
 
 /* squid needs shutdown_lifetime (1 s) and some more after a SIGTERM. */
 #define STOP_TERM_MS 10000
-
 #define STOP_KILL_MS 5000
 
 struct proc {

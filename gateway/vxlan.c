@@ -1,4 +1,5 @@
-/* vxlan.c — the step l2.vxlan (l2ext.h): the VXLAN device, its FDB entries and the WAN side's source filter. */
+/* vxlan.c — the step l2.vxlan (l2ext.h): the VXLAN device, its FDB entries
+ * and the WAN side's source filter. */
 #include "l2int.h"
 
 #include <errno.h>

@@ -64,9 +64,8 @@ bad:
 
 int vc_journal_file_open(struct vc_journal *j, const char *path, char **err) {
         _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd < 0) {
+        if (fd < 0)
                 return vc_fail_errno(err, "%s", path);
-        }
         _cleanup_free_ char *buf = NULL;
         size_t len;
         int r = read_file(path, &buf, &len, 64u << 20);

@@ -89,9 +89,8 @@ int vc_netns_open(const char *name, int *fd, char **err) {
         *fd = -1;
         if (!name) {
                 *fd = open(SELF_NS, O_RDONLY | O_CLOEXEC);
-                if (*fd < 0) {
+                if (*fd < 0)
                         return vc_fail_errno(err, "opening this thread's network namespace (%s)", SELF_NS);
-                }
                 return 0;
         }
         int r = vc_netns_name_check(name, err);
@@ -133,9 +132,8 @@ int vc_netns_run(const char *name, int (*fn)(void *arg, char **err), void *arg, 
         r = vc_netns_open(NULL, &self, err);
         if (r < 0)
                 return r;
-        if (setns(target, CLONE_NEWNET) < 0) {
+        if (setns(target, CLONE_NEWNET) < 0)
                 return vc_fail_errno(err, "entering network namespace %s", name);
-        }
         r = fn(arg, err);
         back(self, name);
         return r;
@@ -144,9 +142,8 @@ int vc_netns_run(const char *name, int (*fn)(void *arg, char **err), void *arg, 
 /* shared_dir: /run/netns exists and is a shared mount point (iproute2's way:
  * bind-mount it on itself when it is no mount point yet). */
 static int shared_dir(char **err) {
-        if (mkdir(VC_NETNS_DIR, 0755) < 0 && errno != EEXIST) {
+        if (mkdir(VC_NETNS_DIR, 0755) < 0 && errno != EEXIST)
                 return vc_fail_errno(err, "creating %s", VC_NETNS_DIR);
-        }
         bool bound = false;
         while (mount("", VC_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
                 int e = errno;
@@ -177,9 +174,8 @@ int vc_netns_add(const char *name, bool *made, char **err) {
         /* The mount point; one left empty by a crash between here and the mount is used again. */
         int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0);
         bool created = fd >= 0;
-        if (fd < 0 && errno != EEXIST) {
+        if (fd < 0 && errno != EEXIST)
                 return vc_fail_errno(err, "network namespace %s: creating %s", name, path);
-        }
         if (fd >= 0)
                 close(fd);
         _cleanup_close_ int self = -1;
@@ -213,12 +209,10 @@ int vc_netns_del(const char *name, char **err) {
         struct stat st;
         if (lstat(path, &st) < 0 && errno == ENOENT)
                 return 0;
-        if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT) {
+        if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
                 return vc_fail_errno(err, "network namespace %s: unmounting %s", name, path);
-        }
-        if (unlink(path) < 0 && errno != ENOENT) {
+        if (unlink(path) < 0 && errno != ENOENT)
                 return vc_fail_errno(err, "network namespace %s: removing %s", name, path);
-        }
         log_debug("deleted network namespace %s", name);
         return 0;
 }

@@ -38,9 +38,8 @@ int vc_node_job_dir_make(const char *dir, char **err) {
                                 *err = xasprintf("%s: fsync of its parent: %s", p, strerror(-r));
                                 return r;
                         }
-                } else if (errno != EEXIST) {
+                } else if (errno != EEXIST)
                         return vc_fail_errno(err, "%s", p);
-                }
                 if (!s)
                         break;
                 *s = '/';
@@ -93,12 +92,10 @@ int vc_node_job_dir_remove(const char *dir, char **err) {
                 return -ENOTEMPTY;
         }
         _cleanup_free_ char *journal = xasprintf("%s/%s", dir, VC_NODE_JOURNAL);
-        if (unlink(journal) < 0 && errno != ENOENT) {
+        if (unlink(journal) < 0 && errno != ENOENT)
                 return vc_fail_errno(err, "%s", journal);
-        }
-        if (rmdir(dir) < 0 && errno != ENOENT) {
+        if (rmdir(dir) < 0 && errno != ENOENT)
                 return vc_fail_errno(err, "%s", dir);
-        }
         (void)fsync_parent(dir);
         return 0;
 }
@@ -169,8 +166,7 @@ int vc_node_plan_undo(void *ctx, json_t *args, char **err) {
         }
         _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
         /* Already gone is done: undo is idempotent. A crash mid-write may leave the temp file. */
-        if ((unlink(path) < 0 && errno != ENOENT) || (unlink(tmp) < 0 && errno != ENOENT)) {
+        if ((unlink(path) < 0 && errno != ENOENT) || (unlink(tmp) < 0 && errno != ENOENT))
                 return vc_fail_errno(err, "%s", path);
-        }
         return 0;
 }

@@ -170,9 +170,8 @@ int vc_guest_define_do(void *ctx, json_t *args, char **err) {
 }
 
 static int remove_file(const char *path, char **err) {
-        if (path && unlink(path) < 0 && errno != ENOENT) {
+        if (path && unlink(path) < 0 && errno != ENOENT)
                 return vc_fail_errno(err, "%s", path);
-        }
         return 0;
 }
 

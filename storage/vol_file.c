@@ -53,9 +53,8 @@ static char *img_path(const char *dir, const char *name) {
  * of 0 bytes is never asked for), finished now. */
 static int file_existing(int dfd, const char *fname, uint64_t bytes, const char *what, char **err) {
         struct stat st;
-        if (fstatat(dfd, fname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (fstatat(dfd, fname, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return vc_fail_errno(err, "%s", what);
-        }
         if (!S_ISREG(st.st_mode)) {
                 *err = xasprintf("%s: %s already exists and is not a regular file", what, fname);
                 return -EEXIST;
@@ -64,9 +63,8 @@ static int file_existing(int dfd, const char *fname, uint64_t bytes, const char 
                 return 0;
         if (st.st_size == 0) {
                 _cleanup_close_ int fd = openat(dfd, fname, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-                if (fd < 0 || ftruncate(fd, (off_t)bytes) < 0) {
+                if (fd < 0 || ftruncate(fd, (off_t)bytes) < 0)
                         return vc_fail_errno(err, "%s", what);
-                }
                 return 0;
         }
         char have[32];
@@ -124,9 +122,8 @@ static int file_remove(const struct vc_volume_place *p, const char *name, char *
         if (dfd < 0)
                 return dfd;
         _cleanup_free_ char *fname = xasprintf("%s" IMG_SUFFIX, name);
-        if (unlinkat(dfd, fname, 0) < 0 && errno != ENOENT) {
+        if (unlinkat(dfd, fname, 0) < 0 && errno != ENOENT)
                 return vc_fail_errno(err, "%s", what);
-        }
         return 0;
 }
 

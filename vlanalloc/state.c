@@ -116,9 +116,8 @@ static int exec(struct vc_state *st, const char *sql, const char *types, ...) {
 }
 
 int vc_state_open(const char *dir, struct vc_state **out, char **err) {
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return vc_fail_errno(err, "StateDir %s", dir);
-        }
         _cleanup_free_ char *path = xasprintf("%s/vlanalloc.db", dir);
         struct vc_state *st = xcalloc(1, sizeof(*st));
         pthread_mutexattr_t ma;
