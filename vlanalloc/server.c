@@ -90,23 +90,31 @@ static int get_reason(const json_t *req, const char **reason) {
         return why && !json_is_string(why) ? -EINVAL : 0;
 }
 
+/* bad_job_reason: NULL with q's "job" and its optional "reason" (NULL when
+ * absent) in *job and *reason, or the refusal naming the bad one. */
+static json_t *bad_job_reason(const struct call *q, int64_t *job, const char **reason) {
+        if (get_job(q->req, job) < 0)
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: " BAD_JOB, q->op);
+        if (get_reason(q->req, reason) < 0)
+                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"reason\" must be a string", q->op);
+        return NULL;
+}
+
 static json_t *op_release(const struct call *q) {
         int64_t job;
         const char *reason;
-        if (get_job(q->req, &job) < 0)
-                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: " BAD_JOB, q->op);
-        if (get_reason(q->req, &reason) < 0)
-                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"reason\" must be a string", q->op);
+        json_t *bad = bad_job_reason(q, &job, &reason);
+        if (bad)
+                return bad;
         return vc_alloc_release(q->a, job, reason ? reason : "release requested");
 }
 
 static json_t *op_acquire(const struct call *q) {
         int64_t job;
         const char *reason;
-        if (get_job(q->req, &job) < 0)
-                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: " BAD_JOB, q->op);
-        if (get_reason(q->req, &reason) < 0)
-                return vc_rpc_error(VC_ERR_BAD_REQUEST, "%s: \"reason\" must be a string", q->op);
+        json_t *bad = bad_job_reason(q, &job, &reason);
+        if (bad)
+                return bad;
         json_t *nodes = json_object_get(q->req, "nodes"), *spec = json_object_get(q->req, "spec"),
                *end = json_object_get(q->req, "end"), *owner = json_object_get(q->req, "uid");
         if (!json_is_string(nodes) || (spec && !json_is_string(spec)) ||
