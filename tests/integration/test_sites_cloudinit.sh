@@ -1,5 +1,6 @@
 #!/bin/bash
-# The real Debian image (make image) on a stitched two-site job: one guest at
+# The real Debian image (make image), booting from its own disk as a stock
+# cloud image does (debian12-disk: no Kernel=), on a stitched two-site job: one guest at
 # site a (a005), one at site b (b005), their VLANs joined by VXLAN over a
 # "WAN" between the gateways (the two-site harness of test_sites). The seed
 # lowers the guests' MTU by the tunnel's 50 bytes, so a full-size packet
@@ -56,13 +57,20 @@ SWITCH_A="SwitchName=swa Site=a Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-
 SWITCH_B="SwitchName=swb Site=b Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-b NodePortMode=access"
 start_guest_cluster a005 b005
 
-say "a stitched job, one Debian guest per site"
+say "a stitched job, one Debian guest per site, each booting from its own disk (BIOS, GRUB)"
 t0=$(date +%s)
-J=$(sbatch --parsable -N2 -n2 -w a005,b005 --vcluster=image=debian12,name=deb,mem=1G,l2=stitched,cache=off \
+J=$(sbatch --parsable -N2 -n2 -w a005,b005 --vcluster=image=debian12-disk,name=deb,mem=1G,l2=stitched,cache=off \
         -o /dev/null --wrap 'sleep 900')
 "$BIN/vcluster" wait "$J" --timeout 900 >"$T/w" || fail "vcluster wait $J: $(cat "$T/w"); $(tail -5 "$HOOK_LOG")"
 echo "  (job start to both guests up: $(($(date +%s) - t0)) s)"
 [ "$(va show "$J" --json | jq -r '.mode, .l2ext' | paste -sd' ')" = "stitched vxlan" ] || fail "$(va show "$J")"
+
+say "they booted from their disks: no kernel in the domains, GRUB's command line on the consoles"
+for n in a005:deb-1-1 b005:deb-2-1; do
+        ! vvirsh dumpxml "vcluster-$J-${n#*:}" | grep -q "<kernel>" || fail "${n#*:} was booted with a kernel given"
+        grep -q "BOOT_IMAGE=/boot/vmlinuz" "$T/state/nodes/${n%:*}/$J/${n#*:}.console" ||
+                fail "${n#*:}: no GRUB boot on its console: $(head -c 300 "$T/state/nodes/${n%:*}/$J/${n#*:}.console")"
+done
 
 VA=$(va show "$J" --json | jq -r '.sites[] | select(.name == "a") | .vlan')
 ovs_host probe 10.0.0.250 br-a "pr$$"
