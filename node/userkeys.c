@@ -1,17 +1,31 @@
 #include "userkeys.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "util.h"
 
 #define KEYS_MAX (64u << 10)
 
-/* child: as the user, copy the key files to out; never returns. Only
- * open/read/write/getdents after the fork: the parent may have threads. */
+/* copy: what fd holds, up to *left bytes, then a newline, to out; 0 or -1. */
+static int copy(int fd, int out, size_t *left) {
+        char buf[4096];
+        ssize_t r;
+        while (*left > 0 && (r = read(fd, buf, *left < sizeof(buf) ? *left : sizeof(buf))) > 0) {
+                if (write_all(out, buf, (size_t)r) < 0)
+                        return -1;
+                *left -= (size_t)r;
+        }
+        return write_all(out, "\n", 1) < 0 ? -1 : 0;
+}
+
+/* child: as the user, copy the key files to out; never returns. Nothing
+ * but system calls after the fork (no malloc: the parent may have threads),
+ * so the directory is read with getdents64, not readdir. */
 static void child(int out, uid_t uid, gid_t gid, const char *home) {
         if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
                 _exit(3);
@@ -20,43 +34,33 @@ static void child(int out, uid_t uid, gid_t gid, const char *home) {
         if (ssh < 0)
                 _exit(0);
         size_t left = KEYS_MAX;
-        char buf[4096];
-        for (int pass = 0; pass < 2; pass++) {
-                DIR *d = NULL;
-                if (pass == 1) {
-                        int dfd = dup(ssh);
-                        d = dfd >= 0 ? fdopendir(dfd) : NULL;
-                        if (!d)
-                                break;
+        int fd = openat(ssh, "authorized_keys", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && copy(fd, out, &left) < 0)
+                _exit(4);
+        if (fd >= 0)
+                close(fd);
+        char dents[8192] __attribute__((aligned(8)));
+        long n;
+        while ((n = syscall(SYS_getdents64, ssh, dents, sizeof(dents))) > 0) {
+                for (long at = 0; at < n;) {
+                        struct linux_dirent64 {
+                                uint64_t d_ino;
+                                int64_t d_off;
+                                unsigned short d_reclen;
+                                unsigned char d_type;
+                                char d_name[];
+                        } *e = (void *)(dents + at);
+                        at += e->d_reclen;
+                        size_t len = strlen(e->d_name);
+                        if (strncmp(e->d_name, "id_", 3) || len < 8 || strcmp(e->d_name + len - 4, ".pub"))
+                                continue;
+                        fd = openat(ssh, e->d_name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                        if (fd < 0)
+                                continue;
+                        if (copy(fd, out, &left) < 0)
+                                _exit(4);
+                        close(fd);
                 }
-                for (;;) {
-                        const char *name = "authorized_keys";
-                        if (d) {
-                                struct dirent *e = readdir(d);
-                                if (!e)
-                                        break;
-                                size_t n = strlen(e->d_name);
-                                if (strncmp(e->d_name, "id_", 3) || n < 8 || strcmp(e->d_name + n - 4, ".pub"))
-                                        continue;
-                                name = e->d_name;
-                        }
-                        int fd = openat(ssh, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-                        ssize_t r;
-                        while (fd >= 0 && left > 0 && (r = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf))) > 0) {
-                                if (write_all(out, buf, (size_t)r) < 0)
-                                        _exit(4);
-                                left -= (size_t)r;
-                        }
-                        if (fd >= 0) {
-                                close(fd);
-                                if (write_all(out, "\n", 1) < 0)
-                                        _exit(4);
-                        }
-                        if (!d)
-                                break;
-                }
-                if (d)
-                        closedir(d);
         }
         _exit(0);
 }
