@@ -23,9 +23,10 @@ say "a002's slurmd dies during the job; vlanallocd is down when the job ends"
 kill_slurmd a002
 stop_daemon
 touch "$T/open"
-for _ in $(seq 100); do grep -q "job $J: release: cannot reach vlanallocd" "$T/hooks.log" && break; sleep 0.2; done
-grep -q "job $J: release: cannot reach vlanallocd" "$T/hooks.log" ||
-        fail "EpilogSlurmctld should have failed to release: $(cat "$T/hooks.log")"
+# EpilogSlurmctld retries for its patience (20 s) before it gives up to the reaper.
+for _ in $(seq 200); do grep -q "job $J: release: .*(the reaper will release it)" "$T/hooks.log" && break; sleep 0.2; done
+grep -q "job $J: release: cannot reach vlanallocd.*(the reaper will release it)" "$T/hooks.log" ||
+        fail "EpilogSlurmctld should have given up releasing: $(cat "$T/hooks.log")"
 [ -d "$T/state/nodes/a002/$J" ] || fail "a002's state should still be there (its epilog cannot run)"
 # a002 cannot confirm the end: Slurm keeps the job COMPLETING meanwhile
 [ "$(squeue -h -j "$J" -o %T)" = COMPLETING ] || fail "job $J: $(squeue -h -j "$J" -o %T)"
@@ -43,7 +44,7 @@ say "released by the reaper ${took}s after vlanallocd came back"
 
 say "a002's slurmd comes back: its epilog runs after all and undoes the node's state"
 start_slurmd a002
-for _ in $(seq 150); do [ ! -d "$T/state/nodes/a002/$J" ] && break; sleep 0.2; done
+for _ in $(seq 300); do [ ! -d "$T/state/nodes/a002/$J" ] && break; sleep 0.2; done
 [ ! -d "$T/state/nodes/a002/$J" ] || fail "a002's state of job $J is still there: $(ls -R "$T/state/nodes/a002")"
 wait_job_gone "$J"
 grep -qE "job $J on a002: 1 node step\(s\) undone in [0-9]+ ms, state removed" "$T/hooks.log" || fail "a002 epilog: $(cat "$T/hooks.log")"
