@@ -28,7 +28,13 @@ ERR=$("$BIN/vcluster" status 5 -c "$CONF" 2>&1 >/dev/null) && fail "status succe
 expect_in "cannot reach vlanallocd" "$ERR"
 case $ERR in *"(null)"*) fail "'(null)' in: $ERR" ;; esac
 
-start_daemon
+say "vlanallocd tells the service manager it is ready (Type=notify) once it answers"
+"$TOOLS/notifywait" "$T/notify" 30 >"$T/notify.out" 2>&1 &
+NOTIFY_PID=$!
+for _ in $(seq 50); do grep -q listening "$T/notify.out" && break; sleep 0.05; done
+NOTIFY_SOCKET=$T/notify start_daemon
+wait "$NOTIFY_PID" || fail "no READY=1 from vlanallocd: $(cat "$T/notify.out")"
+grep -qx "READY=1" "$T/notify.out" || fail "the notification was not READY=1: $(cat "$T/notify.out")"
 say "-c after the command means what it means before it"
 va acquire 21 --nodes a001 --user root >/dev/null || fail "acquire failed"
 before=$("$BIN/vlanalloc" -c "$CONF" show 21) || fail "show with -c before the command failed"
