@@ -10,7 +10,14 @@
 #       EpilogSlurmctld ("" for none), no plugin.
 #   stop_slurm                   stops exactly the processes started here.
 #   hook_failpoints SPEC         arm failpoints in the hooks Slurm starts next.
-# SLURM_NODE_CPUS (default 1) sets every node's CPUs, so jobs can share nodes.
+# SLURM_NODE_CPUS (default 1) sets every node's CPUs, so jobs can share nodes;
+# SLURM_PROLOG_FLAGS (default Alloc) the PrologFlags of a cluster with node
+# prologs; SLURM_CONF_EXTRA more slurm.conf lines (newline-separated).
+# SLURM_CGROUP_CONF (a cgroup.conf's text) runs the nodes with
+# proctrack/cgroup and task/cgroup instead of linuxproc and none: slurmd
+# then makes /sys/fs/cgroup/CONTROLLER/slurm_NODE, which is not private to
+# the run (use node names no concurrent test runs with cgroups), and
+# stop_slurm removes what is left of it.
 #
 # Slurm starts hooks with an environment of its own making (no SLURM_CONF for
 # controller hooks, nothing of ours), so the hooks are reached through two
@@ -25,6 +32,7 @@ SLURM_PIDS=()
 SLURM_NODES=()
 SLURM_NODE_PIDS=()
 SLURM_CTLD_PID=""
+SLURM_CGROUP_NODES=()
 HOOK_LOG=""
 
 # _slurm_write_conf NODES…: slurm.conf from the SLURM_* variables the callers set.
@@ -48,8 +56,15 @@ _slurm_write_conf() {
                 echo "SlurmdPidFile=$S/run/slurmd-%n.pid"
                 echo "SlurmctldLogFile=$S/log/slurmctld.log"
                 echo "SlurmdLogFile=$S/log/slurmd-%n.log"
-                echo "ProctrackType=proctrack/linuxproc"
-                echo "TaskPlugin=task/none"
+                if [ -n "${SLURM_CGROUP_CONF:-}" ]; then
+                        printf '%s\n' "$SLURM_CGROUP_CONF" >"$S/cgroup.conf"
+                        SLURM_CGROUP_NODES=("$@")
+                        echo "ProctrackType=proctrack/cgroup"
+                        echo "TaskPlugin=task/cgroup"
+                else
+                        echo "ProctrackType=proctrack/linuxproc"
+                        echo "TaskPlugin=task/none"
+                fi
                 echo "SelectType=select/cons_tres"
                 echo "SelectTypeParameters=CR_Core"
                 echo "SchedulerParameters=batch_sched_delay=0"
@@ -60,7 +75,8 @@ _slurm_write_conf() {
                 [ -z "${SLURM_NODE_PROLOG:-}" ] || echo "Prolog=$SLURM_NODE_PROLOG"
                 [ -z "${SLURM_NODE_EPILOG:-}" ] || echo "Epilog=$SLURM_NODE_EPILOG"
                 [ -z "${SLURM_PLUGSTACK:-}" ] || echo "PlugStackConfig=$SLURM_PLUGSTACK"
-                [ -z "${SLURM_NODE_PROLOG:-}" ] || echo "PrologFlags=Alloc"
+                [ -z "${SLURM_NODE_PROLOG:-}" ] || echo "PrologFlags=${SLURM_PROLOG_FLAGS:-Alloc}"
+                [ -z "${SLURM_CONF_EXTRA:-}" ] || printf '%s\n' "$SLURM_CONF_EXTRA"
                 port=$slurmd_port
                 for n in "$@"; do
                         echo "NodeName=$n NodeAddr=127.0.0.1 Port=$port CPUs=${SLURM_NODE_CPUS:-1} State=UNKNOWN"
@@ -169,6 +185,15 @@ stop_slurm() {
         for p in "${SLURM_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
         for p in "${SLURM_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
         SLURM_PIDS=()
+        # slurmd leaves its empty slurm_NODE trees in the host's cgroup fs
+        local n d
+        for n in "${SLURM_CGROUP_NODES[@]}"; do
+                for d in /sys/fs/cgroup/*/"slurm_$n"; do
+                        [ ! -d "$d" ] || find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+                        [ ! -d "$d" ] || leak "cgroup $d left (a process of the test still in it?)"
+                done
+        done
+        SLURM_CGROUP_NODES=()
         # What is left of a job (its slurmd was killed): the batch script runs
         # from our private spool, and its slurmstepd is its parent.
         for p in $(pgrep -f -- "${S:-$T/slurm}/spool/" || true); do
