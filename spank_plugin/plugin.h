@@ -7,12 +7,16 @@
  *   ask.c     sbatch/salloc: the guests must fit what the job asks per node
  *   remote.c  slurmstepd: put VCLUSTER_* into the job's environment from the
  *             plan the node prolog recorded
+ *   adopt.c   slurmstepd, the batch step: the guests' QEMU joins the job's
+ *             extern step (accounting, and cgroups where Slurm uses them)
  * A job without --vcluster never reaches either file.
  */
 #ifndef VC_SPANK_PLUGIN_H
 #define VC_SPANK_PLUGIN_H
 
+#include <jansson.h>
 #include <slurm/spank.h>
+#include <stdint.h>
 
 struct vc_spank {
         char *conf_path; /* plugstack.conf's conf=PATH; NULL: VCLUSTER_CONF or the default */
@@ -37,5 +41,10 @@ int vc_spank_local_fit(const char *canonical);
 /* vc_spank_remote_post_opt: export VCLUSTER_* into the job step's
  * environment (slurmstepd, still root); 0 or -1. */
 int vc_spank_remote_post_opt(spank_t sp);
+
+/* vc_spank_adopt: in the batch step, add the QEMU of each guest of plan on
+ * node to job's extern step (PrologFlags=Contain); what cannot be done is
+ * logged, never fatal: the guests run either way. */
+void vc_spank_adopt(spank_t sp, uint32_t job, const char *node, const json_t *plan);
 
 #endif

@@ -66,5 +66,6 @@ int vc_spank_remote_post_opt(spank_t sp) {
         if (set(sp, "VCLUSTER_VLAN", v) < 0 || set(sp, "VCLUSTER_NODES", nodes) < 0 ||
             set(sp, "VCLUSTER_FRONTEND", frontend) < 0)
                 return -1;
+        vc_spank_adopt(sp, job, node, plan);
         return 0;
 }
