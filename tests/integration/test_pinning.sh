@@ -11,16 +11,25 @@
 #    and emulator pinned to that job's CPU ids (scontrol show job -d), read
 #    back from libvirt (vcpupin, emulatorpin, the live XML) and from every
 #    QEMU thread's Cpus_allowed_list; the two sets are disjoint; vcluster
-#    status shows them; at the end no domain and no QEMU is left.
-# The harness runs Slurm with proctrack/linuxproc and task/none (no
-# cgroups), so QEMU's accounting to the job is not tested here (README).
+#    status shows them; at the end no domain and no QEMU is left;
+#  - Slurm runs with proctrack/cgroup, task/cgroup (cgroup v1 here) and
+#    PrologFlags=Contain: each guest's QEMU, every thread of it, is in its
+#    job's cgroups (step_extern), the job's cpuset is the CPUs the guest is
+#    pinned to (slurmd's own translation of the ids agrees with ours),
+#    sstat shows JOBID.extern with QEMU's memory and CPU time, and after
+#    scancel no QEMU is left.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ovs.sh"
 . "$(dirname "$0")/libvirt.sh"
 . "$(dirname "$0")/slurm.sh"
 . "$(dirname "$0")/guests.sh"
 vc_setup
-start_guest_cluster a001
+# Slurm names its cgroup tree after the node (slurm_NODE, machine-wide): a
+# node of its own per run, so that two runs at once rarely share one
+NODE=$(printf 'a%03d' $((RANDOM % 16 + 1)))
+SLURM_CGROUP_CONF=$'CgroupPlugin=cgroup/v1\nConstrainCores=yes' SLURM_PROLOG_FLAGS=Alloc,Contain \
+        SLURM_CONF_EXTRA=$'JobAcctGatherType=jobacct_gather/linux\nJobAcctGatherFrequency=task=1' \
+        start_guest_cluster "$NODE"
 
 say "sbatch refuses guests that cannot fit what the job asks per node, with the numbers; nothing queued"
 expect_exit 1 sbatch -n1 -o /dev/null --vcluster=image=tiny,vms=2 --wrap true
@@ -43,25 +52,25 @@ for _ in $(seq 150); do
         sleep 0.2
 done
 note=$(scontrol show job "$JX" | grep -o 'AdminComment=.*')
-expect_in "vcluster: refused, held: vms=3 × cpus=1 = 3 vCPUs per node, but the job's share of a node is 2 CPUs (allocated on a001: CPU ids 0-1)" "$note"
+expect_in "vcluster: refused, held: vms=3 × cpus=1 = 3 vCPUs per node, but the job's share of a node is 2 CPUs (allocated on $NODE: CPU ids 0-1)" "$note"
 [ "$(squeue -h -j "$JX" -o %Q)" = 0 ] || fail "job $JX not held: $(squeue -j "$JX" -o '%i %T %Q %r')"
-[ "$(sinfo -h -n a001 -o %t)" = idle ] || fail "a001 is $(sinfo -h -n a001 -o '%t %E')"
+[ "$(sinfo -h -n $NODE -o %t)" = idle ] || fail "$NODE is $(sinfo -h -n $NODE -o '%t %E')"
 [ "$(va show "$JX" --json 2>/dev/null | jq -r '.state // "none"')" != held ] || fail "job $JX holds a VLAN"
 scancel "$JX"
 wait_job_gone "$JX"
 
 say "two jobs of 1 CPU each share the node; each one's guest is pinned to that job's CPUs"
-J1=$(sbatch --parsable -n1 -w a001 -o /dev/null --vcluster=image=tiny,name=red,mem=128M --wrap 'sleep 600')
-J2=$(sbatch --parsable -n1 -w a001 -o /dev/null --vcluster=image=tiny,name=blue,mem=128M --wrap 'sleep 600')
+J1=$(sbatch --parsable -n1 -w $NODE -o /dev/null --vcluster=image=tiny,name=red,mem=128M --wrap 'sleep 600')
+J2=$(sbatch --parsable -n1 -w $NODE -o /dev/null --vcluster=image=tiny,name=blue,mem=128M --wrap 'sleep 600')
 "$BIN/vcluster" wait "$J1" --timeout 240 >"$T/w1" || fail "vcluster wait $J1: $(cat "$T/w1"); $(tail -5 "$HOOK_LOG")"
 "$BIN/vcluster" wait "$J2" --timeout 240 >"$T/w2" || fail "vcluster wait $J2: $(cat "$T/w2"); $(tail -5 "$HOOK_LOG")"
-# what Slurm allocated each job on a001, as `scontrol show job -d` prints it
-slurm_cpus() { scontrol show job -d "$1" | grep -oE 'Nodes=a001 CPU_IDs=[0-9,-]+' | sed 's/.*CPU_IDs=//'; }
+# what Slurm allocated each job on $NODE, as `scontrol show job -d` prints it
+slurm_cpus() { scontrol show job -d "$1" | grep -oE "Nodes=$NODE CPU_IDs=[0-9,-]+" | sed 's/.*CPU_IDs=//'; }
 c1=$(slurm_cpus "$J1")
 c2=$(slurm_cpus "$J2")
 [ -n "$c1" ] && [ -n "$c2" ] || fail "no CPU_IDs from Slurm: $(scontrol show job -d "$J1" "$J2")"
 [ "$(printf '%s\n%s\n' "$c1" "$c2" | sort | tr '\n' ' ')" = "0 1 " ] || fail "jobs' CPUs not 0 and 1: $c1, $c2"
-say "Slurm gave job $J1 CPU $c1 and job $J2 CPU $c2"
+say "Slurm gave job $J1 CPU $c1 and job $J2 CPU $c2 on $NODE"
 
 # check_pinned JOB DOMAIN CPUS: libvirt and the kernel agree that every
 # vCPU and every other QEMU thread of DOMAIN may run on CPUS only.
@@ -90,17 +99,58 @@ check_pinned() {
 }
 check_pinned "$J1" "vcluster-$J1-red-1-1" "$c1"
 check_pinned "$J2" "vcluster-$J2-blue-1-1" "$c2"
-grep -q "job $J1 on a001: guests pinned to CPUs $c1 (Slurm's CPU ids $c1)" "$HOOK_LOG" || fail "no pinning line: $(grep "job $J1 on a001" "$HOOK_LOG")"
+grep -q "job $J1 on $NODE: guests pinned to CPUs $c1 (Slurm's CPU ids $c1)" "$HOOK_LOG" || fail "no pinning line: $(grep "job $J1 on $NODE" "$HOOK_LOG")"
+
+say "each guest's QEMU is in its job's cgroups and accounted to it (sstat JOBID.extern)"
+QEMU_PIDS=()
+for j in "$J1" "$J2"; do
+        # the batch step adopts them once it starts
+        for _ in $(seq 100); do
+                grep -qE "vcluster: job $j on $NODE: QEMU [0-9]+ of .* joined the job's extern step" \
+                        "$S/log/slurmd-$NODE.log" && break
+                sleep 0.2
+        done
+        line=$(grep -E "vcluster: job $j on $NODE: QEMU [0-9]+ of vcluster-$j-[a-z]+-1-1 joined the job's extern step" \
+                "$S/log/slurmd-$NODE.log") || fail "job $j: QEMU not adopted: $(grep "vcluster: job $j" "$S/log/slurmd-$NODE.log")"
+        pid=$(sed -E 's/.*QEMU ([0-9]+) of.*/\1/' <<<"$line")
+        QEMU_PIDS+=("$pid")
+        for t in /proc/"$pid"/task/*; do
+                for c in freezer cpuset; do
+                        grep -q "^[0-9]*:$c:/slurm_$NODE/uid_0/job_$j/step_extern\$" "$t/cgroup" ||
+                                fail "job $j: QEMU thread ${t##*/} not in the job's $c cgroup: $(cat "$t/cgroup")"
+                done
+        done
+        cg=$(cat "/sys/fs/cgroup/cpuset/slurm_$NODE/uid_0/job_$j/cpuset.cpus")
+        want=$("$BIN/vcluster" status "$j" --json | jq -r '.guests[0].cpus')
+        [ "$cg" = "$want" ] || fail "job $j: Slurm's cpuset is $cg, the guest is pinned to $want"
+        # the extern step gathers every second (JobAcctGatherFrequency=task=1)
+        for _ in $(seq 20); do
+                st=$(sstat -n -P -j "$j.extern" -o JobID,NTasks,MaxRSS,AveCPU) || fail "sstat $j.extern: $st"
+                IFS='|' read -r id ntasks rss cpu <<<"$st"
+                case $rss in *M | *G) break ;; esac
+                sleep 0.5
+        done
+        [ "$id" = "$j.extern" ] && [ "$ntasks" = 1 ] || fail "sstat $j.extern: $st"
+        # QEMU holds the guest's booted kernel: tens of MiB at least, not a shell's few
+        case $rss in *M | *G) ;; *K) [ "${rss%K}" -ge 20000 ] || fail "$j.extern: MaxRSS $rss is not QEMU's" ;;
+                *) fail "$j.extern: MaxRSS '$rss'" ;; esac
+        [ "$cpu" != 00:00:00 ] && [ -n "$cpu" ] || fail "$j.extern: no CPU time: $st"
+        say "job $j: $j.extern has QEMU: MaxRSS $rss, AveCPU $cpu"
+done
 
 say "vcluster status shows each guest's pinned CPUs"
 st=$("$BIN/vcluster" status "$J1" --json)
-[ "$(jq -c '[.guests[] | [.name, .node, .phase, .cpus]]' <<<"$st")" = "[[\"red-1-1\",\"a001\",\"up\",\"$c1\"]]" ] ||
+[ "$(jq -c '[.guests[] | [.name, .node, .phase, .cpus]]' <<<"$st")" = "[[\"red-1-1\",\"$NODE\",\"up\",\"$c1\"]]" ] ||
         fail "status $J1: $st"
-"$BIN/vcluster" status "$J2" | grep -qE "^blue-1-1 .* a001 .* up +$c2\$" ||
+"$BIN/vcluster" status "$J2" | grep -qE "^blue-1-1 .* $NODE .* up +$c2\$" ||
         fail "vcluster status shows no CPUS column: $("$BIN/vcluster" status "$J2")"
 
 say "the jobs end: no domain, no QEMU left"
 scancel "$J1" "$J2"
+for p in "${QEMU_PIDS[@]}"; do
+        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+        ! kill -0 "$p" 2>/dev/null || fail "QEMU $p outlived scancel"
+done
 wait_job_gone "$J1"
 wait_job_gone "$J2"
 wait_released "$J1"
