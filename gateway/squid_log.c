@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "escape.h"
+#include "pidref.h"
 #include "run.h"
 #include "util.h"
 
@@ -69,10 +70,6 @@ char *vc_squid_last_words(const struct cache_args *a, const struct vc_run_result
         }
         if (!src)
                 return xstrdup("no message");
-        _cleanup_free_ char *copy = xstrdup(src);
-        size_t n = strlen(copy);
-        while (n && (copy[n - 1] == '\n' || copy[n - 1] == ' '))
-                copy[--n] = 0;
-        char *last = strrchr(copy, '\n');
-        return vc_escape(last ? last + 1 : copy);
+        _cleanup_strv_ char **tail = vc_log_tail(src, 1);
+        return vc_escape(tail[0] ? tail[0] : "");
 }
