@@ -77,9 +77,11 @@ INC_epilog    := lib node gateway
 INC_cli       := lib
 INC_spank_plugin := lib
 INC_vlanalloc/vlanalloc.c := lib
+INC_tests/fixtures := lib
 INC_ALL       := lib switchcfg storage node gateway vlanalloc
-# inc SRC: the -I flags of source file SRC (its own entry, else its folder's, else all: tests, bench).
-inc = $(addprefix -I,$(or $(INC_$(1)),$(INC_$(firstword $(subst /, ,$(1)))),$(INC_ALL)))
+# inc SRC: the -I flags of source file SRC: its own entry, else its
+# folder's, else its top folder's, else all (tests, bench).
+inc = $(addprefix -I,$(or $(INC_$(1)),$(INC_$(patsubst %/,%,$(dir $(1)))),$(INC_$(firstword $(subst /, ,$(1)))),$(INC_ALL)))
 
 LIB_SRC  := $(wildcard lib/*.c)
 SW_SRC   := $(wildcard switchcfg/*.c)
