@@ -1,11 +1,12 @@
-/* ask.c — sbatch/salloc: what the job asks Slurm for on each node, so a
- * spec whose guests cannot fit it is refused before anything is queued.
+/* ask.c — sbatch/salloc (and srun making its own allocation): what the job
+ * asks Slurm for on each node, so a spec whose guests cannot fit it is
+ * refused before anything is queued.
  *
- * SPANK gives an allocator-context plugin none of the job's other options,
- * so they are read from the program's own option table: sbatch and salloc
- * keep their merged options (command line, #SBATCH lines, SBATCH_ and SALLOC_
- * variables) in their global `opt`, and libslurmfull, which both load,
- * answers slurm_option_get(&opt, "long-option-name") with the option's
+ * SPANK gives a plugin on the user's side none of the job's other options,
+ * so they are read from the program's own option table: sbatch, salloc and
+ * srun keep their merged options (command line, #SBATCH lines, SBATCH_,
+ * SALLOC_ and SLURM_ variables) in their global `opt`, and libslurmfull,
+ * which all three load, answers slurm_option_get(&opt, "long-option-name") with the option's
  * value as text, as cli_filter plugins read them. Both are looked up at run
  * time (dlsym): when a Slurm release lacks them the check is skipped here
  * and the hooks apply the same rule to what Slurm allocated.

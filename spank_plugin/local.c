@@ -2,6 +2,8 @@
  * before anything is queued, with a message that names the key and what
  * would be valid, and pass the canonical spec on to every hook. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "conf.h"
 #include "plugin.h"
@@ -50,8 +52,11 @@ int vc_spank_local_check(const char *optarg) {
 int vc_spank_local_post_opt(spank_t sp) {
         if (!vc_spank.canonical)
                 return -1; /* the option callback refused it */
-        /* every other option is in by now (#SBATCH lines and SBATCH_ variables included) */
-        if (spank_context() == S_CTX_ALLOCATOR && vc_spank_local_fit(vc_spank.canonical) < 0)
+        /* every other option is in by now (#SBATCH lines and SBATCH_ variables
+         * included); an srun inside a job asks for a step, not the allocation
+         * its guests live in, so only an srun that makes its own is judged */
+        bool allocates = spank_context() == S_CTX_ALLOCATOR || !getenv("SLURM_JOB_ID");
+        if (allocates && vc_spank_local_fit(vc_spank.canonical) < 0)
                 return -1;
         spank_err_t r = spank_job_control_setenv(sp, "VCLUSTER", vc_spank.canonical, 1);
         if (r != ESPANK_SUCCESS) {

@@ -4,7 +4,8 @@
  *             --vcluster against vcluster.conf, hand the canonical spec to
  *             the hooks as SPANK_VCLUSTER (and user-data='s text, read as
  *             the user, as SPANK_VCLUSTER_USER_DATA, base64)
- *   ask.c     sbatch/salloc: the guests must fit what the job asks per node
+ *   ask.c     sbatch/salloc, and srun making its own allocation: the guests
+ *             must fit what the job asks per node
  *   remote.c  slurmstepd: put VCLUSTER_* into the job's environment from the
  *             plan the node prolog recorded
  *   adopt.c   slurmstepd, the batch step: the guests' QEMU joins the job's
@@ -34,7 +35,7 @@ const char *vc_spank_conf_path(void);
 int vc_spank_local_check(const char *optarg);
 /* vc_spank_local_post_opt: pass the canonical spec to the hooks; 0 or -1. */
 int vc_spank_local_post_opt(spank_t sp);
-/* vc_spank_local_fit: sbatch/salloc, once every option is known: 0 when
+/* vc_spank_local_fit: sbatch/salloc/srun, once every option is known: 0 when
  * the canonical spec's guests fit what the job asks per node (or that is
  * not known here), else -1 after telling the user the numbers (jobfit.h). */
 int vc_spank_local_fit(const char *canonical);

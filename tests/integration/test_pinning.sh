@@ -1,9 +1,10 @@
 #!/bin/bash
 # Guests inside the job's allocation (issue 22), through real Slurm,
 # vlanallocd, OVS and libvirt + QEMU on one node of 2 CPUs:
-#  - sbatch refuses a spec whose guests cannot fit what the job asks per
-#    node (CPUs from -n / --ntasks-per-node in a #SBATCH line, memory from
-#    --mem), with the numbers; nothing is queued;
+#  - sbatch (and srun making its own allocation) refuses a spec whose
+#    guests cannot fit what the job asks per node (CPUs from -n /
+#    --ntasks-per-node in a #SBATCH line, memory from --mem), with the
+#    numbers; nothing is queued;
 #  - a request incomplete at submit (--exclusive) is judged by the
 #    controller's prolog against what Slurm allocated: the job is held with
 #    the same message, no node drained, no VLAN taken;
@@ -41,6 +42,9 @@ expect_exit 1 sbatch --vcluster=image=tiny,cpus=2 "$T/job.sh"
 expect_in "vms=1 × cpus=2 = 2 vCPUs per node, but the job's share of a node is 1 CPU (asked: --ntasks-per-node=1, -c 1)" "$ERR"
 expect_exit 1 sbatch -n1 --mem=100M -o /dev/null --vcluster=image=tiny,vms=1,mem=128M --wrap true
 expect_in "vms=1 × mem=128M = 128M per node, but the job's share of a node is 100M of memory (asked: --mem=100M)" "$ERR"
+# srun making its own allocation is judged the same way
+expect_exit 1 srun -n1 --vcluster=image=tiny,vms=2 true
+expect_in "vms=2 × cpus=1 = 2 vCPUs per node, but the job's share of a node is 1 CPU (asked: -n 1 on at least 1 node, -c 1)" "$ERR"
 [ -z "$(squeue -h)" ] || fail "a refused job was queued: $(squeue)"
 [ "$(va list --json | jq '[.vlans[] | select(.job != null)] | length')" = 0 ] || fail "a VLAN was taken: $(va list)"
 
