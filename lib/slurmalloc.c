@@ -9,9 +9,13 @@
 
 /* node_mem: the job's memory on a node of ncpus CPUs, in bytes; 0 when unbounded. */
 static uint64_t node_mem(uint64_t pn_min_memory, unsigned ncpus) {
-        if (pn_min_memory == NO_VAL64 || pn_min_memory == 0)
+        if (pn_min_memory == NO_VAL64 || pn_min_memory == INFINITE64 || pn_min_memory == 0)
                 return 0;
-        uint64_t mib = pn_min_memory & MEM_PER_CPU ? (pn_min_memory & ~MEM_PER_CPU) * ncpus : pn_min_memory;
+        uint64_t per = pn_min_memory & ~MEM_PER_CPU;
+        uint64_t mib = pn_min_memory & MEM_PER_CPU ? per * ncpus : pn_min_memory;
+        /* an "unlimited" that is not INFINITE64 bounds nothing either */
+        if ((pn_min_memory & MEM_PER_CPU && ncpus && per > UINT64_MAX / ncpus) || mib > (UINT64_MAX >> 20))
+                return 0;
         return mib << 20;
 }
 
