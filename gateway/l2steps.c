@@ -107,6 +107,39 @@ static int add_openvpn(struct vc_journal *j, const struct vc_nodecfg *nc, const 
         return 0;
 }
 
+/* add_vxlan: the one l2.vxlan step of gateway me, towards every other site's WAN address. */
+static int add_vxlan(struct vc_journal *j, const struct vc_nodecfg *nc, json_t *l2, size_t me, const char *netns,
+                     int64_t job, char **err) {
+        json_t *remotes = json_array(), *s;
+        size_t i;
+        json_array_foreach(json_object_get(l2, "sites"), i, s) {
+                if (i != me)
+                        json_array_append(remotes, json_object_get(s, "wan"));
+        }
+        return add(j, "l2.vxlan",
+                   json_pack("{s:I, s:s, s:o, s:s, s:o, s:O, s:O, s:s}", "job", (json_int_t)job, "netns", netns,
+                             "wan_netns", nullable(nc->wan_netns), "local", nc->wan_addr, "remotes", remotes, "vni",
+                             json_object_get(l2, "vni"), "port", json_object_get(l2, "port"), "dev", "vx0"),
+                   err);
+}
+
+/* add_cache: the cache.squid step of this site's cache (its plan entry cache), in dir/cache. */
+static int add_cache(struct vc_journal *j, const struct vc_conf *c, json_t *l2, json_t *cache, const char *netns,
+                     const char *dir, int64_t job, char **err) {
+        _cleanup_free_ char *cdir = xasprintf("%s/cache", dir);
+        json_t *bypass = json_array();
+        const char *re = json_string_value(json_object_get(cache, "bypass"));
+        if (re)
+                json_array_append_new(bypass, json_string(re));
+        return add(j, "cache.squid",
+                   json_pack("{s:I, s:s, s:s, s:i, s:i, s:s, s:O, s:O, s:s, s:o, s:O, s:O}", "job", (json_int_t)job,
+                             "netns", netns, "dir", cdir, "port", 3129, "proxy_port", 3130, "user", c->cache_user,
+                             "size_mb", json_object_get(cache, "size_mb"), "subnet", json_object_get(l2, "subnet"),
+                             "lan", "lan0", "bypass", bypass, "parent", json_object_get(cache, "parent"), "preload",
+                             json_object_get(cache, "preload")),
+                   err);
+}
+
 int vc_node_add_l2(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc, const json_t *plan,
                    const char *dir, char **err) {
         if (vc_node_l2_tunnels(plan) == 0)
@@ -145,34 +178,9 @@ int vc_node_add_l2(struct vc_journal *j, const struct vc_conf *c, const struct v
                 if (r < 0)
                         return r;
         } else if (r == 0) {
-                json_t *remotes = json_array(), *s;
-                size_t i;
-                json_array_foreach(sites, i, s) {
-                        if (i != me)
-                                json_array_append(remotes, json_object_get(s, "wan"));
-                }
-                r = add(j, "l2.vxlan",
-                                   json_pack("{s:I, s:s, s:o, s:s, s:o, s:O, s:O, s:s}", "job", (json_int_t)job, "netns",
-                                             netns, "wan_netns", nullable(nc->wan_netns), "local", nc->wan_addr,
-                                             "remotes", remotes, "vni", json_object_get(l2, "vni"), "port",
-                                             json_object_get(l2, "port"), "dev", "vx0"),
-                        err);
+                r = add_vxlan(j, nc, l2, me, netns, job, err);
         }
-        if (r == 0 && address) {
-                _cleanup_free_ char *cdir = xasprintf("%s/cache", dir);
-                json_t *bypass = json_array();
-                const char *re = json_string_value(json_object_get(cache, "bypass"));
-                if (re)
-                        json_array_append_new(bypass, json_string(re));
-                r = add(j, "cache.squid",
-                                   json_pack("{s:I, s:s, s:s, s:i, s:i, s:s, s:O, s:O, s:s, s:o, s:O, s:O}", "job",
-                                             (json_int_t)job, "netns", netns, "dir", cdir, "port", 3129,
-                                             "proxy_port", 3130, "user", c->cache_user, "size_mb",
-                                             json_object_get(cache, "size_mb"), "subnet",
-                                             json_object_get(l2, "subnet"), "lan", "lan0", "bypass", bypass,
-                                             "parent", json_object_get(cache, "parent"), "preload",
-                                             json_object_get(cache, "preload")),
-                        err);
-        }
+        if (r == 0 && address)
+                r = add_cache(j, c, l2, cache, netns, dir, job, err);
         return r;
 }

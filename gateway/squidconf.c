@@ -133,28 +133,30 @@ static int port_ok(const char *what, int port, char **err) {
         return 0;
 }
 
-int vc_squid_conf_render(const struct vc_squid_conf *c, char **text, char **err) {
-        *text = NULL;
-        _cleanup_free_ char *phost = NULL;
-        int pport = 0, r;
+/* conf_check: every member of c may go into squid.conf as it is; the
+ * parent's host (malloc'd) and port when there is one. */
+static int conf_check(const struct vc_squid_conf *c, char **phost, int *pport, char **err) {
+        int r;
         if ((r = path_ok("dir", c->dir, err)) < 0 || (r = port_ok("port", c->port, err)) < 0 ||
             (r = port_ok("proxy_port", c->proxy_port, err)) < 0 || (r = user_ok(c->user, err)) < 0 ||
             (r = subnet_ok(c->subnet, err)) < 0)
                 return r;
-        if (c->port == c->proxy_port) {
-                *err = xasprintf("port and proxy_port are both %d: they must differ", c->port);
-                return -EINVAL;
-        }
-        if (c->size_mb < 1 || c->size_mb > VC_SQUID_SIZE_MB_MAX) {
-                *err = xasprintf("size_mb %lld: out of range (1-%lld)", c->size_mb, VC_SQUID_SIZE_MB_MAX);
-                return -EINVAL;
-        }
+        if (c->port == c->proxy_port)
+                return vc_fail(err, -EINVAL, "port and proxy_port are both %d: they must differ", c->port);
+        if (c->size_mb < 1 || c->size_mb > VC_SQUID_SIZE_MB_MAX)
+                return vc_fail(err, -EINVAL, "size_mb %lld: out of range (1-%lld)", c->size_mb, VC_SQUID_SIZE_MB_MAX);
         for (const char *const *b = c->bypass; b && *b; b++)
                 if ((r = bypass_ok(*b, err)) < 0)
                         return r;
-        if (c->parent && (r = parent_ok(c->parent, &phost, &pport, err)) < 0)
-                return r;
+        return c->parent ? parent_ok(c->parent, phost, pport, err) : 0;
+}
 
+int vc_squid_conf_render(const struct vc_squid_conf *c, char **text, char **err) {
+        *text = NULL;
+        _cleanup_free_ char *phost = NULL;
+        int pport = 0, r = conf_check(c, &phost, &pport, err);
+        if (r < 0)
+                return r;
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
