@@ -11,8 +11,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conf.h"
+#include "failpoint.h"
 #include "log.h"
 #include "util.h"
+
+int vc_daemon_start(const char *ident, bool verbose, const char *conf_path, struct vc_conf **c) {
+        vc_log_open(ident, true);
+        if (verbose)
+                vc_log_set_level(LOG_DEBUG);
+        _cleanup_free_ char *err = NULL;
+        int r = vc_failpoint_setup(getenv("VCLUSTER_FAILPOINTS"), &err);
+        if (r == 0)
+                r = vc_conf_load(conf_path, c, &err);
+        if (r < 0) {
+                log_error("%s", err);
+                return r;
+        }
+        if (!verbose) /* -v wins over DebugLevel= */
+                vc_log_set_level((*c)->log_level);
+        vc_log_set_facility((*c)->syslog_facility);
+        return 0;
+}
 
 int vc_daemon_detach(const char *ident, bool foreground) {
         if (foreground)

@@ -6,6 +6,13 @@
 
 #include <stdbool.h>
 
+struct vc_conf;
+
+/* vc_daemon_start: what every daemon does first — log to stderr as ident
+ * (at debug level when verbose), arm $VCLUSTER_FAILPOINTS, load conf_path
+ * and log as its DebugLevel= (unless verbose) and SyslogFacility= say; 0 and
+ * *c, or -errno (logged). */
+int vc_daemon_start(const char *ident, bool verbose, const char *conf_path, struct vc_conf **c);
 /* vc_daemon_detach: unless foreground, daemon(0, 0) and log to syslog as
  * ident from then on; 0 or -errno (logged). */
 int vc_daemon_detach(const char *ident, bool foreground);

@@ -7,7 +7,6 @@
 #include "agent.h"
 #include "conf.h"
 #include "daemon.h"
-#include "failpoint.h"
 #include "log.h"
 #include "sock.h"
 #include "util.h"
@@ -50,22 +49,10 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return 1;
         }
-        vc_log_open("vcluster-storaged", true);
-        if (verbose)
-                vc_log_set_level(LOG_DEBUG);
         _cleanup_free_ char *err = NULL;
-        if (vc_failpoint_setup(getenv("VCLUSTER_FAILPOINTS"), &err) < 0) {
-                log_error("%s", err);
-                return 1;
-        }
         _cleanup_conf_ struct vc_conf *c = NULL;
-        if (vc_conf_load(conf_path, &c, &err) < 0) {
-                log_error("%s", err);
+        if (vc_daemon_start("vcluster-storaged", verbose, conf_path, &c) < 0)
                 return 1;
-        }
-        if (!verbose) /* -v wins over DebugLevel= */
-                vc_log_set_level(c->log_level);
-        vc_log_set_facility(c->syslog_facility);
         const struct vc_storage *st = vc_conf_storage(c, name);
         if (!st) {
                 log_error("%s: no StorageName=%s line", c->path, name);

@@ -6,7 +6,6 @@
 #include "client.h"
 #include "conf.h"
 #include "daemon.h"
-#include "failpoint.h"
 #include "log.h"
 #include "reaper.h"
 #include "server.h"
@@ -59,24 +58,15 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return 1;
         }
-        vc_log_open("vlanallocd", true);
-        if (verbose)
-                vc_log_set_level(LOG_DEBUG);
         _cleanup_free_ char *err = NULL;
-        if (vc_failpoint_setup(getenv("VCLUSTER_FAILPOINTS"), &err) < 0) {
-                log_error("%s", err);
-                return 1;
-        }
         struct vc_conf *c = NULL;
-        if (vc_conf_load(conf_path, &c, &err) < 0 || vc_conf_check_ids(c, &err) < 0 ||
-            vc_switch_conf_check(c, &err) < 0) {
+        if (vc_daemon_start("vlanallocd", verbose, conf_path, &c) < 0)
+                return 1;
+        if (vc_conf_check_ids(c, &err) < 0 || vc_switch_conf_check(c, &err) < 0) {
                 log_error("%s", err);
                 vc_conf_unref(c);
                 return 1;
         }
-        if (!verbose) /* -v wins over DebugLevel= */
-                vc_log_set_level(c->log_level);
-        vc_log_set_facility(c->syslog_facility);
         struct vc_state *st = NULL;
         if (vc_state_open(c->state_dir, &st, &err) < 0) {
                 log_error("%s", err);
