@@ -242,23 +242,35 @@ int vc_guest_seed_undo(void *ctx, json_t *args, char **err) {
         return r;
 }
 
-/* keys_parent: DIR's parent directories, root's and searchable (0711), so
- * the job's user reaches its own directory and lists nobody else's. */
+/* keys_parent: the two directories above DIR (StateDir/keys and
+ * StateDir/keys/NODE), root's and searchable (0711), so the job's user
+ * reaches their own directory and lists nobody else's. StateDir itself is
+ * there already. */
 static int keys_parent(const char *dir, char **err) {
-        _cleanup_free_ char *copy = xstrdup(dir);
-        for (char *p = strchr(copy + 1, '/'); p; p = strchr(p + 1, '/')) {
-                *p = 0;
+        _cleanup_free_ char *node = xstrdup(dir), *keys = NULL;
+        char *slash = strrchr(node, '/');
+        if (slash && slash != node) {
+                *slash = 0;
+                keys = xstrdup(node);
+                slash = strrchr(keys, '/');
+        }
+        if (!keys || !slash || slash == keys) {
+                *err = xasprintf("%s: not StateDir/keys/NODE/JOB", dir);
+                return -EINVAL;
+        }
+        *slash = 0;
+        const char *const level[] = {keys, node};
+        for (size_t i = 0; i < ARRAY_SIZE(level); i++) {
+                /* Several slurmd of one host may share StateDir and make these at once. */
                 struct stat st;
-                if (lstat(copy, &st) < 0) {
-                        if (errno != ENOENT || mkdir(copy, 0711) < 0) {
-                                *err = xasprintf("%s: %s", copy, strerror(errno));
-                                return -errno;
-                        }
-                } else if (!S_ISDIR(st.st_mode)) {
-                        *err = xasprintf("%s: not a directory", copy);
+                if (mkdir(level[i], 0711) < 0 && errno != EEXIST) {
+                        *err = xasprintf("%s: %s", level[i], strerror(errno));
+                        return -errno;
+                }
+                if (lstat(level[i], &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0) {
+                        *err = xasprintf("%s: not a directory of root's", level[i]);
                         return -ENOTDIR;
                 }
-                *p = '/';
         }
         return 0;
 }

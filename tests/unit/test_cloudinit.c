@@ -369,6 +369,13 @@ static void test_user_keys_step(void **state) {
         assert_int_equal(lstat(parent, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0711);
         assert_int_equal(st.st_uid, 0);
+        /* another job on the node: the parents exist already (as when two slurmd of one host race) */
+        _cleanup_free_ char *dir2 = vc_user_keys_dir(base, "n1", 43);
+        json_t *args2 = json_pack("{s:s, s:i, s:i, s:i, s:s}", "dir", dir2, "job", 43, "uid", 65534, "gid", 65534,
+                                  "known_hosts", "");
+        assert_int_equal(vc_user_keys_do(&ctx, args2, &err), 0);
+        assert_int_equal(vc_user_keys_undo(&ctx, args2, &err), 0);
+        json_decref(args2);
         /* the pair is the job's: the same as derived anywhere else */
         char *text = NULL;
         size_t len = 0;
