@@ -105,6 +105,29 @@ done
 echo "  (job start to every guest up: $(($(date +%s) - t0)) s)"
 "$BIN/vcluster" wait "$J2" --timeout 240 >"$T/w2" || fail "vcluster wait $J2: $(cat "$T/w2")"
 
+VLAN=$(va show "$J" --json | jq '.sites[0].vlan')
+ovs_host probe 10.0.0.250 "$GUEST_BR" "pr$$"
+vsctl set Port "pr$$" tag="$VLAN"
+# gssh IP CMD: CMD in the guest at IP, as the user, with the job's key and known_hosts, strict checking
+gssh() {
+        local ip=$1
+        shift
+        ip netns exec "${NS_PREFIX}probe" setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" \
+                ssh -i "$KD/id_ed25519" -o UserKnownHostsFile="$KD/known_hosts" -o StrictHostKeyChecking=yes \
+                -o BatchMode=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes -o ServerAliveInterval=10 \
+                -o ServerAliveCountMax=3 "$TU@$ip" "$@"
+}
+
+say "the other cluster is out of reach, while both are up"
+# the control first (red-1-1 reaches red-1-2 on its VLAN), then the probe
+# from deb-1-1 at that same guest, then red-1-2 is still running
+ok=""
+for _ in 1 2 3; do gexec a001 "$J2" red-1-1 ping -c1 -W3 10.0.0.130 >"$T/control" 2>&1 && ok=1 && break; done
+[ -n "$ok" ] || fail "red-1-1 cannot ping red-1-2 (control): $(cat "$T/control"); domains: $(vvirsh list --all | tr '\n' ';')"
+if gssh 10.0.0.1 'ping -c2 -W2 10.0.0.130' >/dev/null 2>&1; then fail "deb-1-1 reached red-1-2"; fi
+[ "$(vvirsh domstate "vcluster-$J2-red-1-2")" = running ] || fail "red-1-2 stopped: the probe proved nothing"
+
+
 say "the guest that never reports up fails within BootTimeout, quoting its console; a003 is left clean"
 for _ in $(seq 120); do grep -q "job $J3 on a003: .*did not report up" "$HOOK_LOG" && break; sleep 1; done
 grep -q "job $J3 on a003: guest stuck-1-1 did not report up within 60s; its console (.*) ends: ." "$HOOK_LOG" ||
@@ -133,19 +156,6 @@ for f in "$HOOK_LOG" "$T/daemon.log" "$T/status.json" "$T/state/nodes/a001/$J/pl
         if grep -qF -f "$T/secret.pat" "$f"; then fail "a private key in $f"; fi
 done
 
-VLAN=$(va show "$J" --json | jq '.sites[0].vlan')
-ovs_host probe 10.0.0.250 "$GUEST_BR" "pr$$"
-vsctl set Port "pr$$" tag="$VLAN"
-# gssh IP CMD: CMD in the guest at IP, as the user, with the job's key and known_hosts, strict checking
-gssh() {
-        local ip=$1
-        shift
-        ip netns exec "${NS_PREFIX}probe" setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" \
-                ssh -i "$KD/id_ed25519" -o UserKnownHostsFile="$KD/known_hosts" -o StrictHostKeyChecking=yes \
-                -o BatchMode=yes -o ConnectTimeout=20 -o IdentitiesOnly=yes -o ServerAliveInterval=10 \
-                -o ServerAliveCountMax=3 "$TU@$ip" "$@"
-}
-
 say "inside each guest: name, user, address, /etc/hosts, sudo, user-data, peers by name"
 for k in 1 2; do
         name=deb-1-$k ip=10.0.0.$k peer=deb-1-$((3 - k))
@@ -170,10 +180,6 @@ say "the user's own key works too"
 ip netns exec "${NS_PREFIX}probe" setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" \
         ssh -i "$T/home/.ssh/id_ed25519" -o UserKnownHostsFile="$KD/known_hosts" -o StrictHostKeyChecking=yes \
         -o BatchMode=yes -o IdentitiesOnly=yes "$TU@10.0.0.1" true || fail "the user's own key was refused"
-
-say "the other cluster is out of reach (its guests are up)"
-if gssh 10.0.0.1 'ping -c2 -W2 10.0.0.129' >/dev/null 2>&1; then fail "deb-1-1 reached red-1-1"; fi
-gexec a001 "$J2" red-1-1 ping -c1 -W3 10.0.0.130 >/dev/null || fail "red-1-1 cannot ping red-1-2 (control)"
 
 say "the jobs end: nothing of them is left"
 vsctl del-port "pr$$"

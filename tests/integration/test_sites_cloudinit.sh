@@ -52,7 +52,10 @@ guest_conf_lines() {
         echo "NodeName=b005 OvsBridge=br-b OvsDb=$OVS_DB OvsNetns=$OVS_NS Libvirt=$LIBVIRT_URI DomainType=qemu" \
                 "BootTimeout=900 WanAddr=192.0.2.11 WanNetns=$WB"
 }
-VLANS_A=100-119 VLANS_B=110-129 L2EXT_A=vxlan L2EXT_B=vxlan
+# TUNNEL=openvpn runs it over OpenVPN instead (by hand: make check runs VXLAN)
+TUNNEL=${TUNNEL:-vxlan}
+case $TUNNEL in vxlan) MTU=1450 ;; openvpn) MTU=1434 ;; *) fail "TUNNEL=$TUNNEL: vxlan or openvpn" ;; esac
+VLANS_A=100-119 VLANS_B=110-129 L2EXT_A=$TUNNEL L2EXT_B=$TUNNEL
 SWITCH_A="SwitchName=swa Site=a Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-a NodePortMode=access"
 SWITCH_B="SwitchName=swb Site=b Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-b NodePortMode=access"
 start_guest_cluster a005 b005
@@ -63,7 +66,7 @@ J=$(sbatch --parsable -N2 -n2 -w a005,b005 --vcluster=image=debian12-disk,name=d
         -o /dev/null --wrap 'sleep 900')
 "$BIN/vcluster" wait "$J" --timeout 900 >"$T/w" || fail "vcluster wait $J: $(cat "$T/w"); $(tail -5 "$HOOK_LOG")"
 echo "  (job start to both guests up: $(($(date +%s) - t0)) s)"
-[ "$(va show "$J" --json | jq -r '.mode, .l2ext' | paste -sd' ')" = "stitched vxlan" ] || fail "$(va show "$J")"
+[ "$(va show "$J" --json | jq -r '.mode, .l2ext' | paste -sd' ')" = "stitched $TUNNEL" ] || fail "$(va show "$J")"
 
 say "they booted from their disks: no kernel in the domains, GRUB's command line on the consoles"
 for n in a005:deb-1-1 b005:deb-2-1; do
@@ -84,14 +87,25 @@ gssh() {
                 -o ServerAliveInterval=10 -o ServerAliveCountMax=3 "root@$ip" "$@"
 }
 
-say "inside: MTU 1450; 1422 bytes with DF cross the tunnel by name, 1423 do not leave the guest"
+say "inside: MTU $MTU; $((MTU - 28)) bytes with DF cross the tunnel by name, $((MTU - 27)) do not leave the guest"
 for g in "10.0.0.1 deb-2-1" "10.0.0.2 deb-1-1"; do
         ip=${g% *} peer=${g#* }
         out=$(gssh "$ip" "ip -o link show | grep -v ' lo:' | grep -o 'mtu [0-9]*';
-                ping -M do -s 1422 -c2 -W5 $peer >/dev/null && echo crossed;
-                ping -M do -s 1423 -c1 -W2 $peer 2>&1 | grep -c 'message too long'" 2>&1) || fail "ssh $ip: $out"
-        [ "$(echo $out)" = "mtu 1450 crossed 1" ] || fail "guest $ip: $out"
+                ping -M do -s $((MTU - 28)) -c2 -W5 $peer >/dev/null && echo crossed;
+                ping -M do -s $((MTU - 27)) -c1 -W2 $peer 2>&1 | grep -c 'message too long'" 2>&1) || fail "ssh $ip: $out"
+        [ "$(echo $out)" = "mtu $MTU crossed 1" ] || fail "guest $ip: $out"
 done
+
+say "on the WAN the tunnel carries those full-size packets in datagrams of at most 1500 bytes"
+ip netns exec "$WA" timeout 15 tcpdump -nn -v -i wan udp >"$T/wan.txt" 2>/dev/null &
+cap=$!
+sleep 1
+gssh 10.0.0.1 "ping -M do -s $((MTU - 28)) -c3 -W5 deb-2-1" >/dev/null || fail "the full-size ping did not cross"
+wait "$cap" || true
+max=$(grep -oE 'proto UDP \(17\), length [0-9]+' "$T/wan.txt" | grep -oE '[0-9]+$' | sort -n | tail -1)
+[ -n "$max" ] || fail "no tunnel datagram seen on the WAN: $(head -5 "$T/wan.txt")"
+echo "  (largest datagram on the WAN: $max bytes: the $TUNNEL tunnel costs $((max - MTU)) bytes a packet)"
+[ "$max" -le 1500 ] || fail "tunnel datagrams of $max bytes: the guests' MTU does not account for the tunnel"
 
 say "the job ends: nothing of it is left"
 vsctl del-port "pr$$"
