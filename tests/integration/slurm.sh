@@ -10,7 +10,9 @@
 #       EpilogSlurmctld ("" for none), no plugin.
 #   stop_slurm                   stops exactly the processes started here.
 #   hook_failpoints SPEC         arm failpoints in the hooks Slurm starts next.
-# SLURM_NODE_CPUS (default 1) sets every node's CPUs, so jobs can share nodes;
+# SLURM_NODE_CPUS (default 1) sets every node's CPUs, so jobs can share nodes,
+# SLURM_NODE_MEM (MiB, default Slurm's 1) their RealMemory, and
+# SLURM_SELECT_PARAMS (default CR_Core) SelectTypeParameters;
 # SLURM_PROLOG_FLAGS (default Alloc) the PrologFlags of a cluster with node
 # prologs; SLURM_CONF_EXTRA more slurm.conf lines (newline-separated).
 # SLURM_CGROUP_CONF (a cgroup.conf's text) runs the nodes with
@@ -66,7 +68,7 @@ _slurm_write_conf() {
                         echo "TaskPlugin=task/none"
                 fi
                 echo "SelectType=select/cons_tres"
-                echo "SelectTypeParameters=CR_Core"
+                echo "SelectTypeParameters=${SLURM_SELECT_PARAMS:-CR_Core}"
                 echo "SchedulerParameters=batch_sched_delay=0"
                 echo "KillWait=5"
                 echo "ReturnToService=2"
@@ -79,7 +81,7 @@ _slurm_write_conf() {
                 [ -z "${SLURM_CONF_EXTRA:-}" ] || printf '%s\n' "$SLURM_CONF_EXTRA"
                 port=$slurmd_port
                 for n in "$@"; do
-                        echo "NodeName=$n NodeAddr=127.0.0.1 Port=$port CPUs=${SLURM_NODE_CPUS:-1} State=UNKNOWN"
+                        echo "NodeName=$n NodeAddr=127.0.0.1 Port=$port CPUs=${SLURM_NODE_CPUS:-1}${SLURM_NODE_MEM:+ RealMemory=$SLURM_NODE_MEM} State=UNKNOWN"
                         port=$((port + 1))
                 done
                 echo "PartitionName=test Nodes=$(IFS=,; echo "$*") Default=YES MaxTime=INFINITE State=UP"
