@@ -1,6 +1,7 @@
 #include "slurmalloc.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
@@ -86,4 +87,36 @@ int vc_slurm_guests_fit(int64_t job, const char *node, const struct vc_spec *spe
                         return r;
         }
         return 0;
+}
+
+bool vc_slurm_cgroup_bounds_memory(void) {
+        slurm_conf_t *conf = NULL;
+        if (slurm_load_ctl_conf((time_t)0, &conf) != SLURM_SUCCESS || !conf)
+                return false;
+        bool yes = (conf->prolog_flags & PROLOG_FLAG_CONTAIN) && conf->proctrack_type &&
+                   streq(conf->proctrack_type, "proctrack/cgroup") && conf->task_plugin &&
+                   strstr(conf->task_plugin, "task/cgroup");
+        bool ram = false;
+        if (yes && conf->cgroup_conf) {
+                /* the pairs are opaque: read them as `scontrol show config` prints them, "Key = value" */
+                char *text = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&text, &len);
+                if (f) {
+                        slurm_print_key_pairs(f, conf->cgroup_conf, "cgroup.conf");
+                        fclose(f);
+                }
+                for (char *line = text; line && *line;) {
+                        char *end = strchr(line, '\n');
+                        if (end)
+                                *end = 0;
+                        char key[64], value[64];
+                        if (sscanf(line, " %63s = %63s", key, value) == 2 && !strcasecmp(key, "ConstrainRAMSpace"))
+                                ram = !strcasecmp(value, "yes");
+                        line = end ? end + 1 : NULL;
+                }
+                free(text);
+        }
+        slurm_free_ctl_conf(conf);
+        return yes && ram;
 }

@@ -10,6 +10,7 @@
 #define VC_SLURMALLOC_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "spec.h"
@@ -25,5 +26,12 @@ int vc_slurm_job_allocs(int64_t job, const char *node, json_t **out, char **err)
  * -E2BIG with *err the fit rule's message naming the node (*allocs still
  * set), or another -errno with *err when slurmctld could not say. */
 int vc_slurm_guests_fit(int64_t job, const char *node, const struct vc_spec *spec, json_t **allocs, char **err);
+
+/* vc_slurm_cgroup_bounds_memory: whether Slurm itself holds a job's adopted
+ * QEMU to the job's memory (spank_vcluster(8)): PrologFlags=Contain (the
+ * extern step the batch step adopts QEMU into), ProctrackType=proctrack/cgroup,
+ * task/cgroup in TaskPlugin and ConstrainRAMSpace=yes in cgroup.conf, as
+ * slurmctld reports them; false when it cannot say. */
+bool vc_slurm_cgroup_bounds_memory(void);
 
 #endif

@@ -177,7 +177,11 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
          * every guest on the job's CPUs, each with its share of the memory */
         const json_t *alloc = json_object_get(plan, "alloc");
         const char *cpuset = json_string_value(json_object_get(alloc, "cpus"));
-        uint64_t mem_limit = (uint64_t)json_integer_value(json_object_get(alloc, "mem"));
+        const char *mem_by = json_string_value(json_object_get(alloc, "mem_by"));
+        /* "cgroup": Slurm's memory cgroup holds QEMU once adopted, no cap of libvirt's */
+        uint64_t mem_limit = 0;
+        if (mem_by && streq(mem_by, "memtune"))
+                mem_limit = (uint64_t)json_integer_value(json_object_get(alloc, "mem"));
         size_t count = json_array_size(guests_of(plan));
         if (count)
                 mem_limit /= count;

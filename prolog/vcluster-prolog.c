@@ -283,7 +283,7 @@ static json_t *node_plan(const struct vc_hook_env *e, const json_t *job, char **
 
 /* node_alloc: what Slurm allocated the job on this node, into the node's
  * plan as "alloc" {cpus (the kernel's ids, cpumap.h), slurm_cpus, ncpus,
- * mem} (the guests are pinned to those CPUs
+ * mem, mem_by: "memtune" or "cgroup" when mem bounds them} (the guests are pinned to those CPUs
  * and bounded by that memory, steps.c); -E2BIG with *err when the guests
  * do not fit it (the controller's prolog holds such a job before it gets
  * here, unless slurmctld could not tell it), -errno when slurmctld cannot
@@ -320,11 +320,21 @@ static int node_alloc(const struct vc_hook_env *e, json_t *plan, char **err) {
         /* "cpus" as the kernel numbers them (what libvirt pins to), Slurm's own beside */
         json_object_set(mine, "slurm_cpus", json_object_get(mine, "cpus"));
         json_object_set_new(mine, "cpus", json_string(kernel_ids));
+        /* Where Slurm's own memory cgroup will hold the adopted QEMU to the
+         * job's memory, that bound is the job's, shared with its processes;
+         * libvirt's per-guest cap would only be a cruder second one. */
+        const char *mem_by = NULL;
+        if (json_integer_value(json_object_get(mine, "mem")))
+                mem_by = vc_slurm_cgroup_bounds_memory() ? "cgroup" : "memtune";
+        if (mem_by)
+                json_object_set_new(mine, "mem_by", json_string(mem_by));
         json_object_set(plan, "alloc", mine);
         pinned_cpus = json_string_value(json_object_get(json_object_get(plan, "alloc"), "cpus"));
         log_info("job %lld on %s: guests pinned to CPUs %s (Slurm's CPU ids %s)%s", (long long)e->job, e->node,
                  pinned_cpus, json_string_value(json_object_get(mine, "slurm_cpus")),
-                 json_integer_value(json_object_get(mine, "mem")) ? ", memory bounded by the job's" : "");
+                 !mem_by ? ""
+                 : streq(mem_by, "cgroup") ? ", memory bounded by the job's memory cgroup (ConstrainRAMSpace)"
+                                           : ", memory bounded by <memtune> hard_limit");
         return 0;
 }
 

@@ -16,7 +16,8 @@
 #  - Slurm runs with proctrack/cgroup, task/cgroup (cgroup v1 here) and
 #    PrologFlags=Contain: each guest's QEMU, every thread of it, is in its
 #    job's cgroups (step_extern), the job's cpuset is the CPUs the guest is
-#    pinned to (slurmd's own translation of the ids agrees with ours),
+#    pinned to (slurmd's own translation of the ids agrees with ours), its
+#    memory cgroup's limit the job's --mem (no <memtune> of libvirt's then),
 #    sstat shows JOBID.extern with QEMU's memory and CPU time, and after
 #    scancel no QEMU is left.
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +29,8 @@ vc_setup
 # Slurm names its cgroup tree after the node (slurm_NODE, machine-wide): a
 # node of its own per run, so that two runs at once rarely share one
 NODE=$(printf 'a%03d' $((RANDOM % 16 + 1)))
-SLURM_CGROUP_CONF=$'CgroupPlugin=cgroup/v1\nConstrainCores=yes' SLURM_PROLOG_FLAGS=Alloc,Contain \
+SLURM_CGROUP_CONF=$'CgroupPlugin=cgroup/v1\nConstrainCores=yes\nConstrainRAMSpace=yes' SLURM_NODE_MEM=4096 \
+        SLURM_SELECT_PARAMS=CR_Core_Memory SLURM_PROLOG_FLAGS=Alloc,Contain \
         SLURM_CONF_EXTRA=$'JobAcctGatherType=jobacct_gather/linux\nJobAcctGatherFrequency=task=1' \
         start_guest_cluster "$NODE"
 
@@ -64,8 +66,8 @@ scancel "$JX"
 wait_job_gone "$JX"
 
 say "two jobs of 1 CPU each share the node; each one's guest is pinned to that job's CPUs"
-J1=$(sbatch --parsable -n1 -w $NODE -o /dev/null --vcluster=image=tiny,name=red,mem=128M --wrap 'sleep 600')
-J2=$(sbatch --parsable -n1 -w $NODE -o /dev/null --vcluster=image=tiny,name=blue,mem=128M --wrap 'sleep 600')
+J1=$(sbatch --parsable -n1 --mem=512M -w $NODE -o /dev/null --vcluster=image=tiny,name=red,mem=128M --wrap 'sleep 600')
+J2=$(sbatch --parsable -n1 --mem=512M -w $NODE -o /dev/null --vcluster=image=tiny,name=blue,mem=128M --wrap 'sleep 600')
 "$BIN/vcluster" wait "$J1" --timeout 240 >"$T/w1" || fail "vcluster wait $J1: $(cat "$T/w1"); $(tail -5 "$HOOK_LOG")"
 "$BIN/vcluster" wait "$J2" --timeout 240 >"$T/w2" || fail "vcluster wait $J2: $(cat "$T/w2"); $(tail -5 "$HOOK_LOG")"
 # what Slurm allocated each job on $NODE, as `scontrol show job -d` prints it
@@ -119,11 +121,18 @@ for j in "$J1" "$J2"; do
         pid=$(sed -E 's/.*QEMU ([0-9]+) of.*/\1/' <<<"$line")
         QEMU_PIDS+=("$pid")
         for t in /proc/"$pid"/task/*; do
-                for c in freezer cpuset; do
-                        grep -q "^[0-9]*:$c:/slurm_$NODE/uid_0/job_$j/step_extern\$" "$t/cgroup" ||
+                for c in freezer cpuset memory; do
+                        grep -qE "^[0-9]+:$c:/slurm_$NODE/uid_0/job_$j/step_extern(/task_[a-z0-9]+)?\$" "$t/cgroup" ||
                                 fail "job $j: QEMU thread ${t##*/} not in the job's $c cgroup: $(cat "$t/cgroup")"
                 done
         done
+        # the job's memory (--mem=512M) bounds QEMU there; libvirt caps nothing of its own
+        lim=$(cat "/sys/fs/cgroup/memory/slurm_$NODE/uid_0/job_$j/memory.limit_in_bytes")
+        [ "$lim" = $((512 << 20)) ] || fail "job $j: memory cgroup limit $lim, not 512M"
+        ! vvirsh dumpxml "vcluster-$j-$( [ "$j" = "$J1" ] && echo red || echo blue)-1-1" | grep -q '<memtune>' ||
+                fail "job $j: libvirt caps memory too"
+        grep -q "job $j on $NODE: guests pinned to CPUs .*, memory bounded by the job's memory cgroup (ConstrainRAMSpace)" \
+                "$HOOK_LOG" || fail "job $j: $(grep "job $j on $NODE: guests pinned" "$HOOK_LOG")"
         cg=$(cat "/sys/fs/cgroup/cpuset/slurm_$NODE/uid_0/job_$j/cpuset.cpus")
         want=$("$BIN/vcluster" status "$j" --json | jq -r '.guests[0].cpus')
         [ "$cg" = "$want" ] || fail "job $j: Slurm's cpuset is $cg, the guest is pinned to $want"
