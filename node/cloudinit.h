@@ -37,7 +37,9 @@
 /* OpenVPN's tap as l2ext.c runs it (UDP, TLS 1.3 control channel, data
  * channel AES-256-GCM or CHACHA20-POLY1305, both AEAD): outer IPv4 20, UDP
  * 8, opcode/key id and peer id 4, packet id 4, AEAD tag 16, the inner
- * Ethernet header 14. */
+ * Ethernet header 14. Measured on the WAN by test_sites_cloudinit
+ * (TUNNEL=openvpn): a full-size packet of the guests' MTU 1434 travels in a
+ * 1500-byte datagram; VXLAN's 50 the same way (its default run). */
 #define VC_OPENVPN_OVERHEAD 66
 
 struct vc_ci_guest {
