@@ -14,9 +14,13 @@
 
 #include <jansson.h>
 
+/* vc_guest_seed_do: the guest's seed volume made from args and the ctx's SSH seed (and user-data); 0 or -errno with *err. */
 int vc_guest_seed_do(void *ctx, json_t *args, char **err);
+/* vc_guest_seed_undo: the volume and its scratch dir removed; 0 also when already gone. */
 int vc_guest_seed_undo(void *ctx, json_t *args, char **err);
+/* vc_user_keys_do: the user's key dir made from args and the ctx's SSH seed; 0 or -errno with *err. */
 int vc_user_keys_do(void *ctx, json_t *args, char **err);
+/* vc_user_keys_undo: the user's key dir and all in it removed, following no link; 0 also when gone. */
 int vc_user_keys_undo(void *ctx, json_t *args, char **err);
 /* vc_seed_known_hosts: known_hosts lines ("NAME,IP ssh-ed25519 KEY") for
  * hosts, an array of {name, ip}, from the job's seed (malloc'd); NULL when
