@@ -362,3 +362,6 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# The fuzzers' objects too: without their .d files a changed header (a struct
+# grown) left them stale, and fuzz-check crashed in code that had not changed.
+-include $(shell find $(FUZZ_BUILD) -name '*.d' -type f 2>/dev/null)
