@@ -93,6 +93,10 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 FIX_SRC  := $(wildcard tests/fixtures/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+# The hooks proper: a dispatcher (main.c) and a file per Slurm context; the
+# launcher (prolog/launch.c) is built on its own, libc only.
+PROLOG_SRC := $(filter-out prolog/launch.c,$(wildcard prolog/*.c))
+EPILOG_SRC := $(wildcard epilog/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -157,8 +161,8 @@ $(DAEMON): $(call obj,vlanalloc/vlanallocd.c) $(LIBVA) $(LIBSTOR) $(LIBSW) $(LIB
 $(BUILD)/bin/vcluster-storaged: $(call obj,storage/storaged.c) $(LIBSTOR) $(LIBVC)
 $(CLI): $(call obj,vlanalloc/vlanalloc.c) $(LIBVC)
 $(UCLI): $(call obj,cli/vcluster.c) $(LIBVC)
-$(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,prolog/vcluster-prolog.c) $(LIBNODE) $(LIBGW) $(LIBVC)
-$(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,epilog/vcluster-epilog.c) $(LIBNODE) $(LIBGW) $(LIBVC)
+$(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,$(PROLOG_SRC)) $(LIBNODE) $(LIBGW) $(LIBVC)
+$(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,$(EPILOG_SRC)) $(LIBNODE) $(LIBGW) $(LIBVC)
 # The launchers: one source, the hook's name compiled in, libc only. Static
 # pattern rules: they apply to these two targets and nothing else.
 LAUNCH_OBJS := $(BUILD)/obj/prolog/launch-prolog.o $(BUILD)/obj/prolog/launch-epilog.o

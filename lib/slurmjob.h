@@ -38,6 +38,10 @@ void vc_slurm_job_clear(struct vc_slurm_job *j);
 /* vc_slurm_job_note: set job's AdminComment to text ("" clears it) and, when
  * hold, hold the job (priority 0); 0 or -errno with *err. */
 int vc_slurm_job_note(int64_t job, const char *text, bool hold, char **err);
+/* vc_slurm_job_note_best_effort: tell the job's owner why it cannot start
+ * (vc_slurm_job_note), logging what happened; the hook's exit status is what
+ * counts, so a note that cannot be set is only a warning. */
+void vc_slurm_job_note_best_effort(int64_t job, const char *note, bool hold);
 /* vc_slurm_wake_waiting: every pending job whose AdminComment starts with
  * VC_WAIT_NOTE may start now; 0 with *woken counted, or -errno with *err. */
 int vc_slurm_wake_waiting(unsigned *woken, char **err);

@@ -1,0 +1,211 @@
+/* guests_up.c — a node's guests brought up (bringup_int.h): host network,
+ * volumes, cloud-init seeds, domains defined, started and waited for. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+
+#include "bringup_int.h"
+#include "cloudinit.h"
+#include "failpoint.h"
+#include "guestname.h"
+#include "guestplan.h"
+#include "log.h"
+#include "ready.h"
+#include "seed.h"
+#include "spec.h"
+#include "sshkey.h"
+#include "steps.h"
+#include "userdata.h"
+#include "userkeys.h"
+#include "util.h"
+
+/* volumes: the steps that let the guests reach their volumes; they run
+ * before guest.define, so the epilog's undo (in reverse) destroys the
+ * domains before it takes the secret or the session away. The secret
+ * lives in the ctx only while they run. */
+static int volumes(struct node_run *n, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
+        size_t count = vc_node_plan_volumes(plan);
+        if (count == 0)
+                return 0;
+        int r = vc_bringup_secret(n, "chap", "CHAP secret", &n->ctx.chap, err);
+        if (r == 0)
+                r = vc_node_add_storage(&n->j, nc, plan, err);
+        if (r == 0) {
+                char what[96];
+                snprintf(what, sizeof(what), nc->iscsi_host ? "%zu volume(s) logged in (open-iscsi)"
+                                                            : "CHAP secret of %zu volume(s) given to libvirt", count);
+                r = vc_bringup_stage(n, what, err);
+        }
+        vc_node_ctx_chap_clear(&n->ctx);
+        return r;
+}
+
+/* user_data: the user's own user-data (user-data=), which sbatch read as
+ * the user and passed as SPANK_VCLUSTER_USER_DATA (base64), checked again
+ * here: the hooks trust nothing from the submitting side. */
+static int user_data(struct node_run *n, const struct vc_spec *spec, char **err) {
+        if (!spec->user_data[0])
+                return 0;
+        const char *b64 = getenv("SPANK_" VC_USER_DATA_ENV);
+        if (!b64) {
+                *err = xasprintf("user-data=%s: its text did not reach the node (no SPANK_" VC_USER_DATA_ENV ")",
+                                 spec->user_data);
+                return -EINVAL;
+        }
+        _cleanup_free_ char *why = NULL;
+        if (vc_base64_decode(b64, &n->ctx.user_data, &n->ctx.user_data_len) < 0 ||
+            vc_user_data_check(n->ctx.user_data, n->ctx.user_data_len, &why) < 0) {
+                *err = xasprintf("user-data=%s: %s", spec->user_data, why ? why : "not base64");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* job_user: the job's user as the node knows it, for its guests. */
+static int job_user(int64_t uid, json_t **user, char **home, char **err) {
+        struct passwd pw, *pwp = NULL;
+        struct group gr, *grp = NULL;
+        char buf[4096], gbuf[4096];
+        if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp) {
+                *err = xasprintf("the job's user (uid %lld) is not known on this node", (long long)uid);
+                return -ENOENT;
+        }
+        if (getgrgid_r(pw.pw_gid, &gr, gbuf, sizeof(gbuf), &grp) != 0 || !grp) {
+                *err = xasprintf("user %s: primary group %u is not known on this node", pw.pw_name,
+                                 (unsigned)pw.pw_gid);
+                return -ENOENT;
+        }
+        *user = json_pack("{s:s, s:s, s:I, s:I}", "name", pw.pw_name, "group", gr.gr_name, "uid", (json_int_t)uid,
+                          "gid", (json_int_t)pw.pw_gid);
+        *home = xstrdup(pw.pw_dir);
+        return 0;
+}
+
+/* seeds: for a cloud-init image, the job's keys for its user on this node
+ * and a NoCloud seed per guest, before the guests are defined. The SSH
+ * seed and the user's user-data live in the ctx only while these run. */
+static int seeds(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+        struct vc_spec spec;
+        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
+        if (r < 0)
+                return r;
+        const struct vc_image *im = spec.image[0] ? vc_conf_image(n->c, spec.image) : NULL;
+        if (!im || im->context != VC_CTX_CLOUD_INIT)
+                return 0;
+        _cleanup_(json_decrefp) json_t *user = NULL;
+        _cleanup_free_ char *home = NULL;
+        if ((r = job_user(json_integer_value(json_object_get(plan, "uid")), &user, &home, err)) < 0)
+                return r;
+        json_t *keys = NULL;
+        if ((r = vc_user_pubkeys((uid_t)json_integer_value(json_object_get(user, "uid")),
+                                 (gid_t)json_integer_value(json_object_get(user, "gid")), home, &keys, err)) < 0)
+                return r;
+        json_object_set_new(user, "keys", keys);
+        json_object_set_new(user, "sudo", json_boolean(spec.sudo));
+        if ((r = user_data(n, &spec, err)) == 0)
+                r = vc_bringup_secret(n, "ssh", "SSH seed", &n->ctx.ssh_seed, err);
+        const json_t *hosts = json_object_get(plan, "hosts");
+        _cleanup_free_ char *known = r == 0 ? vc_seed_known_hosts(n->ctx.ssh_seed, hosts) : NULL;
+        if (r == 0 && !known) {
+                *err = xstrdup("the job's SSH seed from vlanallocd is malformed");
+                r = -EBADMSG;
+        }
+        if (r == 0) {
+                _cleanup_free_ char *kdir = vc_user_keys_dir(n->c->state_dir, n->e->node, (long long)n->e->job);
+                r = vc_journal_add(&n->j, "user.keys",
+                                   json_pack("{s:s, s:I, s:O, s:O, s:s}", "dir", kdir, "job", (json_int_t)n->e->job,
+                                             "uid", json_object_get(user, "uid"), "gid",
+                                             json_object_get(user, "gid"), "known_hosts", known));
+        }
+        const json_t *l2 = json_object_get(plan, "l2");
+        unsigned mtu = vc_ci_mtu(json_is_object(l2) ? json_string_value(json_object_get(l2, "kind")) : NULL);
+        json_t *g;
+        size_t i;
+        json_array_foreach(json_object_get(plan, "guests"), i, g) {
+                if (r < 0)
+                        break;
+                const char *name = json_string_value(json_object_get(g, "name"));
+                _cleanup_free_ char *path = vc_guest_seed_path(dir, name ? name : "?");
+                _cleanup_free_ char *instance = xasprintf("vcluster-%lld-%u-%s", (long long)n->e->job,
+                                                          n->e->restarts, name ? name : "?");
+                json_t *cg = json_pack("{s:O, s:s, s:O, s:O, s:O, s:i}", "name", json_object_get(g, "name"),
+                                       "instance", instance, "mac", json_object_get(g, "mac"), "ip",
+                                       json_object_get(g, "ip"), "prefix", json_object_get(g, "prefix"), "mtu",
+                                       (int)mtu);
+                const char *mac = json_string_value(json_object_get(g, "mac"));
+                const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
+                if (json_is_true(json_object_get(g, "frontend")) && nc->public_bridge && mac) {
+                        char pmac[18];
+                        vc_guest_public_mac(mac, pmac);
+                        json_object_set_new(cg, "public_mac", json_string(pmac));
+                }
+                r = vc_journal_add(&n->j, "guest.seed",
+                                   json_pack("{s:s, s:I, s:o, s:O, s:O, s:s, s:b}", "path", path, "job",
+                                             (json_int_t)n->e->job, "guest", cg, "user", user, "hosts", hosts,
+                                             "known_hosts", known, "user_part", n->ctx.user_data != NULL));
+        }
+        if (r == 0)
+                r = vc_bringup_stage(n, "cloud-init seeds made", err);
+        vc_node_ctx_chap_clear(&n->ctx);
+        return r;
+}
+
+static void guest_up(void *arg, const char *name) {
+        struct node_run *n = arg;
+        vc_node_report(n->e, n->c, "starting", NULL, json_pack("{s:s}", name, "up"), n->cpus);
+}
+
+int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+        const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
+        json_t *guests = json_object_get(plan, "guests");
+        size_t count = json_array_size(guests);
+        int r = vc_node_add_net(&n->j, nc, plan, err);
+        if (r == 0)
+                r = vc_bringup_stage(n, nc->host_net == VC_HOSTNET_OVS ? "OVS bridge checked" : "VLAN bridge made", err);
+        if (r == 0)
+                r = volumes(n, nc, plan, err);
+        if (r == 0)
+                r = seeds(n, plan, dir, err);
+        if (r == 0)
+                r = vc_node_add_define(&n->j, n->c, nc, plan, dir, err);
+        if (r == 0)
+                r = vc_bringup_stage(n, "guests defined", err);
+        if (r < 0)
+                return r;
+        vc_node_report(n->e, n->c, "starting", NULL, vc_node_all_guests(plan, "defined"), n->cpus);
+        r = vc_node_add_start(&n->j, nc, plan, err);
+        if (r == 0)
+                r = vc_bringup_stage(n, "guests started", err);
+        if (r < 0)
+                return r;
+        vc_node_report(n->e, n->c, "starting", NULL, vc_node_all_guests(plan, "started"), n->cpus);
+        if ((r = FAILPOINT("node.guests.started")) < 0) {
+                *err = xstrdup("failpoint node.guests.started");
+                return r;
+        }
+        virConnectPtr conn;
+        if ((r = vc_node_conn(&n->ctx, nc->libvirt_uri, &conn, err)) < 0)
+                return r;
+        _cleanup_free_ struct vc_ready_guest *rg = xcalloc(count ? count : 1, sizeof(*rg));
+        _cleanup_free_ struct vc_guest_files *files = xcalloc(count ? count : 1, sizeof(*files));
+        json_t *g;
+        size_t i;
+        json_array_foreach(guests, i, g) {
+                const char *name = json_string_value(json_object_get(g, "name"));
+                if ((r = vc_guest_files_get(dir, name, false, &files[i], err)) < 0)
+                        break;
+                rg[i] = (struct vc_ready_guest){.name = name,
+                                                .domain = json_string_value(json_object_get(g, "domain")),
+                                                .agent = files[i].agent, .console = files[i].console};
+        }
+        uint64_t t0 = now_ms();
+        if (r == 0)
+                r = vc_guests_wait_up(conn, rg, count, nc->boot_timeout, guest_up, n, err);
+        if (r == 0)
+                log_info("job %lld on %s: %zu guest(s) up in %llu ms", (long long)n->e->job, n->e->node, count,
+                         (unsigned long long)(now_ms() - t0));
+        for (i = 0; i < count; i++)
+                vc_guest_files_clear(&files[i]);
+        return r;
+}
