@@ -88,7 +88,12 @@ submit() {
 # gone JOB: nothing of the job's segment is left on either gateway
 gone() {
         local left
-        left=$(ip netns list | awk '{print $1}' | grep -E "^vcl-$1-" || true)
+        # this job's gateways (a001, b001), by the product's own names: another
+        # run's job of the same id on other nodes is not ours
+        local na nb
+        na=$("$TOOLS/nodestep" names "$1" a001 1 | awk '{print $1}') && [ -n "$na" ] || fail "nodestep names $1 a001"
+        nb=$("$TOOLS/nodestep" names "$1" b001 2 | awk '{print $1}') && [ -n "$nb" ] || fail "nodestep names $1 b001"
+        left=$(ip netns list | awk '{print $1}' | grep -xE "($na|$nb)" || true)
         [ -z "$left" ] || fail "job $1: namespaces left: $left"
         left=$(vsctl list-ports br-a; vsctl list-ports br-b)
         ! grep -q "^vcg" <<<"$left" || fail "job $1: gateway ports left: $left"

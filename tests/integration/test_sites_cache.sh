@@ -134,11 +134,14 @@ gone() {
         local l q
         gw_names "$1"
         for _ in $(seq 150); do
-                [ -z "$(ip netns list | grep "^vcl-$1-")$(ours)" ] && break
+                [ -z "$(ip netns list | grep -xE "($GW_NS_A|$GW_NS_B)( .*)?")$(ours)" ] && break
                 sleep 0.2
         done
+        # This job's gateways' namespaces, by the product's own names: another
+        # run's job of the same id on other nodes is not ours.
         listing l ip netns list
-        ! grep -q "^vcl-$1-" <<<"$l" || fail "job $1: namespaces left: $(grep "^vcl-$1-" <<<"$l")"
+        ! grep -qxE "($GW_NS_A|$GW_NS_B)( .*)?" <<<"$l" ||
+                fail "job $1: namespaces left: $(grep -xE "($GW_NS_A|$GW_NS_B)( .*)?" <<<"$l")"
         [ -z "$(ours)" ] || fail "job $1: a squid of this test still runs (pid $(ours))"
         [ -z "$(find "$T/state/nodes" -path "*/$1/cache" 2>/dev/null)" ] || fail "job $1: cache directory left"
         listing l vsctl list-ports br-a
