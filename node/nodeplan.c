@@ -7,6 +7,7 @@
 #include "guestname.h"
 #include "guestplan.h"
 #include "hostlist.h"
+#include "jobplan.h"
 #include "log.h"
 #include "slurmalloc.h"
 #include "slurmjob.h"
@@ -15,25 +16,19 @@
 
 json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_links *links, const json_t *job,
                              char **err) {
-        const char *spec_text = json_string_value(json_object_get(job, "spec"));
-        struct vc_spec spec;
-        if (vc_spec_parse(spec_text, &spec, err) < 0)
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan p = {0};
+        if (vc_jobplan_from_json(job, &p, err) < 0)
                 return NULL;
-        json_t *sites = json_object_get(job, "sites"), *site = NULL, *s;
-        size_t i, k, index = 0;
-        json_t *nd;
-        json_array_foreach(sites, i, s) {
-                json_array_foreach(json_object_get(s, "nodes"), k, nd) {
-                        if (json_is_string(nd) && streq(json_string_value(nd), e->node)) {
-                                site = s;
-                                index = i;
-                        }
-                }
-        }
+        struct vc_spec spec;
+        if (vc_spec_parse(p.spec, &spec, err) < 0)
+                return NULL;
+        const struct vc_jobplan_site *site = vc_jobplan_site_of(&p, e->node);
         if (!site) {
                 *err = xasprintf("node %s is not in the job's plan", e->node);
                 return NULL;
         }
+        /* the guests' names, places and addresses are computed from the sites as every host does (guestplan.h) */
+        json_t *sites = json_object_get(job, "sites");
         _cleanup_strv_ char **all = NULL;
         char frontend[VC_GUEST_NAME_MAX + 1];
         if (vc_plan_guests(sites, spec.name, spec.vms, NULL, &all, err) < 0)
@@ -46,20 +41,19 @@ json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_l
         if (vc_plan_guest_list(sites, &spec, e->job, e->node, &guests, err) < 0)
                 return NULL;
         _cleanup_free_ char *all_text = vc_hostlist_compress(all);
-        const char *gateway = json_string_value(json_object_get(site, "gateway"));
-        json_t *out = json_pack("{s:I, s:s, s:O, s:O, s:O, s:O, s:{s:O, s:O, s:O, s:O}, s:b, s:o, s:s, s:s}", "job",
-                         (json_int_t)e->job, "node", e->node, "uid", json_object_get(job, "uid"), "mode",
-                         json_object_get(job, "mode"), "vni", json_object_get(job, "vni"), "spec",
-                         json_object_get(job, "spec"), "site", "name", json_object_get(site, "name"), "id",
-                         json_object_get(site, "id"), "vlan", json_object_get(site, "vlan"), "gateway",
-                         json_object_get(site, "gateway"), "is_gateway", gateway && streq(gateway, e->node),
-                         "guests", guests, "cluster_nodes", all_text, "frontend", frontend);
+        json_t *out = json_pack("{s:I, s:s, s:I, s:s, s:o, s:s, s:{s:s, s:i, s:i, s:s}, s:b, s:o, s:s, s:s}", "job",
+                                (json_int_t)e->job, "node", e->node, "uid", (json_int_t)p.uid, "mode", p.mode, "vni",
+                                p.has_vni ? json_integer(p.vni) : json_null(), "spec", p.spec, "site", "name",
+                                site->name, "id", site->id, "vlan", site->vlan, "gateway", site->gateway, "is_gateway",
+                                streq(site->gateway, e->node), "guests", guests, "cluster_nodes", all_text,
+                                "frontend", frontend);
         json_t *everyone = NULL;
         if (vc_plan_guest_list(sites, &spec, e->job, NULL, &everyone, err) < 0) {
                 json_decref(out);
                 return NULL;
         }
         json_t *hosts = json_array(), *h;
+        size_t i;
         json_array_foreach(everyone, i, h)
                 json_array_append_new(hosts, json_pack("{s:O, s:O}", "name", json_object_get(h, "name"), "ip",
                                                        json_object_get(h, "ip")));
@@ -68,7 +62,7 @@ json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_l
                 /* every guest of the cluster: its /etc/hosts and known_hosts */
                 json_object_set_new(out, "hosts", hosts);
                 json_object_set_new(out, "image", spec.image[0] ? json_string(spec.image) : json_null());
-                json_object_set_new(out, "l2", links->plan(job, index));
+                json_object_set_new(out, "l2", links->plan(job, (size_t)(site - p.sites)));
         } else {
                 json_decref(hosts);
         }
