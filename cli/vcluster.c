@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "escape.h"
 #include "hostlist.h"
+#include "jobplan.h"
 #include "log.h"
 #include "phase.h"
 #include "rpc.h"
@@ -91,13 +92,9 @@ static void slurm_look(long long job, struct slurm_view *v) {
         slurm_free_job_info_msg(msg);
 }
 
-static void fmt_nodes(json_t *nodes, char **out) {
-        char **v = NULL;
-        size_t k;
-        json_t *n;
-        json_array_foreach(nodes, k, n) if (json_is_string(n)) strv_push(&v, json_string_value(n));
-        *out = v ? vc_hostlist_compress(v) : xstrdup("");
-        strv_free(v);
+/* fmt_nodes: a site's nodes as one hostlist (malloc'd). */
+static char *fmt_nodes(const struct vc_jobplan_site *s) {
+        return s->n_nodes ? vc_hostlist_compress(s->nodes) : xstrdup("");
 }
 
 static void print_cluster(json_t *o) {
@@ -117,17 +114,17 @@ static void print_cluster(json_t *o) {
         struct vc_table *t = vc_table_new(shdr);
         size_t i;
         json_t *s;
-        json_array_foreach(json_object_get(o, "sites"), i, s) {
-                _cleanup_free_ char *id = xasprintf("%lld", (long long)json_integer_value(json_object_get(s, "id")));
-                _cleanup_free_ char *vlan = xasprintf("%lld", (long long)json_integer_value(json_object_get(s, "vlan")));
-                _cleanup_free_ char *nodes = NULL;
-                fmt_nodes(json_object_get(s, "nodes"), &nodes);
-                json_t *cache = json_object_get(s, "cache");
-                const char *wan = json_string_value(json_object_get(s, "wan"));
-                const char *row[] = {json_string_value(json_object_get(s, "name")), id, vlan,
-                                     json_string_value(json_object_get(s, "gateway")), wan ? wan : "-",
-                                     json_is_object(cache) ? json_string_value(json_object_get(cache, "address")) : "-",
-                                     nodes};
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan plan = {0};
+        _cleanup_free_ char *err = NULL;
+        if (vc_jobplan_sites_from_json(json_object_get(o, "sites"), &plan, &err) < 0)
+                log_warning("%s", err);
+        for (i = 0; i < plan.n_sites; i++) {
+                const struct vc_jobplan_site *ps = &plan.sites[i];
+                _cleanup_free_ char *id = xasprintf("%d", ps->id);
+                _cleanup_free_ char *vlan = xasprintf("%d", ps->vlan);
+                _cleanup_free_ char *nodes = fmt_nodes(ps);
+                const char *row[] = {ps->name, id, vlan, ps->gateway, ps->wan ? ps->wan : "-",
+                                     ps->cache ? ps->cache->address : "-", nodes};
                 vc_table_add(t, row);
         }
         printf("\n");
@@ -172,21 +169,22 @@ static void print_list(json_t *clusters) {
         static const char *const hdr[] = {"JOB", "USER", "PHASE", "MODE", "VLANS", "NODES", NULL};
         struct vc_table *t = vc_table_new(hdr);
         size_t i, k;
-        json_t *o, *s;
+        json_t *o;
         json_array_foreach(clusters, i, o) {
                 _cleanup_free_ char *job = xasprintf("%lld", (long long)json_integer_value(json_object_get(o, "job")));
                 _cleanup_free_ char *user = vc_cli_user(json_object_get(o, "uid"));
                 _cleanup_free_ char *vlans = xstrdup("");
                 char **all = NULL;
-                json_array_foreach(json_object_get(o, "sites"), k, s) {
-                        char *v = xasprintf("%s%s%s:%lld", vlans, k ? "," : "", json_string_value(json_object_get(s, "name")),
-                                            (long long)json_integer_value(json_object_get(s, "vlan")));
+                _cleanup_(vc_jobplan_clear) struct vc_jobplan plan = {0};
+                _cleanup_free_ char *err = NULL;
+                if (vc_jobplan_sites_from_json(json_object_get(o, "sites"), &plan, &err) < 0)
+                        log_warning("job %s: %s", job, err);
+                for (k = 0; k < plan.n_sites; k++) {
+                        char *v = xasprintf("%s%s%s:%d", vlans, k ? "," : "", plan.sites[k].name, plan.sites[k].vlan);
                         free(vlans);
                         vlans = v;
-                        size_t m;
-                        json_t *n;
-                        json_array_foreach(json_object_get(s, "nodes"), m, n) if (json_is_string(n))
-                                strv_push(&all, json_string_value(n));
+                        for (size_t m = 0; m < plan.sites[k].n_nodes; m++)
+                                strv_push(&all, plan.sites[k].nodes[m]);
                 }
                 _cleanup_free_ char *nodes = all ? vc_hostlist_compress(all) : xstrdup("");
                 strv_free(all);

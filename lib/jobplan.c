@@ -123,6 +123,30 @@ static int site_from(const json_t *o, size_t i, struct vc_jobplan_site *s, char 
         return 0;
 }
 
+static int sites_from(const json_t *sites, struct vc_jobplan *p, char **err) {
+        struct at at = {""};
+        if (!json_is_array(sites))
+                return bad(err, &at, "sites", sites ? "not an array" : "missing");
+        p->sites = xcalloc(json_array_size(sites) + 1, sizeof(*p->sites));
+        size_t i;
+        json_t *s;
+        json_array_foreach(sites, i, s) {
+                p->n_sites++;
+                int r = site_from(s, i, &p->sites[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int vc_jobplan_sites_from_json(const json_t *sites, struct vc_jobplan *p, char **err) {
+        *p = (struct vc_jobplan){0};
+        int r = sites_from(sites, p, err);
+        if (r < 0)
+                vc_jobplan_clear(p);
+        return r;
+}
+
 int vc_jobplan_from_json(const json_t *o, struct vc_jobplan *p, char **err) {
         struct at at = {""};
         *p = (struct vc_jobplan){0};
@@ -141,18 +165,8 @@ int vc_jobplan_from_json(const json_t *o, struct vc_jobplan *p, char **err) {
                 r = get_int(o, &at, "vni", 0, INT64_MAX, true, &p->vni, &p->has_vni, err);
         if (r == 0)
                 r = get_int(o, &at, "lease", 1, INT64_MAX, true, &p->lease, &p->has_lease, err);
-        json_t *sites = json_object_get(o, "sites"), *s;
-        if (r == 0 && !json_is_array(sites))
-                r = bad(err, &at, "sites", sites ? "not an array" : "missing");
-        if (r == 0) {
-                p->sites = xcalloc(json_array_size(sites) + 1, sizeof(*p->sites));
-                size_t i;
-                json_array_foreach(sites, i, s) {
-                        p->n_sites++;
-                        if ((r = site_from(s, i, &p->sites[i], err)) < 0)
-                                break;
-                }
-        }
+        if (r == 0)
+                r = sites_from(json_object_get(o, "sites"), p, err);
         if (r == 0)
                 r = str(o, &at, "l2ext", true, &p->l2ext, err);
         if (r == 0)

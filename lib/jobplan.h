@@ -63,6 +63,10 @@ struct vc_jobplan {
  * with *err naming the first malformed member ("sites[1].vlan: not an
  * integer") and *p empty. */
 int vc_jobplan_from_json(const json_t *o, struct vc_jobplan *p, char **err);
+/* vc_jobplan_sites_from_json: a plan's "sites" alone (as a cluster's status
+ * carries them) into p's sites, the rest of *p zeroed; 0, or -EINVAL with
+ * *err as vc_jobplan_from_json. */
+int vc_jobplan_sites_from_json(const json_t *sites, struct vc_jobplan *p, char **err);
 /* vc_jobplan_to_json: p as the plan's JSON (new reference). */
 json_t *vc_jobplan_to_json(const struct vc_jobplan *p);
 /* vc_jobplan_clear: free p's members and zero it (cleanup-attribute compatible). */

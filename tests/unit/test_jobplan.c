@@ -146,12 +146,31 @@ static void test_unknown_keys_ignored(void **state) {
         json_decref(o);
 }
 
+/* A cluster's status carries the plan's sites alone. */
+static void test_sites_alone(void **state) {
+        json_t *o = json_loads(STITCHED, 0, NULL);
+        struct vc_jobplan p;
+        char *err = NULL;
+        assert_int_equal(vc_jobplan_sites_from_json(json_object_get(o, "sites"), &p, &err), 0);
+        assert_int_equal(p.n_sites, 2);
+        assert_int_equal(p.job, 0);
+        assert_string_equal(p.sites[1].cache->address, "10.0.0.254/24");
+        vc_jobplan_clear(&p);
+        json_object_set_new(json_array_get(json_object_get(o, "sites"), 0), "vlan", json_string("100"));
+        assert_int_equal(vc_jobplan_sites_from_json(json_object_get(o, "sites"), &p, &err), -EINVAL);
+        assert_string_equal(err, "plan: sites[0].vlan: not an integer");
+        assert_int_equal(p.n_sites, 0);
+        free(err);
+        json_decref(o);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_model),
                 cmocka_unit_test(test_malformed_refused_by_name),
                 cmocka_unit_test(test_unknown_keys_ignored),
+                cmocka_unit_test(test_sites_alone),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
