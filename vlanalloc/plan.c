@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "jobplan.h"
 #include "util.h"
 
 void vc_plan_clear(struct vc_plan *p) {
@@ -118,25 +119,28 @@ int vc_plan_mode(struct vc_plan *p, enum vc_l2 requested, char **err) {
 }
 
 json_t *vc_plan_json(const struct vc_plan *p, int64_t job, const char *spec, int64_t uid, int64_t lease) {
-        json_t *sites = json_array();
+        /* the plan's JSON is the model's (jobplan.h); these are borrowed, never freed here */
+        _cleanup_free_ struct vc_jobplan_site *sites = xcalloc(p->n + 1, sizeof(*sites));
+        _cleanup_free_ struct vc_jobplan_storage *storage = xcalloc(p->n + 1, sizeof(*storage));
         for (size_t i = 0; i < p->n; i++) {
-                json_t *nodes = json_array();
-                for (char **n = p->sites[i].nodes; *n; n++)
-                        json_array_append_new(nodes, json_string(*n));
-                json_t *site = json_pack("{s:s, s:i, s:i, s:s, s:o}", "name", p->sites[i].site->name, "id",
-                                         p->sites[i].site->id, "vlan", p->sites[i].vlan, "gateway",
-                                         p->sites[i].nodes[0], "nodes", nodes);
+                struct vc_jobplan_site *s = &sites[i];
+                s->name = p->sites[i].site->name;
+                s->id = p->sites[i].site->id;
+                s->vlan = p->sites[i].vlan;
+                s->gateway = p->sites[i].nodes[0];
+                s->nodes = p->sites[i].nodes;
+                s->n_nodes = strv_len(p->sites[i].nodes);
                 const struct vc_storage *st = p->sites[i].storage;
-                if (st)
-                        json_object_set_new(site, "storage",
-                                            json_pack("{s:s, s:s, s:s, s:s}", "name", st->name, "host", st->host,
-                                                      "portal", st->portal, "iqn_base", st->iqn_base));
-                json_array_append_new(sites, site);
+                if (st) {
+                        storage[i] = (struct vc_jobplan_storage){.name = st->name, .host = st->host,
+                                                                 .portal = st->portal, .iqn_base = st->iqn_base};
+                        s->storage = &storage[i];
+                }
         }
-        return json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "job", (json_int_t)job, "uid", (json_int_t)uid,
-                         "mode", vc_l2_name(p->mode), "spec", spec, "vni",
-                         p->vni >= 0 ? json_integer(p->vni) : json_null(), "lease",
-                         lease > 0 ? json_integer(lease) : json_null(), "sites", sites);
+        struct vc_jobplan plan = {.job = job, .uid = uid, .mode = (char *)vc_l2_name(p->mode), .spec = (char *)spec,
+                                  .has_vni = p->vni >= 0, .vni = p->vni, .has_lease = lease > 0, .lease = lease,
+                                  .sites = sites, .n_sites = p->n};
+        return vc_jobplan_to_json(&plan);
 }
 
 static json_t *switch_args(const struct vc_switch *sw, const char *site, int vlan, int64_t job) {

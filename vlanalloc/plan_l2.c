@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "guestplan.h"
+#include "jobplan.h"
 #include "util.h"
 
 int vc_plan_l2(const struct vc_conf *c, struct vc_plan *p, const struct vc_spec *spec, char **err) {
@@ -63,13 +64,25 @@ int vc_plan_l2(const struct vc_conf *c, struct vc_plan *p, const struct vc_spec 
         return 0;
 }
 
+/* update: plan's members become m's, in place (a key plan has keeps its
+ * place; new ones come last, as vc_jobplan_to_json orders them). */
+static int update(json_t *plan, const struct vc_jobplan *m) {
+        _cleanup_(json_decrefp) json_t *o = vc_jobplan_to_json(m);
+        return o && json_object_update(plan, o) == 0 ? 0 : -ENOMEM;
+}
+
 int vc_plan_l2_json(const struct vc_conf *c, const struct vc_plan *p, const struct vc_spec *spec, json_t *plan,
                     char **err) {
         if (p->mode != VC_L2_STITCHED)
                 return 0;
+        /* the plan's JSON is the model's (jobplan.h): read, add the tunnel, write back in place */
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan m = {0};
+        int r = vc_jobplan_from_json(plan, &m, err);
+        if (r < 0)
+                return r;
         if (p->l2ext == VC_L2EXT_NONE) {
-                json_object_set_new(plan, "l2ext", json_string("none"));
-                return 0;
+                m.l2ext = xstrdup("none");
+                return update(plan, &m);
         }
         unsigned port = c->vxlan_port;
         if (p->l2ext == VC_L2EXT_OPENVPN) {
@@ -82,13 +95,13 @@ int vc_plan_l2_json(const struct vc_conf *c, const struct vc_plan *p, const stru
                 }
                 port = (unsigned)first;
         }
-        json_object_set_new(plan, "l2ext", json_string(vc_l2ext_name(p->l2ext)));
-        json_object_set_new(plan, "tunnel_port", json_integer(port));
+        m.l2ext = xstrdup(vc_l2ext_name(p->l2ext));
+        m.has_tunnel_port = true;
+        m.tunnel_port = port;
         unsigned long hosts = (1ul << (32 - spec->prefix)) - 2, top = 0;
-        json_t *sites = json_object_get(plan, "sites");
-        for (size_t i = 0; i < p->n; i++) {
-                json_t *s = json_array_get(sites, i);
-                json_object_set_new(s, "wan", json_string(p->sites[i].wan));
+        for (size_t i = 0; i < p->n && i < m.n_sites; i++) {
+                struct vc_jobplan_site *s = &m.sites[i];
+                s->wan = p->sites[i].wan ? xstrdup(p->sites[i].wan) : NULL;
                 if (!p->sites[i].cache)
                         continue;
                 const struct vc_site *site = p->sites[i].site;
@@ -97,13 +110,12 @@ int vc_plan_l2_json(const struct vc_conf *c, const struct vc_plan *p, const stru
                         *err = xasprintf("site %s: no address left in the subnet for its cache", site->name);
                         return -ERANGE;
                 }
-                json_t *cache = json_pack("{s:o, s:I, s:o, s:o, s:o}", "address",
-                                          json_sprintf("%s/%u", ip, spec->prefix), "size_mb",
-                                          (json_int_t)site->cache_mb,
-                                          "preload", site->cache_preload ? json_string(site->cache_preload) : json_null(),
-                                          "parent", site->cache_parent ? json_string(site->cache_parent) : json_null(),
-                                          "bypass", site->cache_bypass ? json_string(site->cache_bypass) : json_null());
-                json_object_set_new(s, "cache", cache);
+                s->cache = xcalloc(1, sizeof(*s->cache));
+                *s->cache = (struct vc_jobplan_cache){
+                        .address = xasprintf("%s/%u", ip, spec->prefix), .size_mb = (int64_t)site->cache_mb,
+                        .preload = site->cache_preload ? xstrdup(site->cache_preload) : NULL,
+                        .parent = site->cache_parent ? xstrdup(site->cache_parent) : NULL,
+                        .bypass = site->cache_bypass ? xstrdup(site->cache_bypass) : NULL};
         }
-        return 0;
+        return update(plan, &m);
 }
