@@ -13,25 +13,39 @@
 #include "spec.h"
 #include "util.h"
 
-/* net.bridge — args {trunk, vlan, bridge}. */
-static int net_bridge_do(void *ctx, json_t *args, char **err) {
-        const char *trunk = vc_step_arg(args, "trunk"), *bridge = vc_step_arg(args, "bridge");
-        if (!trunk || !bridge) {
+/* net.bridge — args {trunk, vlan, bridge}, parsed once for do and undo. */
+struct net_bridge_args {
+        const char *trunk, *bridge; /* borrowed from the step's args */
+        int vlan;
+};
+
+static int net_bridge_parse(const json_t *args, struct net_bridge_args *a, char **err) {
+        json_int_t vlan = 0;
+        *a = (struct net_bridge_args){0};
+        if (json_unpack((json_t *)args, "{s:s, s:I, s:s}", "trunk", &a->trunk, "vlan", &vlan, "bridge", &a->bridge) <
+                    0 ||
+            vlan < VC_VLAN_MIN || vlan > VC_VLAN_MAX) {
                 *err = xstrdup("net.bridge: needs \"trunk\", \"vlan\", \"bridge\"");
                 return -EINVAL;
         }
+        a->vlan = (int)vlan;
+        return 0;
+}
+
+static int net_bridge_do(void *ctx, json_t *args, char **err) {
+        struct net_bridge_args a;
+        int r = net_bridge_parse(args, &a, err);
+        if (r < 0)
+                return r;
         /* vc_bridge_vlan_up removes what it made when it fails: nothing to undo then. */
-        int r = vc_bridge_vlan_up(trunk, (int)json_integer_value(json_object_get(args, "vlan")), bridge, err);
+        r = vc_bridge_vlan_up(a.trunk, a.vlan, a.bridge, err);
         return r < 0 ? vc_step_untouched(r) : 0;
 }
 
 static int net_bridge_undo(void *ctx, json_t *args, char **err) {
-        const char *trunk = vc_step_arg(args, "trunk"), *bridge = vc_step_arg(args, "bridge");
-        if (!trunk || !bridge) {
-                *err = xstrdup("net.bridge: needs \"trunk\", \"vlan\", \"bridge\"");
-                return -EINVAL;
-        }
-        return vc_bridge_vlan_down(trunk, (int)json_integer_value(json_object_get(args, "vlan")), bridge, err);
+        struct net_bridge_args a;
+        int r = net_bridge_parse(args, &a, err);
+        return r < 0 ? r : vc_bridge_vlan_down(a.trunk, a.vlan, a.bridge, err);
 }
 
 const struct vc_step_kind vc_node_step_kinds[] = {
