@@ -7,31 +7,35 @@
 #include "spec.h"
 #include "util.h"
 
-json_t *vc_node_l2_plan(const json_t *job, size_t index) {
-        const char *mode = json_string_value(json_object_get(job, "mode"));
-        const char *kind = json_string_value(json_object_get(job, "l2ext"));
-        if (!mode || !streq(mode, "stitched") || !kind || streq(kind, "none"))
+json_t *vc_node_l2_plan(const struct vc_jobplan *job, size_t index) {
+        if (!streq(job->mode, "stitched") || !job->l2ext || streq(job->l2ext, "none"))
                 return json_null();
+        /* a stitched plan with tunnels always has their port and every gateway's WAN address */
+        if (!job->has_tunnel_port)
+                return NULL;
         struct vc_spec spec;
         _cleanup_free_ char *err = NULL;
         char subnet[24] = "";
-        if (vc_spec_parse(json_string_value(json_object_get(job, "spec")), &spec, &err) == 0) {
+        if (vc_spec_parse(job->spec, &spec, &err) == 0) {
                 struct in_addr a = {.s_addr = htonl(spec.subnet)};
                 char net[16];
                 inet_ntop(AF_INET, &a, net, sizeof(net));
                 snprintf(subnet, sizeof(subnet), "%s/%u", net, spec.prefix);
         }
-        json_t *sites = json_array(), *s;
-        size_t i;
-        json_array_foreach(json_object_get(job, "sites"), i, s) {
-                json_t *cache = json_object_get(s, "cache");
-                json_array_append_new(sites, json_pack("{s:O, s:O, s:O}", "name", json_object_get(s, "name"), "wan",
-                                                       json_object_get(s, "wan"), "cache",
-                                                       cache ? cache : json_null()));
+        json_t *sites = json_array();
+        for (size_t i = 0; i < job->n_sites; i++) {
+                const struct vc_jobplan_site *s = &job->sites[i];
+                if (!s->wan) {
+                        json_decref(sites);
+                        return NULL;
+                }
+                const struct vc_jobplan_cache *c = s->cache;
+                json_array_append_new(sites, json_pack("{s:s, s:s, s:o}", "name", s->name, "wan", s->wan, "cache",
+                                                       c ? vc_jobplan_cache_to_json(c) : json_null()));
         }
-        return json_pack("{s:O, s:O, s:O, s:I, s:s, s:o}", "kind", json_object_get(job, "l2ext"), "port",
-                         json_object_get(job, "tunnel_port"), "vni", json_object_get(job, "vni"), "index",
-                         (json_int_t)index, "subnet", subnet, "sites", sites);
+        return json_pack("{s:s, s:I, s:o, s:I, s:s, s:o}", "kind", job->l2ext, "port", (json_int_t)job->tunnel_port,
+                         "vni", job->has_vni ? json_integer(job->vni) : json_null(), "index", (json_int_t)index,
+                         "subnet", subnet, "sites", sites);
 }
 
 static json_t *l2_of(const json_t *plan) {

@@ -12,13 +12,15 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "jobplan.h"
 #include "journal.h"
 
 /* vc_node_l2_plan: the "l2" member of a gateway's node plan from the job
  * (as vlanallocd's show returns it) and the gateway's site index: {kind,
  * port, vni, index, subnet, sites: [{name, wan, cache}]}; JSON null when the
- * job is not stitched (new reference). */
-json_t *vc_node_l2_plan(const json_t *job, size_t index);
+ * job is not stitched, NULL when its plan lacks the tunnel's port or a
+ * gateway's WAN address (new reference). */
+json_t *vc_node_l2_plan(const struct vc_jobplan *job, size_t index);
 /* vc_node_l2_tunnels: how many tunnel steps the gateway's plan asks for (0: none, not a gateway of a stitched job). */
 size_t vc_node_l2_tunnels(const json_t *plan);
 /* vc_node_l2_openvpn: whether plan's tunnels are OpenVPN (they need the job's key in the ctx). */

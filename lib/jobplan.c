@@ -178,6 +178,12 @@ int vc_jobplan_from_json(const json_t *o, struct vc_jobplan *p, char **err) {
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
+json_t *vc_jobplan_cache_to_json(const struct vc_jobplan_cache *c) {
+        return json_pack("{s:s, s:I, s:o, s:o, s:o}", "address", c->address, "size_mb", (json_int_t)c->size_mb,
+                         "preload", str_or_null(c->preload), "parent", str_or_null(c->parent), "bypass",
+                         str_or_null(c->bypass));
+}
+
 static json_t *site_to(const struct vc_jobplan_site *s) {
         json_t *nodes = json_array();
         for (size_t k = 0; k < s->n_nodes; k++)
@@ -190,12 +196,8 @@ static json_t *site_to(const struct vc_jobplan_site *s) {
                                                             st->host, "portal", st->portal, "iqn_base", st->iqn_base));
         if (s->wan)
                 json_object_set_new(o, "wan", json_string(s->wan));
-        const struct vc_jobplan_cache *c = s->cache;
-        if (c)
-                json_object_set_new(o, "cache", json_pack("{s:s, s:I, s:o, s:o, s:o}", "address", c->address,
-                                                          "size_mb", (json_int_t)c->size_mb, "preload",
-                                                          str_or_null(c->preload), "parent", str_or_null(c->parent),
-                                                          "bypass", str_or_null(c->bypass)));
+        if (s->cache)
+                json_object_set_new(o, "cache", vc_jobplan_cache_to_json(s->cache));
         return o;
 }
 

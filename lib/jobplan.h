@@ -69,6 +69,9 @@ int vc_jobplan_from_json(const json_t *o, struct vc_jobplan *p, char **err);
 int vc_jobplan_sites_from_json(const json_t *sites, struct vc_jobplan *p, char **err);
 /* vc_jobplan_to_json: p as the plan's JSON (new reference). */
 json_t *vc_jobplan_to_json(const struct vc_jobplan *p);
+/* vc_jobplan_cache_to_json: a site's cache as in the plan (new reference;
+ * the gateway's node plan carries it as it is). */
+json_t *vc_jobplan_cache_to_json(const struct vc_jobplan_cache *c);
 /* vc_jobplan_clear: free p's members and zero it (cleanup-attribute compatible). */
 void vc_jobplan_clear(struct vc_jobplan *p);
 /* vc_jobplan_site_of: the site of p that lists node, or NULL. */

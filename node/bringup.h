@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "hook.h"
+#include "jobplan.h"
 #include "journal.h"
 
 /* The gateway's part (gateway/l2steps.h, gateway/gateway.h), as its caller links it. */
@@ -27,7 +28,7 @@ struct vc_node_links {
         /* the gateway's step kinds, joined to the node's in the node's journal */
         const struct vc_step_kind *kinds;
         /* the "l2" member of the node plan for the job's site at index */
-        json_t *(*plan)(const json_t *job, size_t index);
+        json_t *(*plan)(const struct vc_jobplan *job, size_t index);
         /* how many tunnel steps plan asks for (0: not a stitched job's gateway) */
         size_t (*tunnels)(const json_t *plan);
         /* whether they are OpenVPN (the job's key must be in the ctx) */

@@ -62,7 +62,7 @@ json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_l
                 /* every guest of the cluster: its /etc/hosts and known_hosts */
                 json_object_set_new(out, "hosts", hosts);
                 json_object_set_new(out, "image", spec.image[0] ? json_string(spec.image) : json_null());
-                json_object_set_new(out, "l2", links->plan(job, (size_t)(site - p.sites)));
+                json_object_set_new(out, "l2", links->plan(&p, (size_t)(site - p.sites)));
         } else {
                 json_decref(hosts);
         }
