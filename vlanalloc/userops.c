@@ -6,6 +6,7 @@
 #include "cpulist.h"
 #include "escape.h"
 #include "guestplan.h"
+#include "jobplan.h"
 #include "log.h"
 #include "phase.h"
 #include "rpc.h"
@@ -29,16 +30,12 @@ static json_t *plan_sites(const struct vc_job *j) {
         return json_is_array(sites) ? json_incref(sites) : json_array();
 }
 
-static bool plan_has_node(const json_t *sites, const char *node) {
-        size_t i, k;
-        json_t *s, *n;
-        json_array_foreach(sites, i, s) {
-                json_array_foreach(json_object_get(s, "nodes"), k, n) {
-                        if (json_is_string(n) && streq(json_string_value(n), node))
-                                return true;
-                }
-        }
-        return false;
+/* plan_has_node: whether job's stored plan puts node in one of its sites. */
+static bool plan_has_node(const struct vc_job *j, const char *node) {
+        _cleanup_(json_decrefp) json_t *plan = j->plan ? json_loads(j->plan, 0, NULL) : NULL;
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan p = {0};
+        _cleanup_free_ char *err = NULL;
+        return plan && vc_jobplan_from_json(plan, &p, &err) == 0 && vc_jobplan_site_of(&p, node);
 }
 
 static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
@@ -73,8 +70,7 @@ static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
                 return r == -EIO ? vc_rpc_error(VC_ERR_INTERNAL, "state database error")
                                  : vc_rpc_error(VC_ERR_NOT_FOUND, "job %lld holds no VLANs", (long long)job);
         }
-        _cleanup_(json_decrefp) json_t *sites = plan_sites(&j);
-        if (!plan_has_node(sites, json_string_value(node))) {
+        if (!plan_has_node(&j, json_string_value(node))) {
                 vc_state_unlock(a->st);
                 return vc_rpc_error(VC_ERR_BAD_REQUEST, "node_phase: node %s is not a node of job %lld",
                                     json_string_value(node), (long long)job);
