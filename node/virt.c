@@ -136,34 +136,81 @@ static int readable(const char *what, const char *path, char **err) {
         return vc_fail_errno(err, "%s %s", what, path);
 }
 
-/* guest.define — args {uri, domain, xml, files: [paths the guest creates],
- * overlay: {path, image} (optional), check: [paths that must be readable]}. */
+/* The args of a guest step, parsed once for its do and undo (as
+ * switch_step.c does); strings are borrowed from the args.
+ *   guest.define  {uri, domain, xml, files: [paths the guest creates],
+ *                 overlay: {path, image} (optional), check: [paths that
+ *                 must be readable]}
+ *   guest.start   {uri, domain, tap, job, ovs: {db} (HostNet=ovs)} */
+struct guest_args {
+        const char *uri, *domain, *xml, *tap;
+        char **files, **check;            /* NULL-terminated; what is not a string is skipped */
+        bool has_overlay;
+        const char *overlay, *image;      /* the overlay's path and its backing image */
+        bool has_ovs;                     /* HostNet=ovs: mark the guest's port on ovs_db */
+        const char *ovs_db;
+        int64_t job;
+};
+
+static void guest_args_clear(struct guest_args *a) {
+        strv_free(a->files);
+        strv_free(a->check);
+}
+
+static char **paths(const json_t *arr) {
+        char **v = xcalloc(1, sizeof(char *));
+        size_t i;
+        json_t *p;
+        json_array_foreach(arr, i, p) if (json_is_string(p)) strv_push(&v, json_string_value(p));
+        return v;
+}
+
+/* guest_args_parse: args into *a (to clear with guest_args_clear); each
+ * do and undo checks the members it needs, with its own message. */
+static void guest_args_parse(const json_t *args, struct guest_args *a) {
+        *a = (struct guest_args){.uri = vc_step_arg(args, "uri"), .domain = vc_step_arg(args, "domain"),
+                                 .xml = vc_step_arg(args, "xml"), .tap = vc_step_arg(args, "tap")};
+        a->files = paths(json_object_get(args, "files"));
+        a->check = paths(json_object_get(args, "check"));
+        const json_t *ov = json_object_get(args, "overlay");
+        if (ov) {
+                a->has_overlay = true;
+                a->overlay = vc_step_arg(ov, "path");
+                a->image = vc_step_arg(ov, "image");
+        }
+        const json_t *ovs = json_object_get(args, "ovs");
+        if (ovs) {
+                a->has_ovs = true;
+                a->ovs_db = vc_step_arg(ovs, "db");
+        }
+        a->job = json_integer_value(json_object_get(args, "job"));
+}
+
+/* guest.define: the guest's files checked, its overlay made, its domain defined. */
 int vc_guest_define_do(void *ctx, json_t *args, char **err) {
-        const char *uri = vc_step_arg(args, "uri"), *name = vc_step_arg(args, "domain"), *xml = vc_step_arg(args, "xml");
-        if (!uri || !name || !xml) {
+        _cleanup_(guest_args_clear) struct guest_args a;
+        guest_args_parse(args, &a);
+        if (!a.uri || !a.domain || !a.xml) {
                 *err = xstrdup("guest.define: needs \"uri\", \"domain\", \"xml\"");
                 return -EINVAL;
         }
-        size_t i;
-        json_t *p;
-        json_array_foreach(json_object_get(args, "check"), i, p) {
-                int r = readable("image file", json_string_value(p), err);
+        for (char **p = a.check; *p; p++) {
+                int r = readable("image file", *p, err);
                 if (r < 0)
                         return vc_step_untouched(r);
         }
-        json_t *ov = json_object_get(args, "overlay");
-        if (ov) {
-                int r = overlay_create(vc_step_arg(ov, "image"), vc_step_arg(ov, "path"), err);
+        if (a.has_overlay) {
+                int r = overlay_create(a.image, a.overlay, err);
                 if (r < 0)
                         return r;
         }
         virConnectPtr conn;
-        int r = vc_node_conn(ctx, uri, &conn, err);
+        int r = vc_node_conn(ctx, a.uri, &conn, err);
         if (r < 0)
                 return r;
-        _cleanup_(domain_freep) virDomainPtr dom = virDomainDefineXML(conn, xml);
+        _cleanup_(domain_freep) virDomainPtr dom = virDomainDefineXML(conn, a.xml);
         if (!dom) {
-                *err = xasprintf("domain %s: libvirt refused its definition: %s", name, vc_virt_error());
+                *err = xasprintf("domain %s: libvirt refused its definition: %s", a.domain, vc_virt_error());
                 return -EINVAL;
         }
         return 0;
@@ -177,25 +224,24 @@ static int remove_file(const char *path, char **err) {
 
 /* stopped: the domain of a guest step's args, made not to run; 0 with *dom
  * (NULL when libvirt has no such domain), or -errno with *err. */
-static int stopped(void *ctx, json_t *args, const char *kind, virDomainPtr *dom, char **err) {
-        const char *uri = vc_step_arg(args, "uri"), *name = vc_step_arg(args, "domain");
+static int stopped(void *ctx, const struct guest_args *a, const char *kind, virDomainPtr *dom, char **err) {
         *dom = NULL;
-        if (!uri || !name) {
+        if (!a->uri || !a->domain) {
                 *err = xasprintf("%s: needs \"uri\" and \"domain\"", kind);
                 return -EINVAL;
         }
         virConnectPtr conn;
-        int r = vc_node_conn(ctx, uri, &conn, err);
+        int r = vc_node_conn(ctx, a->uri, &conn, err);
         if (r < 0)
                 return r;
-        r = lookup(conn, name, dom, err);
+        r = lookup(conn, a->domain, dom, err);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
         /* Destroy fails when the guest stopped meanwhile: what counts is that it is not running. */
         if (virDomainIsActive(*dom) == 1 && virDomainDestroy(*dom) < 0 && virDomainIsActive(*dom) == 1) {
-                *err = xasprintf("domain %s: destroy: %s", name, vc_virt_error());
+                *err = xasprintf("domain %s: destroy: %s", a->domain, vc_virt_error());
                 virDomainFree(*dom);
                 *dom = NULL;
                 return -EIO;
@@ -204,55 +250,54 @@ static int stopped(void *ctx, json_t *args, const char *kind, virDomainPtr *dom,
 }
 
 int vc_guest_define_undo(void *ctx, json_t *args, char **err) {
+        _cleanup_(guest_args_clear) struct guest_args a;
+        guest_args_parse(args, &a);
         /* A start whose step record was lost (crash) may have left it running. */
         _cleanup_(domain_freep) virDomainPtr dom = NULL;
-        int r = stopped(ctx, args, "guest.define", &dom, err);
+        int r = stopped(ctx, &a, "guest.define", &dom, err);
         if (r < 0)
                 return r;
         if (dom && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE) < 0) {
-                *err = xasprintf("domain %s: undefine: %s", vc_step_arg(args, "domain"), vc_virt_error());
+                *err = xasprintf("domain %s: undefine: %s", a.domain, vc_virt_error());
                 return -EIO;
         }
-        size_t i;
-        json_t *p;
-        json_array_foreach(json_object_get(args, "files"), i, p) {
-                if ((r = remove_file(json_string_value(p), err)) < 0)
+        for (char **p = a.files; *p; p++) {
+                if ((r = remove_file(*p, err)) < 0)
                         return r;
         }
-        json_t *ov = json_object_get(args, "overlay");
-        return ov ? remove_file(vc_step_arg(ov, "path"), err) : 0;
+        return a.has_overlay ? remove_file(a.overlay, err) : 0;
 }
 
-/* guest.start — args {uri, domain, tap, job, ovs: {db} (HostNet=ovs)}. */
+/* guest.start: the domain started, its OVS port marked with the job. */
 int vc_guest_start_do(void *ctx, json_t *args, char **err) {
-        const char *uri = vc_step_arg(args, "uri"), *name = vc_step_arg(args, "domain"), *tap = vc_step_arg(args, "tap");
-        if (!uri || !name || !tap) {
+        _cleanup_(guest_args_clear) struct guest_args a;
+        guest_args_parse(args, &a);
+        if (!a.uri || !a.domain || !a.tap) {
                 *err = xstrdup("guest.start: needs \"uri\", \"domain\", \"tap\"");
                 return -EINVAL;
         }
         virConnectPtr conn;
-        int r = vc_node_conn(ctx, uri, &conn, err);
+        int r = vc_node_conn(ctx, a.uri, &conn, err);
         if (r < 0)
                 return vc_step_untouched(r);
         _cleanup_(domain_freep) virDomainPtr dom = NULL;
-        if ((r = lookup(conn, name, &dom, err)) < 0) {
+        if ((r = lookup(conn, a.domain, &dom, err)) < 0) {
                 if (r == -ENOENT)
-                        *err = xasprintf("domain %s: not defined", name);
+                        *err = xasprintf("domain %s: not defined", a.domain);
                 return r;
         }
         if (virDomainIsActive(dom) != 1 && virDomainCreate(dom) < 0) {
-                *err = xasprintf("domain %s: start: %s", name, vc_virt_error());
+                *err = xasprintf("domain %s: start: %s", a.domain, vc_virt_error());
                 return -EIO;
         }
-        json_t *ovs = json_object_get(args, "ovs");
-        if (ovs)
-                return vc_ovs_port_mark(vc_step_arg(ovs, "db"), tap, json_integer_value(json_object_get(args, "job")), err);
-        return 0;
+        return a.has_ovs ? vc_ovs_port_mark(a.ovs_db, a.tap, a.job, err) : 0;
 }
 
 int vc_guest_start_undo(void *ctx, json_t *args, char **err) {
+        _cleanup_(guest_args_clear) struct guest_args a;
+        guest_args_parse(args, &a);
         _cleanup_(domain_freep) virDomainPtr dom = NULL;
-        return stopped(ctx, args, "guest.start", &dom, err);
+        return stopped(ctx, &a, "guest.start", &dom, err);
 }
 
 
