@@ -41,6 +41,7 @@ int vc_slurm_job_get(int64_t job, struct vc_slurm_job *out, char **err) {
                 out->end = j->time_limit == INFINITE || j->end_time <= 0 ? 0 : (int64_t)j->end_time;
                 out->pending = (j->job_state & JOB_STATE_BASE) == JOB_PENDING;
                 out->admin_comment = j->admin_comment ? xstrdup(j->admin_comment) : NULL;
+                out->work_dir = j->work_dir ? xstrdup(j->work_dir) : NULL;
         }
         slurm_free_job_info_msg(msg);
         return r;
@@ -48,7 +49,9 @@ int vc_slurm_job_get(int64_t job, struct vc_slurm_job *out, char **err) {
 
 void vc_slurm_job_clear(struct vc_slurm_job *j) {
         free(j->admin_comment);
+        free(j->work_dir);
         j->admin_comment = NULL;
+        j->work_dir = NULL;
 }
 
 int vc_slurm_job_note(int64_t job, const char *text, bool hold, char **err) {

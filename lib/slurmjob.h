@@ -23,6 +23,7 @@ struct vc_slurm_job {
         int64_t end;         /* epoch seconds the job must end by; 0: no time limit */
         bool pending;
         char *admin_comment; /* malloc'd, may be NULL */
+        char *work_dir;      /* the job's working directory (sbatch -D), malloc'd, may be NULL */
 };
 
 /* vc_slurm_available: whether libslurm can find a configuration (SLURM_CONF

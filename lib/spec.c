@@ -12,13 +12,13 @@
 
 /* Order matters: it is the canonical order and the order of the "known:" list. */
 enum key { K_IMAGE, K_VMS, K_CPUS, K_MEM, K_DISK, K_NAME, K_SUBNET, K_FRONTEND, K_L2, K_CACHE,
-           K_SUDO, K_USER_DATA, K_COUNT };
+           K_SUDO, K_SHARE, K_USER_DATA, K_COUNT };
 
 static const char *const key_names[K_COUNT] = {
         [K_IMAGE] = "image",       [K_VMS] = "vms",   [K_CPUS] = "cpus",  [K_MEM] = "mem",
         [K_DISK] = "disk",         [K_NAME] = "name", [K_SUBNET] = "subnet",
         [K_FRONTEND] = "frontend", [K_L2] = "l2",     [K_CACHE] = "cache",
-        [K_SUDO] = "sudo",         [K_USER_DATA] = "user-data",
+        [K_SUDO] = "sudo",         [K_SHARE] = "share",  [K_USER_DATA] = "user-data",
 };
 
 static const char *const l2_names[] = {
@@ -43,6 +43,7 @@ void vc_spec_default(struct vc_spec *s) {
         s->l2 = VC_L2_AUTO;
         s->cache = true;
         s->sudo = true;
+        s->share = true;
 }
 
 /* format_size: the largest unit that is exact, so parsing gives the same
@@ -230,6 +231,13 @@ static int parse_value(enum key k, const char *elem, const char *v, struct vc_sp
                 }
                 s->sudo = streq(v, "yes");
                 return 0;
+        case K_SHARE:
+                if (!streq(v, "yes") && !streq(v, "no")) {
+                        *err = xasprintf("%s: must be yes or no", elem);
+                        return -EINVAL;
+                }
+                s->share = streq(v, "yes");
+                return 0;
         case K_USER_DATA:
                 /* Only sbatch/salloc open it (as the user); the text travels
                  * apart from the spec, so the path just has to be a sane one. */
@@ -317,15 +325,15 @@ char *vc_spec_format(const struct vc_spec *s) {
         format_size(s->mem, mem, sizeof(mem));
         format_size(s->disk, disk, sizeof(disk));
         format_ipv4(s->subnet, net, sizeof(net));
-        /* sudo= and user-data= only when not the default, so every spec
-         * written before they existed keeps its canonical text */
+        /* sudo=, share= and user-data= only when not the default, so every
+         * spec written before they existed keeps its canonical text */
         return xasprintf("%s%s%svms=%u,cpus=%u,mem=%s,disk=%s,name=%s,subnet=%s/%u,"
-                         "frontend=%s,l2=%s,cache=%s%s%s%s",
+                         "frontend=%s,l2=%s,cache=%s%s%s%s%s",
                          s->image[0] ? "image=" : "", s->image, s->image[0] ? "," : "",
                          s->vms, s->cpus, mem, disk, s->name, net, s->prefix,
                          s->frontend ? "yes" : "no", vc_l2_name(s->l2),
                          s->cache ? "on" : "off", s->sudo ? "" : ",sudo=no",
-                         s->user_data[0] ? ",user-data=" : "", s->user_data);
+                         s->share ? "" : ",share=no", s->user_data[0] ? ",user-data=" : "", s->user_data);
 }
 
 int vc_spec_check(const struct vc_spec *s, const struct vc_conf *c, char **err) {

@@ -2,11 +2,12 @@
  *
  * SPEC is comma-separated key=value: image=NAME vms=N cpus=N mem=SIZE
  * disk=SIZE name=NAME subnet=CIDR frontend=yes|no l2=auto|shared|stitched
- * cache=on|off sudo=yes|no user-data=PATH. Unknown keys, repeated keys, and bad values are refused with
+ * cache=on|off sudo=yes|no share=yes|no user-data=PATH. Unknown keys, repeated keys, and bad values are refused with
  * a message that names the key and says what would be valid, e.g.
  * "mem=3X: not a size (examples: 512M, 4G)". The canonical form lists every
  * key in the order above, so two specs that mean the same format the same
- * (sudo= and user-data= only when they are not the default).
+ * (sudo=, share= and user-data= only when they are not the default).
+ * share=no: the guests run without the job's directory (node/share.h).
  * user-data=PATH names the user's own cloud-config; sbatch reads it and
  * hands its text to the hooks apart from the spec (spank_plugin/local.c).
  * Sizes take K/M/G/T (powers of 1024); a bare number means MiB, as in --mem.
@@ -42,6 +43,7 @@ struct vc_spec {
         enum vc_l2 l2;                     /* default auto */
         bool cache;                        /* default on */
         bool sudo;                         /* the user may sudo in the guests; default yes */
+        bool share;                        /* the job's directory in the guests; default yes */
         char user_data[VC_SPEC_PATH_MAX + 1]; /* user-data=PATH, "" = none */
 };
 

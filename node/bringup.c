@@ -8,6 +8,7 @@
 #include "log.h"
 #include "nodestate.h"
 #include "phase.h"
+#include "share.h"
 #include "util.h"
 
 int vc_bringup_stage(struct node_run *n, const char *what, char **err) {
@@ -83,7 +84,7 @@ int vc_node_bringup(const struct vc_hook_env *e, const struct vc_conf *c, const 
                     const json_t *job) {
         _cleanup_free_ char *err = NULL;
         _cleanup_(json_decrefp) json_t *plan = vc_bringup_node_plan(e, links, job, &err);
-        if (!plan || vc_bringup_alloc(e, plan, &err) < 0) {
+        if (!plan || vc_bringup_alloc(e, plan, &err) < 0 || vc_bringup_share(e, c, plan, &err) < 0) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
                 vc_node_report(e, c, VC_PHASE_FAILED, err, NULL, NULL);
                 return 1;

@@ -14,10 +14,14 @@
  *                   every guest, the job's user with the host's name, uid,
  *                   gid and primary group, its authorized keys and the job's
  *                   key pair in ~/.ssh, passwordless sudo unless sudo=no,
- *                   the guest's SSH host key); then the user's own part
+ *                   the guest's SSH host key, /etc/vcluster/hostfile with
+ *                   every guest (hostfile.h), Open MPI's MCA defaults:
+ *                   TCP on the cluster's subnet alone, ob1/ssh; with a
+ *                   share, the job's directory mounted at its own path
+ *                   by bootcmd, before anything else runs); then the user's own part
  *                   (user-data=, merged by appending lists, as cloud-init
  *                   documents); last a script that, once sshd answers on
- *                   port 22, writes "up NAME" on the virtio-serial port
+ *                   port 22 (and the share is mounted), writes "up NAME" on the virtio-serial port
  *                   org.vcluster.agent (ready.h) — scripts run in name
  *                   order, and ours is named to come after the user's.
  * The cloud-config parts are JSON, which YAML reads as it is: every string
@@ -49,6 +53,8 @@ struct vc_ci_guest {
         unsigned prefix;
         unsigned mtu;           /* 0: leave the default */
         const char *public_mac; /* the frontend's public NIC, or NULL */
+        unsigned slots;         /* every guest's CPUs: the hostfile's slots */
+        const char *share;      /* the job's directory, mounted at the same path (9p tag VC_SHARE_TAG), or NULL */
 };
 
 struct vc_ci_user {
@@ -76,9 +82,15 @@ char *vc_ci_meta_data(const struct vc_ci_guest *g);
 char *vc_ci_network_config(const struct vc_ci_guest *g);
 /* vc_ci_hosts: /etc/hosts for hosts, an array of {name, ip} (malloc'd). */
 char *vc_ci_hosts(const json_t *hosts);
+/* vc_ci_mca_params: Open MPI's openmpi-mca-params.conf for a guest at
+ * ip/prefix: TCP and shared memory only, on the cluster's subnet (malloc'd). */
+char *vc_ci_mca_params(const char *ip, unsigned prefix);
 /* vc_ci_user_data: user-data (malloc'd; holds private keys: wipe it);
  * host_pub/host_priv the guest's SSH host key, part the user's own or NULL.
- * NULL with *err when a name could not be a user or group name. */
+ * NULL with *err when a name could not be a user or group name, or the
+ * hostfile cannot be made (hostfile.h). A share that is the user's home or
+ * above it moves the guest's home to /var/lib/vcluster/home/NAME, so no key
+ * the guest writes lands in the host's home. */
 char *vc_ci_user_data(const struct vc_ci_guest *g, const struct vc_ci_user *u, const json_t *hosts,
                       const char *host_pub, const char *host_priv, const struct vc_ci_part *part, char **err);
 

@@ -131,8 +131,9 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
                    *ip = gstr(g, "ip"), *tap = gstr(g, "tap");
         json_t *prefix = json_object_get(g, "prefix");
         if (!name || !domain || !mac || !ip || !tap || !json_is_integer(prefix) || !d->image || !d->node ||
-            !d->console || !d->agent || (d->image->disk && !d->overlay)) {
-                *err = xasprintf("guest %s: incomplete description (plan entry, image, paths)", name ? name : "?");
+            !d->console || !d->agent || (d->image->disk && !d->overlay) || d->uid < 0 || d->gid < 0 ||
+            d->uid > UINT32_MAX - 1 || d->gid > UINT32_MAX - 1) {
+                *err = xasprintf("guest %s: incomplete description (plan entry, image, paths, uid/gid)", name ? name : "?");
                 return NULL;
         }
         struct buf b = {xstrdup(""), 0};
@@ -186,6 +187,11 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
                         "      <source file='%s'/>\n      <target dev='vdz' bus='virtio'/>\n      <readonly/>\n"
                         "    </disk>\n", sp);
         }
+        if (d->share) {
+                _cleanup_free_ char *sh = esc(d->share);
+                put(&b, "    <filesystem type='mount' accessmode='squash'>\n      <source dir='%s'/>\n"
+                        "      <target dir='" VC_SHARE_TAG "'/>\n    </filesystem>\n", sh);
+        }
         nic_cluster(&b, d, mac, tap);
         if (json_is_true(json_object_get(g, "frontend")) && d->node->public_bridge)
                 nic_public(&b, d, mac);
@@ -193,6 +199,9 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
         put(&b, "    <serial type='file'>\n      <source path='%s'/>\n      <target port='0'/>\n    </serial>\n", con);
         put(&b, "    <channel type='unix'>\n      <source mode='bind' path='%s'/>\n"
                 "      <target type='virtio' name='" VC_AGENT_CHANNEL "'/>\n    </channel>\n", agent);
-        put(&b, "    <memballoon model='none'/>\n  </devices>\n</domain>\n");
+        put(&b, "    <memballoon model='none'/>\n  </devices>\n");
+        /* QEMU as the job's user; relabel='no': libvirt chowns no file (domxml.h) */
+        put(&b, "  <seclabel type='static' model='dac' relabel='no'>\n    <label>+%lld:+%lld</label>\n"
+                "  </seclabel>\n</domain>\n", (long long)d->uid, (long long)d->gid);
         return b.s;
 }

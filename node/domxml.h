@@ -25,6 +25,16 @@
  * (<cputune> vcpupin, emulatorpin); with mem_limit the domain's memory is
  * capped (<memtune> hard_limit, which libvirt enforces through the memory
  * cgroup it makes for the domain).
+ * QEMU runs as the job's user: a static DAC label +UID:+GID with
+ * relabel='no', so libvirt chowns nothing (least of all the shared base
+ * image and its backing chain); the prolog gives the job's own files (the
+ * overlay, the seed, the console log) to the user instead (guest.define,
+ * guest.seed), and whatever a guest does, even as root inside, reaches the
+ * host with that user's rights alone. With share, the job's directory is a
+ * virtio-9p export (QEMU's own 9p server, accessmode='squash': QEMU's
+ * security_model=none, so files the guest makes are the QEMU user's, and a
+ * chown to another uid is dropped rather than failed) tagged
+ * VC_SHARE_TAG, which the guest mounts at the same path (cloudinit.h).
  */
 #ifndef VC_DOMXML_H
 #define VC_DOMXML_H
@@ -35,6 +45,8 @@
 #include "conf.h"
 
 #define VC_AGENT_CHANNEL "org.vcluster.agent"
+/* The 9p mount tag of the job's directory. */
+#define VC_SHARE_TAG "vcshare"
 
 struct vc_domain_desc {
         const json_t *guest;            /* an entry of vc_plan_guest_list */
@@ -49,6 +61,8 @@ struct vc_domain_desc {
         const char *seed;               /* Context=cloud-init: the NoCloud volume (seed.h), else NULL */
         const char *cpuset;             /* CPU ids to pin to ("0-1,4"), or NULL: not pinned */
         uint64_t mem_limit;             /* bytes the domain may use at most, or 0: no cap */
+        int64_t uid, gid;               /* the job's user and primary group: QEMU's DAC label */
+        const char *share;              /* the job's directory exported to the guest, or NULL */
 };
 
 /* vc_bridge_name: the Linux bridge of a VLAN for HostNet=bridge, "vcbrID", into buf[16]. */

@@ -129,10 +129,12 @@ static int seeds(struct node_run *n, const json_t *plan, const char *dir, char *
                 _cleanup_free_ char *path = vc_guest_seed_path(dir, name ? name : "?");
                 _cleanup_free_ char *instance = xasprintf("vcluster-%lld-%u-%s", (long long)n->e->job,
                                                           n->e->restarts, name ? name : "?");
-                json_t *cg = json_pack("{s:O, s:s, s:O, s:O, s:O, s:i}", "name", json_object_get(g, "name"),
+                json_t *cg = json_pack("{s:O, s:s, s:O, s:O, s:O, s:i, s:i}", "name", json_object_get(g, "name"),
                                        "instance", instance, "mac", json_object_get(g, "mac"), "ip",
                                        json_object_get(g, "ip"), "prefix", json_object_get(g, "prefix"), "mtu",
-                                       (int)mtu);
+                                       (int)mtu, "slots", (int)spec.cpus);
+                if (json_is_string(json_object_get(plan, "share")))
+                        json_object_set(cg, "share", json_object_get(plan, "share"));
                 const char *mac = json_string_value(json_object_get(g, "mac"));
                 const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
                 if (json_is_true(json_object_get(g, "frontend")) && nc->public_bridge && mac) {
@@ -165,6 +167,13 @@ int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, c
                 r = vc_bringup_stage(n, nc->host_net == VC_HOSTNET_OVS ? "OVS bridge checked" : "VLAN bridge made", err);
         if (r == 0)
                 r = volumes(n, nc, plan, err);
+        /* QEMU runs as the job's user: it opens its files in dir by name */
+        int64_t uid = json_integer_value(json_object_get(plan, "uid"));
+        if (r == 0 && uid != 0) {
+                r = vc_journal_add(&n->j, "job.user", json_pack("{s:s, s:I}", "dir", dir, "uid", (json_int_t)uid));
+                if (r == 0)
+                        r = vc_bringup_stage(n, "the job's user may reach its guests' files", err);
+        }
         if (r == 0)
                 r = seeds(n, plan, dir, err);
         if (r == 0)

@@ -127,7 +127,9 @@ static int seed_texts(void *ctx, json_t *args, char *out[3], char **err) {
                                  .ip = vc_step_arg(g, "ip"),
                                  .prefix = (unsigned)json_integer_value(json_object_get(g, "prefix")),
                                  .mtu = (unsigned)json_integer_value(json_object_get(g, "mtu")),
-                                 .public_mac = vc_step_arg(g, "public_mac")};
+                                 .public_mac = vc_step_arg(g, "public_mac"),
+                                 .slots = (unsigned)json_integer_value(json_object_get(g, "slots")),
+                                 .share = vc_step_arg(g, "share")};
         if (!name || !cg.instance || !cg.mac || !cg.ip || !u) {
                 *err = xstrdup("guest.seed: needs \"guest\" {name, instance, mac, ip, prefix} and \"user\"");
                 return -EINVAL;
@@ -167,10 +169,13 @@ static int seed_texts(void *ctx, json_t *args, char *out[3], char **err) {
 }
 
 /* guest.seed — args {path, job, guest: {name, instance, mac, ip, prefix, mtu,
- * public_mac?}, user: {name, group, uid, gid, sudo, keys}, hosts: [{name,
- * ip}], known_hosts, user_part}. Do writes the seed files into PATH.d (0700),
- * makes the volume there with cloud-localds (0600), renames it to path and
- * removes the scratch dir; undo removes both. */
+ * public_mac?, slots, share?}, user: {name, group, uid, gid, sudo, keys},
+ * hosts: [{name, ip}], known_hosts, user_part}. Do writes the seed files
+ * into PATH.d (0700, root's), makes the volume there with cloud-localds,
+ * gives it to the job's user (0600: QEMU runs as that user and opens it;
+ * it holds nothing the user may not have, the job's key and its guests'
+ * host keys), renames it to path and removes the scratch dir; undo
+ * removes both. */
 int vc_guest_seed_do(void *ctx, json_t *args, char **err) {
         const char *path = vc_step_arg(args, "path");
         if (!path) {
@@ -213,7 +218,10 @@ int vc_guest_seed_do(void *ctx, json_t *args, char **err) {
                 *err = xasprintf("guest seed %s: cloud-localds: %s", path,
                                  res.err && *res.err ? res.err : strerror(r == -EIO ? EIO : -r));
         vc_run_result_free(&res);
-        if (r == 0 && chmod(tmp, 0600) < 0)
+        const json_t *u = json_object_get(args, "user");
+        if (r == 0 && (chown(tmp, (uid_t)json_integer_value(json_object_get(u, "uid")),
+                             (gid_t)json_integer_value(json_object_get(u, "gid"))) < 0 ||
+                       chmod(tmp, 0600) < 0))
                 r = -errno;
         if (r == 0 && rename(tmp, path) < 0)
                 r = -errno;

@@ -6,6 +6,7 @@
 #include "bridge.h"
 #include "domxml.h"
 #include "iscsi.h"
+#include "jobaccess.h"
 #include "node.h"
 #include "nodestate.h"
 #include "ovsport.h"
@@ -54,6 +55,8 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         {"net.bridge", net_bridge_do, net_bridge_undo, false},
         {"storage.secret", vc_storage_secret_do, vc_storage_secret_undo, false},
         {"storage.iscsi", vc_storage_iscsi_do, vc_storage_iscsi_undo, false},
+        /* QEMU as the job's user reaches its files (jobaccess.h) */
+        {"job.user", vc_job_user_do, vc_job_user_undo, false},
         /* cloud-init images (seed.h) */
         {"user.keys", vc_user_keys_do, vc_user_keys_undo, false},
         {"guest.seed", vc_guest_seed_do, vc_guest_seed_undo, false},
@@ -212,7 +215,10 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
                                            .vlan = site_vlan(plan),
                                            .job = json_integer_value(json_object_get(plan, "job")),
                                            .console = f.console, .agent = f.agent, .overlay = f.overlay,
-                                           .seed = seed, .cpuset = cpuset, .mem_limit = mem_limit};
+                                           .seed = seed, .cpuset = cpuset, .mem_limit = mem_limit,
+                                           .uid = json_integer_value(json_object_get(plan, "uid")),
+                                           .gid = json_integer_value(json_object_get(plan, "gid")),
+                                           .share = seed ? json_string_value(json_object_get(plan, "share")) : NULL};
                 _cleanup_free_ char *xml = vc_domain_xml(&d, err);
                 if (!xml)
                         return -EINVAL;
@@ -225,9 +231,10 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
                         json_array_append_new(check, json_string(im->disk));
                 if (seed)
                         json_array_append_new(check, json_string(seed));
-                json_t *args = json_pack("{s:s, s:O, s:s, s:[s,s], s:o}", "uri", nc->libvirt_uri, "domain",
-                                         json_object_get(g, "domain"), "xml", xml, "files", f.console, f.agent,
-                                         "check", check);
+                json_t *args = json_pack("{s:s, s:O, s:s, s:[s,s], s:o, s:{s:I, s:I}}", "uri", nc->libvirt_uri,
+                                         "domain", json_object_get(g, "domain"), "xml", xml, "files", f.console,
+                                         f.agent, "check", check, "owner", "uid", (json_int_t)d.uid, "gid",
+                                         (json_int_t)d.gid);
                 if (f.overlay)
                         json_object_set_new(args, "overlay",
                                             json_pack("{s:s, s:s}", "path", f.overlay, "image", im->disk));

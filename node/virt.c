@@ -5,6 +5,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libvirt/virterror.h>
 #include <sys/stat.h>
 
@@ -138,15 +139,19 @@ static int readable(const char *what, const char *path, char **err) {
 
 /* The args of a guest step, parsed once for its do and undo (as
  * switch_step.c does); strings are borrowed from the args.
- *   guest.define  {uri, domain, xml, files: [paths the guest creates],
- *                 overlay: {path, image} (optional), check: [paths that
- *                 must be readable]}
+ *   guest.define  {uri, domain, xml, files: [console, agent: paths the
+ *                 guest creates], overlay: {path, image} (optional),
+ *                 check: [paths that must be readable], owner: {uid, gid}
+ *                 (QEMU's user: the overlay and the console are theirs)}
  *   guest.start   {uri, domain, tap, job, ovs: {db} (HostNet=ovs)} */
 struct guest_args {
         const char *uri, *domain, *xml, *tap;
         char **files, **check;            /* NULL-terminated; what is not a string is skipped */
         bool has_overlay;
         const char *overlay, *image;      /* the overlay's path and its backing image */
+        bool has_owner;
+        uid_t uid;                        /* owner: QEMU's user and group */
+        gid_t gid;
         bool has_ovs;                     /* HostNet=ovs: mark the guest's port on ovs_db */
         const char *ovs_db;
         int64_t job;
@@ -178,12 +183,28 @@ static void guest_args_parse(const json_t *args, struct guest_args *a) {
                 a->overlay = vc_step_arg(ov, "path");
                 a->image = vc_step_arg(ov, "image");
         }
+        const json_t *own = json_object_get(args, "owner");
+        if (own) {
+                a->has_owner = true;
+                a->uid = (uid_t)json_integer_value(json_object_get(own, "uid"));
+                a->gid = (gid_t)json_integer_value(json_object_get(own, "gid"));
+        }
         const json_t *ovs = json_object_get(args, "ovs");
         if (ovs) {
                 a->has_ovs = true;
                 a->ovs_db = vc_step_arg(ovs, "db");
         }
         a->job = json_integer_value(json_object_get(args, "job"));
+}
+
+/* own_file: path made empty (or truncated), a regular file of uid:gid, 0600; never through a link. */
+static int own_file(const char *path, uid_t uid, gid_t gid, char **err) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && (errno = EINVAL)) || fchown(fd, uid, gid) < 0 ||
+            fchmod(fd, 0600) < 0)
+                return vc_fail_errno(err, "%s: giving it to uid %u", path, (unsigned)uid);
+        return 0;
 }
 
 /* guest.define: the guest's files checked, its overlay made, its domain defined. */
@@ -201,6 +222,14 @@ int vc_guest_define_do(void *ctx, json_t *args, char **err) {
         }
         if (a.has_overlay) {
                 int r = overlay_create(a.image, a.overlay, err);
+                if (r == 0 && a.has_owner && (chown(a.overlay, a.uid, a.gid) < 0 || chmod(a.overlay, 0600) < 0))
+                        r = vc_fail_errno(err, "overlay %s: giving it to uid %u", a.overlay, (unsigned)a.uid);
+                if (r < 0)
+                        return r;
+        }
+        /* the console log (files[0]) made the user's before QEMU, which runs as them, opens it */
+        if (a.has_owner && a.files[0]) {
+                int r = own_file(a.files[0], a.uid, a.gid, err);
                 if (r < 0)
                         return r;
         }

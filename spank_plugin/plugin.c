@@ -19,7 +19,7 @@ static struct spank_option vcluster_option = {
         "SPEC",
         "run the job as a virtual cluster: SPEC is comma-separated key=value "
         "(image=NAME vms=N cpus=N mem=SIZE disk=SIZE name=NAME subnet=CIDR "
-        "frontend=yes|no l2=auto|shared|stitched cache=on|off sudo=yes|no "
+        "frontend=yes|no l2=auto|shared|stitched cache=on|off sudo=yes|no share=yes|no "
         "user-data=PATH); see vcluster(1)",
         1,
         0,

@@ -14,6 +14,15 @@
 # files are 0600 and owned right; after the job nothing is left (domains,
 # seeds, keys, the controller's SSH seed). Refused at submit, with nothing
 # queued: user-data that is unreadable, over 64 KiB, or not cloud-config.
+# The job's directory (its -D, the user's) is mounted in both guests at the
+# same path: what the user writes there, and what root inside a guest
+# writes, is the user's on the host; every QEMU of the job runs as the user
+# (/proc/PID/status); the base image's owner and mode are as before;
+# /etc/vcluster/hostfile lists both guests, and an MPI program built on the
+# host with mpicc (mpi_hello.c) runs one rank per guest with mpirun
+# --hostfile from the frontend. A share=no job's guest has no share; a job
+# whose directory is not on its node fails at prolog saying so, leaving
+# nothing.
 #
 # One slow cluster serves every assertion. It runs in the hardened pass of
 # `make check` only (the sanitized pass runs the same code in the unit
@@ -27,7 +36,7 @@ fi
 . "$(dirname "$0")/libvirt.sh"
 . "$(dirname "$0")/slurm.sh"
 . "$(dirname "$0")/guests.sh"
-for t in ssh ssh-keygen useradd userdel setpriv cloud-localds; do
+for t in ssh ssh-keygen useradd userdel setpriv cloud-localds mpicc; do
         command -v "$t" >/dev/null || fail "$t is needed (scripts/deps)"
 done
 vc_setup
@@ -45,6 +54,12 @@ chown -R "$TU:$TU" "$T/home"
 chmod 0700 "$T/home"
 as_tu() { (cd "$T/home" && setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" "$@"); }
 
+# the job's directory: the user's, with an MPI program built on the host
+JD=$T/home/job
+mkdir "$JD"
+mpicc -O2 -o "$JD/mpi_hello" "$(dirname "$0")/mpi_hello.c" || fail "mpicc"
+chown -R "$TU:$TU" "$JD"
+
 # The default NodeName line (guests.sh) covers other nodes: these two boot
 # a real image and get the time it needs under TCG; a003's guest is to
 # fail, and gets 60 s.
@@ -56,9 +71,12 @@ guest_conf_lines() {
 }
 start_guest_cluster a001 a002 a003
 chmod 0711 "$T/state" # the users' keys are below it (vcluster.conf(5): StateDir)
+# the base image as it is before any job: QEMU as the user must not change it
+base_files() { stat -c '%n %u:%g %a' "$IMG/disk.qcow2" "$IMG/vmlinuz" "$IMG/initrd.img"; }
+base_files >"$T/base.before"
 
 say "bad user-data is refused at submit, nothing queued"
-submit_as_tu() { as_tu sbatch --parsable -N2 -n2 -w a001,a002 -o /dev/null --vcluster="$1" --wrap 'sleep 900'; }
+submit_as_tu() { as_tu sbatch --parsable -N2 -n2 -w a001,a002 -o /dev/null -D "$JD" --vcluster="$1" --wrap 'sleep 900'; }
 printf 'hello: world\n' >"$T/home/plain.yaml"
 head -c 70000 /dev/zero | tr '\0' x | sed '1s/^/#cloud-config\n# /' >"$T/home/big.yaml"
 printf '#cloud-config\n' >"$T/home/secret.yaml"
@@ -137,14 +155,15 @@ wait_job_gone "$J3"
 [ -z "$(find "$T/state/nodes/a003" -mindepth 1 2>/dev/null)" ] || fail "a003 kept state: $(find "$T/state/nodes/a003")"
 [ -z "$(domains | grep -- "-$J3-" || true)" ] || fail "the stuck domain is left: $(domains)"
 
-say "the keys on the nodes: the user's, 0600; the seeds root's, 0600"
+say "the keys on the nodes: the user's, 0600; the seeds the user's (QEMU's), 0600"
 for n in a001 a002; do
         d=$T/state/keys/$n/$J
         [ "$(stat -c '%U %a' "$d")" = "$TU 700" ] || fail "$d: $(stat -c '%U %a' "$d")"
         [ "$(stat -c '%U:%G %a' "$d/id_ed25519")" = "$TU:$TU 600" ] || fail "$d/id_ed25519: $(stat -c '%U:%G %a' "$d/id_ed25519")"
         as_tu cat "$d/id_ed25519" >/dev/null || fail "$TU cannot read $d/id_ed25519"
         s=$T/state/nodes/$n/$J/deb-1-${n#a00}.seed
-        [ "$(stat -c '%U %a' "$s")" = "root 600" ] || fail "$s: $(stat -c '%U %a' "$s" 2>&1)"
+        # QEMU, the user's, opens it (it holds the user's own key and their guests' host keys)
+        [ "$(stat -c '%U %a' "$s")" = "$TU 600" ] || fail "$s: $(stat -c '%U %a' "$s" 2>&1)"
 done
 cmp -s "$T/state/keys/a001/$J/id_ed25519" "$T/state/keys/a002/$J/id_ed25519" || fail "the nodes derived different job keys"
 if as_uid 65534 65534 cat "$KD/id_ed25519" >/dev/null 2>&1; then fail "another user can read the job's key"; fi
@@ -181,6 +200,69 @@ ip netns exec "${NS_PREFIX}probe" setpriv --reuid="$TU_UID" --regid="$TU_GID" --
         ssh -i "$T/home/.ssh/id_ed25519" -o UserKnownHostsFile="$KD/known_hosts" -o StrictHostKeyChecking=yes \
         -o BatchMode=yes -o IdentitiesOnly=yes "$TU@10.0.0.1" true || fail "the user's own key was refused"
 
+say "the job's directory in both guests, the user's on the host whoever writes it"
+for k in 1 2; do
+        out=$(gssh "10.0.0.$k" "mountpoint -q '$JD' && stat -c '%u:%g' '$JD' && echo by-user >'$JD/user-$k' &&
+                sudo -n sh -c 'echo by-root >\"\$1\"' sh '$JD/root-$k' && cat '$JD/user-$k' '$JD/root-$k'" 2>&1) ||
+                fail "deb-1-$k: the share: $out"
+        [ "$(tr '\n' ' ' <<<"$out")" = "$TU_UID:$TU_GID by-user by-root " ] || fail "deb-1-$k: $out"
+        for f in "user-$k" "root-$k"; do
+                [ "$(stat -c '%u:%g' "$JD/$f")" = "$TU_UID:$TU_GID" ] || fail "$JD/$f on the host: $(stat -c '%u:%g' "$JD/$f")"
+        done
+done
+grep -q "job $J on a001: the job's directory $JD shared with its guests" "$HOOK_LOG" || fail "no share line in the hook log"
+
+say "every QEMU of the job runs as the user"
+# (their pids from our libvirtd's own run dir: a concurrent run may have a job of the same id)
+pids=$(cat "$LIBVIRT_DIR/run/libvirt/qemu/vcluster-$J-deb-1-1.pid" "$LIBVIRT_DIR/run/libvirt/qemu/vcluster-$J-deb-1-2.pid") ||
+        fail "no pid files for $J's QEMU"
+[ "$(wc -w <<<"$pids")" = 2 ] || fail "QEMU of $J: '$pids'"
+for pid in $pids; do
+        grep -q "guest=vcluster-$J-deb-" "/proc/$pid/cmdline" || fail "$pid is not $J's QEMU"
+        ids=$(awk '/^Uid:|^Gid:/ {print $1, $2, $3, $4, $5}' "/proc/$pid/status" | tr '\n' ' ')
+        [ "$ids" = "Uid: $TU_UID $TU_UID $TU_UID $TU_UID Gid: $TU_GID $TU_GID $TU_GID $TU_GID " ] || fail "QEMU $pid: $ids"
+done
+
+say "/etc/vcluster/hostfile lists both guests; MPI across them from the frontend"
+for k in 1 2; do
+        hf=$(gssh "10.0.0.$k" cat /etc/vcluster/hostfile 2>&1) || fail "deb-1-$k: $hf"
+        [ "$hf" = "$(printf 'deb-1-1 slots=1\ndeb-1-2 slots=1')" ] || fail "deb-1-$k's hostfile: $hf"
+done
+t1=$(date +%s)
+mpi=$(gssh 10.0.0.1 "cd '$JD' && timeout 300 mpirun --hostfile /etc/vcluster/hostfile ./mpi_hello" 2>&1) ||
+        fail "mpirun: $mpi"
+echo "  (mpirun across 2 guests: $(($(date +%s) - t1)) s)"
+grep -qx "rank 0 of 2 on deb-1-1 (allreduce 2)" <<<"$mpi" || fail "no rank 0 on deb-1-1: $mpi"
+grep -qx "rank 1 of 2 on deb-1-2 (allreduce 2)" <<<"$mpi" || fail "no rank 1 on deb-1-2: $mpi"
+[ "$(cat "$JD/mpi-out")" = "2 ranks" ] || fail "mpi-out: $(cat "$JD/mpi-out" 2>&1)"
+[ "$(stat -c '%u:%g' "$JD/mpi-out")" = "$TU_UID:$TU_GID" ] || fail "mpi-out is not the user's"
+
+say "a job whose directory is not on its node fails at prolog saying so, leaving nothing"
+scontrol update nodename=a003 state=resume 2>/dev/null || true # J3's failed prolog drained it
+J4=$(as_tu sbatch --parsable -N1 -w a003 -o /dev/null -D "$T/home/gone" --vcluster="image=debian12,name=gone,mem=1G" \
+        --wrap 'sleep 900') || fail "sbatch: $J4"
+for _ in $(seq 120); do grep -q "job $J4 on a003: share: " "$HOOK_LOG" && break; sleep 1; done
+grep -qF "job $J4 on a003: share: the job's directory $T/home/gone is not on node a003: No such file or directory (share=no runs the job without it)" \
+        "$HOOK_LOG" || fail "no share failure for $J4: $(grep "$J4" "$HOOK_LOG" | tail -3)"
+scancel "$J4"
+wait_job_gone "$J4"
+[ -z "$(find "$T/state/nodes/a003" -mindepth 1 2>/dev/null)" ] || fail "a003 kept state: $(find "$T/state/nodes/a003")"
+[ -z "$(domains | grep -- "-$J4-" || true)" ] || fail "a domain of $J4 is left: $(domains)"
+[ ! -e "$T/home/gone" ] || fail "$T/home/gone was made"
+
+say "a share=no job's guest has no share"
+scontrol update nodename=a003 state=resume 2>/dev/null || true
+J5=$(as_tu sbatch --parsable -N1 -w a003 -o /dev/null -D "$JD" --vcluster="image=debian12,name=noshare,mem=1G,share=no" \
+        --wrap 'sleep 900') || fail "sbatch: $J5"
+for _ in $(seq 120); do [ "$(vvirsh domstate "vcluster-$J5-noshare-1-1" 2>/dev/null)" = running ] && break; sleep 1; done
+[ "$(vvirsh domstate "vcluster-$J5-noshare-1-1" 2>&1)" = running ] || fail "$J5's guest is not running: $(grep "$J5" "$HOOK_LOG" | tail -3)"
+x=$(vvirsh dumpxml "vcluster-$J5-noshare-1-1")
+! grep -q "<filesystem" <<<"$x" || fail "a share=no guest has a filesystem: $x"
+grep -q "<label>+$TU_UID:+$TU_GID</label>" <<<"$x" || fail "a share=no guest does not run as the user: $x"
+! grep -q "job $J5 on a003: the job's directory" "$HOOK_LOG" || fail "share=no shared the directory"
+scancel "$J5"
+wait_job_gone "$J5"
+
 say "the jobs end: nothing of them is left"
 vsctl del-port "pr$$"
 scancel "$J" "$J2"
@@ -192,4 +274,8 @@ for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
 guest_leak_check
 left=$(find "$T/state/keys" -mindepth 2 2>/dev/null; ls "$T/state/secrets" 2>/dev/null | grep -F "$J." || true)
 [ -z "$left" ] || fail "leak: $left"
+left=$(find "$T/state/nodes" -mindepth 2 2>/dev/null; for p in $pids; do [ -d "/proc/$p" ] && echo "QEMU $p"; done || true)
+[ -z "$left" ] || fail "leak: $left"
+base_files >"$T/base.after"
+cmp -s "$T/base.before" "$T/base.after" || fail "the base image changed: $(diff "$T/base.before" "$T/base.after")"
 pass

@@ -284,6 +284,101 @@ static void test_user_data_root_and_bad_names(void **state) {
         assert_null(vc_ci_user_data(&G, &u, h, "k", "p", NULL, &err));
 }
 
+/* every guest in /etc/vcluster/hostfile; MPI on the cluster's subnet; no
+ * share unless asked */
+static void test_hostfile_and_mpi(void **state) {
+        _cleanup_(json_decrefp) json_t *keys = json_array();
+        _cleanup_(json_decrefp) json_t *h = hosts();
+        struct vc_ci_user u = {.name = "alice", .group = "hpc", .uid = 1234, .gid = 567, .keys = keys,
+                               .pub = "ssh-ed25519 AAAAjob j", .priv = "P", .known_hosts = ""};
+        struct vc_ci_guest g = G;
+        g.slots = 2;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *ud = vc_ci_user_data(&g, &u, h, "k", "p", NULL, &err);
+        assert_non_null(ud);
+        _cleanup_free_ char *cc = part(ud, "vcluster.cfg");
+        _cleanup_(json_decrefp) json_t *j = json_loads(cc + 14, 0, NULL);
+        json_t *files = json_object_get(j, "write_files"), *f;
+        size_t i;
+        const char *hostfile = NULL, *mca = NULL;
+        json_array_foreach(files, i, f) {
+                const char *path = json_string_value(json_object_get(f, "path"));
+                if (streq(path, "/etc/vcluster/hostfile"))
+                        hostfile = json_string_value(json_object_get(f, "content"));
+                if (streq(path, "/etc/openmpi/openmpi-mca-params.conf"))
+                        mca = json_string_value(json_object_get(f, "content"));
+        }
+        assert_non_null(hostfile);
+        assert_string_equal(hostfile, "web-1-1 slots=2\nweb-1-2 slots=2\n");
+        assert_non_null(mca);
+        HAS(mca, "btl_tcp_if_include = 10.0.0.0/24\n");
+        HAS(mca, "oob_tcp_if_include = 10.0.0.0/24\n");
+        HAS(mca, "pml = ob1\n");
+        /* only the groupadd at boot, no mount */
+        assert_int_equal(json_array_size(json_object_get(j, "bootcmd")), 1);
+        _cleanup_free_ char *up = part(ud, "zz-vcluster-up");
+        HASNT(up, "mountpoint");
+        _cleanup_free_ char *m = vc_ci_mca_params("192.168.7.130", 25);
+        HAS(m, "btl_tcp_if_include = 192.168.7.128/25\n");
+        assert_null(vc_ci_mca_params("x", 24));
+}
+
+/* the job's directory mounted at its own path before anything else, the
+ * up line only once it is; a share over the home moves the home; paths
+ * that would hide the guest's own system refused */
+static void test_share(void **state) {
+        _cleanup_(json_decrefp) json_t *keys = json_array();
+        _cleanup_(json_decrefp) json_t *h = hosts();
+        struct vc_ci_user u = {.name = "alice", .group = "hpc", .uid = 1234, .gid = 567, .keys = keys,
+                               .pub = "ssh-ed25519 AAAAjob j", .priv = "P", .known_hosts = ""};
+        struct vc_ci_guest g = G;
+        g.share = "/scratch/alice/it's a job";
+        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *ud = vc_ci_user_data(&g, &u, h, "k", "p", NULL, &err);
+        assert_non_null(ud);
+        _cleanup_free_ char *cc = part(ud, "vcluster.cfg");
+        _cleanup_(json_decrefp) json_t *j = json_loads(cc + 14, 0, NULL);
+        json_t *boot = json_object_get(j, "bootcmd");
+        assert_int_equal(json_array_size(boot), 4);
+        json_t *mnt = json_array_get(boot, 3);
+        assert_string_equal(json_string_value(json_array_get(mnt, 0)), "mount");
+        assert_string_equal(json_string_value(json_array_get(mnt, 2)), "9p");
+        assert_string_equal(json_string_value(json_array_get(mnt, 5)), "vcshare");
+        assert_string_equal(json_string_value(json_array_get(mnt, 6)), "/scratch/alice/it's a job");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "users"), 0),
+                                                              "homedir")), "/home/alice");
+        _cleanup_free_ char *up = part(ud, "zz-vcluster-up");
+        HAS(up, "! mountpoint -q '/scratch/alice/it'\\''s a job'; }; do");
+        HAS(up, "mountpoint -q '/scratch/alice/it'\\''s a job' || {");
+
+        /* the share is the home: the guest's home is elsewhere */
+        g.share = "/home/alice";
+        _cleanup_free_ char *ud2 = vc_ci_user_data(&g, &u, h, "k", "p", NULL, &err);
+        _cleanup_free_ char *cc2 = part(ud2, "vcluster.cfg");
+        HAS(cc2, "\"homedir\": \"/var/lib/vcluster/home/alice\"");
+        HAS(cc2, "/var/lib/vcluster/home/alice/.ssh/id_ed25519");
+        HASNT(cc2, "\"/home/alice/.ssh");
+
+        const char *bad[] = {"/", "/home", "/tmp", "/etc", "/usr/local/x", "/var/lib/cloud/x", "relative",
+                             "/a/../b", "/a/"};
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                g.share = bad[i];
+                assert_null(vc_ci_user_data(&g, &u, h, "k", "p", NULL, &err));
+                HAS(err, "cannot be shared with the guests");
+                HAS(err, "share=no");
+                free(TAKE_PTR(err));
+        }
+        u.uid = 0;
+        u.name = u.group = "root";
+        g.share = "/root";
+        assert_null(vc_ci_user_data(&g, &u, h, "k", "p", NULL, &err));
+        HAS(err, "root's home");
+        free(TAKE_PTR(err));
+        g.share = "/root/job";
+        _cleanup_free_ char *ud3 = vc_ci_user_data(&g, &u, h, "k", "p", NULL, &err);
+        assert_non_null(ud3);
+}
+
 static void test_known_hosts(void **state) {
         _cleanup_(json_decrefp) json_t *h = hosts();
         _cleanup_free_ char *kh = vc_seed_known_hosts(SEED, h);
@@ -475,6 +570,8 @@ int main(void) {
                 cmocka_unit_test(test_user_data_check),           cmocka_unit_test(test_mtu),
                 cmocka_unit_test(test_meta_and_network),          cmocka_unit_test(test_user_data),
                 cmocka_unit_test(test_user_data_root_and_bad_names), cmocka_unit_test(test_known_hosts),
+                cmocka_unit_test(test_hostfile_and_mpi),
+                cmocka_unit_test(test_share),
                 cmocka_unit_test(test_seed_step),                 cmocka_unit_test(test_user_keys_step),
                 cmocka_unit_test(test_domxml_seed),               cmocka_unit_test(test_user_pubkeys),
         };

@@ -122,7 +122,7 @@ static void test_escaping_and_missing(void **state) {
         struct vc_domain_desc d = {.guest = bad, .image = &im, .node = &nc, .console = "/c", .agent = "/a"};
         _cleanup_free_ char *err = NULL;
         assert_null(vc_domain_xml(&d, &err));
-        assert_string_equal(err, "guest web-1-1: incomplete description (plan entry, image, paths)");
+        assert_string_equal(err, "guest web-1-1: incomplete description (plan entry, image, paths, uid/gid)");
 }
 
 /* guest_vol: a guest of node n1 with LUN 3 of job 42's target. */
@@ -212,6 +212,36 @@ static void test_volume_escaping_and_missing(void **state) {
         assert_non_null(strstr(err, "incomplete volume"));
 }
 
+/* QEMU as the job's user, relabelling nothing; the job's directory as a 9p
+ * export only when asked; a uid that is not one refused. */
+static void test_user_label_and_share(void **state) {
+        struct vc_image im = {.name = "deb", .kernel = "/img/vmlinuz", .disk = "/img/disk.qcow2"};
+        struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br"};
+        _cleanup_(json_decrefp) json_t *g = guest(false);
+        struct vc_domain_desc d = {.guest = g, .image = &im, .node = &nc, .cpus = 1, .mem = 256ULL << 20, .vlan = 101,
+                                   .job = 42, .console = "/s/c", .agent = "/s/a", .overlay = "/s/o.qcow2",
+                                   .uid = 1234, .gid = 567};
+        _cleanup_free_ char *err = NULL;
+        _cleanup_free_ char *x = vc_domain_xml(&d, &err);
+        assert_non_null(x);
+        HAS(x, "  <seclabel type='static' model='dac' relabel='no'>\n    <label>+1234:+567</label>\n"
+               "  </seclabel>\n</domain>\n");
+        HASNT(x, "<filesystem");
+        d.share = "/home/u/job's <dir>";
+        _cleanup_free_ char *y = vc_domain_xml(&d, &err);
+        assert_non_null(y);
+        HAS(y, "<filesystem type='mount' accessmode='squash'>\n      <source dir='/home/u/job&apos;s &lt;dir&gt;'/>\n"
+               "      <target dir='vcshare'/>\n    </filesystem>");
+        d.uid = -1;
+        assert_null(vc_domain_xml(&d, &err));
+        HAS(err, "uid/gid");
+        free(err);
+        err = NULL;
+        d.uid = 0;
+        d.gid = (int64_t)UINT32_MAX;
+        assert_null(vc_domain_xml(&d, &err));
+}
+
 static void test_bridge_name(void **state) {
         char b[16];
         vc_bridge_name(4094, b);
@@ -225,6 +255,7 @@ int main(void) {
                 cmocka_unit_test(test_bridge_name),         cmocka_unit_test(test_pinned_to_allocation),
                 cmocka_unit_test(test_volume_qemu_network_disk), cmocka_unit_test(test_volume_after_image_disk),
                 cmocka_unit_test(test_volume_host_block),   cmocka_unit_test(test_volume_escaping_and_missing),
+                cmocka_unit_test(test_user_label_and_share),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

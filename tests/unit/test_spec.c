@@ -185,8 +185,10 @@ static void test_errors(void **state) {
         expect_error("subnet=10.0.0.0/", "not a subnet");
         expect_error("subnet=/24", "not a subnet");
         expect_error("color=red", "color=red: unknown key (known: image, vms, cpus, mem, disk, "
-                                  "name, subnet, frontend, l2, cache, sudo, user-data)");
+                                  "name, subnet, frontend, l2, cache, sudo, share, user-data)");
         expect_error("sudo=maybe", "sudo=maybe: must be yes or no");
+        expect_error("share=off", "share=off: must be yes or no");
+        expect_error("share=yes,share=no", "share given twice");
         expect_error("user-data=", "user-data=: must be a path of 1 to 255 characters");
         expect_error("user-data=a\tb", "user-data=: the path holds a control character");
         expect_error("VMS=2", "VMS=2: unknown key");
@@ -248,6 +250,25 @@ static void test_sudo_user_data(void **state) {
         assert_int_equal(vc_spec_parse(t, &back, &err), 0);
         assert_memory_equal(&s, &back, sizeof(s));
         assert_non_null(strstr(t, ",sudo=no,user-data=/home/u/my cfg=1.yaml"));
+        free(t);
+}
+
+/* share= (default yes) appears in the canonical text only as share=no. */
+static void test_share(void **state) {
+        struct vc_spec s;
+        char *err = NULL;
+        assert_int_equal(vc_spec_parse("image=x,share=yes", &s, &err), 0);
+        assert_true(s.share);
+        char *t = vc_spec_format(&s);
+        assert_null(strstr(t, "share"));
+        free(t);
+        assert_int_equal(vc_spec_parse("image=x,sudo=no,share=no", &s, &err), 0);
+        assert_false(s.share);
+        t = vc_spec_format(&s);
+        assert_non_null(strstr(t, ",sudo=no,share=no"));
+        struct vc_spec back;
+        assert_int_equal(vc_spec_parse(t, &back, &err), 0);
+        assert_memory_equal(&s, &back, sizeof(s));
         free(t);
 }
 
@@ -366,6 +387,7 @@ int main(void) {
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_sudo_user_data),
+                cmocka_unit_test(test_share),
                 cmocka_unit_test(test_format_hand_built),
                 cmocka_unit_test(test_l2_name),
                 cmocka_unit_test(test_check_limits),
