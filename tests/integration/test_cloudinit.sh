@@ -214,8 +214,11 @@ grep -q "job $J on a001: the job's directory $JD shared with its guests" "$HOOK_
 
 say "every QEMU of the job runs as the user"
 # (their pids from our libvirtd's own run dir: a concurrent run may have a job of the same id)
-pids=$(cat "$LIBVIRT_DIR/run/libvirt/qemu/vcluster-$J-deb-1-1.pid" "$LIBVIRT_DIR/run/libvirt/qemu/vcluster-$J-deb-1-2.pid") ||
-        fail "no pid files for $J's QEMU"
+pids=""
+for k in 1 2; do
+        f=$LIBVIRT_DIR/run/libvirt/qemu/vcluster-$J-deb-1-$k.pid
+        pids="$pids $(cat "$f")" || fail "no pid file for $J's deb-1-$k"
+done
 [ "$(wc -w <<<"$pids")" = 2 ] || fail "QEMU of $J: '$pids'"
 for pid in $pids; do
         grep -q "guest=vcluster-$J-deb-" "/proc/$pid/cmdline" || fail "$pid is not $J's QEMU"
