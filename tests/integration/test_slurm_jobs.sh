@@ -31,7 +31,7 @@ bad() {
         [ "$rc" != 0 ] || fail "sbatch --vcluster='$spec' was accepted: $err"
         expect_in "sbatch: error: --vcluster: $want" "$err"
 }
-bad "foo=1" "foo=1: unknown key (known: image, vms, cpus, mem, disk, name, subnet, frontend, l2, cache, sudo, user-data)"
+bad "foo=1" "foo=1: unknown key (known: image, vms, cpus, mem, disk, name, subnet, frontend, l2, cache, sudo, share, user-data)"
 bad "vms=1,vms=2" "vms given twice"
 bad "mem=3X" "mem=3X: not a size (examples: 512M, 4G)"
 bad "image=nosuch" "image=nosuch: no such image (known: deb12, alpine)"
