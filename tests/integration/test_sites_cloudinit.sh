@@ -114,7 +114,9 @@ wait_job_gone "$J"
 wait_released "$J"
 for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
 [ -z "$(domains)" ] || fail "domains left: $(domains)"
-left=$(ip netns list | awk '{print $1}' | grep -E "^vcl-$J-" || true)
+# this job's gateways' namespaces (vcl-JOB-NODE) only: a concurrent run's job of the same id on other
+# nodes is not this test's (a run here saw vcl-1-b001, as test_sites did)
+left=$(ip netns list | awk '{print $1}' | grep -xE "vcl-$J-(a005|b005)" || true)
 [ -z "$left" ] || fail "namespaces left: $left"
 left=$(vsctl list-ports br-a; vsctl list-ports br-b)
 [ -z "$left" ] || fail "ports left: $left"
