@@ -16,6 +16,8 @@
  *   (a site's gateway adds its own steps here: gateway/gateway.h)
  *   user.keys     cloud-init images: the job's key pair for its user (seed.h)
  *   guest.seed    cloud-init images: a guest's NoCloud volume (seed.h)
+ *   net.access    guests on HostNet=ovs: the user's way to the
+ *                 guests' sshd, a namespace and a forwarder (accesspath.h)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
  *   guest.start   the domain started, its OVS port marked with the job
  *                 (parallel); undo destroys it
