@@ -150,7 +150,14 @@ say "another user on the same host gets nowhere"
 # the control: the access namespace itself reaches the guest's sshd
 ip netns exec "vcl-$J-a001-access" timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.1.1/22' ||
         fail "control: the access namespace cannot reach deb-1-1:22"
-if as_tu2 timeout 10 bash -c 'exec 3<>/dev/tcp/10.0.1.1/22' 2>/dev/null; then fail "$TU2 reached deb-1-1:22 from the host"; fi
+# From the host, 10.0.1.1 is wherever the host's own routes lead (here a
+# default route whose far end may accept any TCP connect): what answers
+# must not be the guest, whose host key is in the cluster's known_hosts.
+cp "$T/state/keys/a001/$J/known_hosts" "$T/home2/kh"
+chown "$TU2" "$T/home2/kh"
+out=$(as_tu2 timeout 30 ssh -o UserKnownHostsFile="$T/home2/kh" -o StrictHostKeyChecking=yes -o BatchMode=yes \
+        -o ConnectTimeout=10 -o HostKeyAlias=deb-1-1 "$TU2@10.0.1.1" true 2>&1) && fail "$TU2 got into deb-1-1 from the host: $out"
+if grep -q "Permission denied (publickey" <<<"$out"; then fail "$TU2 reached deb-1-1's sshd from the host: $out"; fi
 sock=$T/state/access/a001/$J/deb-1-1.sock
 out=$(as_tu2 perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "$!\n"; print "connected\n"' \
         "$sock" 2>&1) && fail "$TU2 connected to $sock: $out"
