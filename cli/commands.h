@@ -24,6 +24,7 @@ struct vc_job_access {
         char *self;     /* this program's path, for ProxyCommand */
         const char *conf_path;
         bool remote;    /* not one of the job's nodes: through srun */
+        char *tmp;      /* remote: the private dir holding key and known_hosts while this runs */
         struct vc_access_guest *guests;
         size_t n;
 };
@@ -40,9 +41,23 @@ char *vc_job_access_proxy(const struct vc_job_access *a);
 /* vc_job_access_ssh: *s from a (borrowed), proxy and *user (malloc'd: this uid's name); 0 or the exit status. */
 int vc_job_access_ssh(const struct vc_job_access *a, const char *proxy, struct vc_access_ssh *s, char **user);
 
+/* vc_remote_open: a (job set) reached through srun on the job's first node,
+ * the caller's running job's guest list and key fetched; 0 or the exit
+ * status with the reason printed (not the caller's job, not running). */
+int vc_remote_open(struct vc_job_access *a);
+/* vc_remote_clear: the private dir of a remote access removed. */
+void vc_remote_clear(struct vc_job_access *a);
+/* vc_remote_argv: "srun --jobid=JOB --overlap -N1 -n1 -wNODE --quiet --unbuffered
+ * VCLUSTER -c CONF" and words (NULL-terminated, may be NULL), for a's node (malloc'd). */
+char **vc_remote_argv(const struct vc_job_access *a, char *const *words);
+/* vc_run_wait: run argv (stdio inherited) and wait; its exit status (128+N when killed by N). */
+int vc_run_wait(char *const *argv);
+
+int vc_cmd_access_info(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv);
 int vc_cmd_proxy(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv);
 int vc_cmd_ssh(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv);
 int vc_cmd_ssh_config(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv);
+int vc_cmd_console(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv);
 int vc_cmd_hostfile(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv);
 
 #endif

@@ -4,7 +4,9 @@
  * host) or else the host name. */
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "commands.h"
 #include "log.h"
@@ -61,6 +63,8 @@ int vc_job_access_open(const struct vc_conf *c, const char *conf_path, const cha
                           a->job, a->node);
                 return VC_EXIT_UNREACHABLE;
         }
+        if (r == -ENOENT && !getenv("SLURMD_NODENAME"))
+                return vc_remote_open(a); /* not in a step of a node of the job: through Slurm */
         if (r == -ENOENT) {
                 log_error("job %lld: no access path on %s: not one of the job's running nodes, or the job has no "
                           "cloud-init guests (or has ended)", a->job, a->node);
@@ -78,6 +82,7 @@ int vc_job_access_open(const struct vc_conf *c, const char *conf_path, const cha
 }
 
 void vc_job_access_clear(struct vc_job_access *a) {
+        vc_remote_clear(a);
         vc_access_guests_free(a->guests, a->n);
         free(a->node);
         free(a->dir);
@@ -103,8 +108,49 @@ int vc_job_access_guest(const struct vc_job_access *a, const char *guest) {
 }
 
 char *vc_job_access_proxy(const struct vc_job_access *a) {
-        _cleanup_free_ char *self = vc_sh_quote(a->self), *conf = vc_sh_quote(a->conf_path);
-        return xasprintf("%s -c %s proxy -j %lld %%h", self, conf, a->job);
+        _cleanup_free_ char *job = xasprintf("%lld", a->job);
+        char *words[] = {"proxy", "-j", job, "%h", NULL};
+        char **v = NULL;
+        if (a->remote)
+                v = vc_remote_argv(a, words);
+        else {
+                const char *const head[] = {a->self, "-c", a->conf_path};
+                for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+                        strv_push(&v, head[i]);
+                for (char **w = words; *w; w++)
+                        strv_push(&v, *w);
+        }
+        char *line = xstrdup("");
+        for (char **w = v; *w; w++) {
+                _cleanup_free_ char *q = vc_sh_quote(*w);
+                char *t = xasprintf("%s%s%s", line, *line ? " " : "", q);
+                free(line);
+                line = t;
+        }
+        strv_free(v);
+        return line;
+}
+
+int vc_run_wait(char *const *argv) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+                execvp(argv[0], argv);
+                fprintf(stderr, "vcluster: cannot run %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
+        }
+        if (pid < 0) {
+                log_error("fork: %s", strerror(errno));
+                return VC_EXIT_UNREACHABLE;
+        }
+        /* the child is the foreground: ^C is for it (ssh passes it on) */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGQUIT, SIG_IGN);
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR)
+                        return VC_EXIT_UNREACHABLE;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 int vc_job_access_ssh(const struct vc_job_access *a, const char *proxy, struct vc_access_ssh *s, char **user) {

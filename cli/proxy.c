@@ -31,6 +31,12 @@ int vc_cmd_proxy(const struct vc_cli *cli, const struct vc_conf *c, const char *
                 return r;
         if (vc_job_access_guest(&a, guest) < 0)
                 return VC_EXIT_USAGE;
+        if (a.remote) {
+                _cleanup_free_ char *jid = xasprintf("%lld", a.job);
+                char *words[] = {"proxy", "-j", jid, (char *)guest, NULL};
+                _cleanup_strv_ char **v = vc_remote_argv(&a, words);
+                return vc_run_wait(v);
+        }
         _cleanup_free_ char *path = vc_access_socket(a.dir, guest);
         _cleanup_close_ int fd = path ? vc_connect_unix(path) : -ENAMETOOLONG;
         if (fd < 0) {

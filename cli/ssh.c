@@ -42,6 +42,11 @@ int vc_cmd_ssh(const struct vc_cli *cli, const struct vc_conf *c, const char *co
         if ((r = vc_job_access_ssh(&a, proxy, &s, &user)))
                 return r;
         char **v = vc_access_ssh_argv(&s, guest, argv + at, (size_t)(argc - at));
+        if (a.remote) { /* the fetched key is removed when ssh is done */
+                r = vc_run_wait(v);
+                strv_free(v);
+                return r;
+        }
         fflush(stdout);
         execvp(v[0], v);
         log_error("cannot run ssh: %s", strerror(errno));

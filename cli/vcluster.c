@@ -43,6 +43,7 @@ static const char usage_text[] =
         "                                      known_hosts; CMD's exit status is returned (JOB: SLURM_JOB_ID)\n"
         "  ssh-config [JOB]                    an OpenSSH config, a Host per guest (ssh -F, scp -F, rsync -e)\n"
         "  hostfile [JOB]                      'GUEST slots=CPUS' per guest, for mpirun --hostfile\n"
+        "  console [-j JOB] GUEST [-f]         GUEST's console log (-f: follow it)\n"
         "  proxy [-j JOB] GUEST                stdin/stdout to GUEST's sshd (ssh's ProxyCommand)\n";
 
 static const struct vc_cli cli = {"vcluster", usage_text, EXIT_USAGE};
@@ -331,7 +332,9 @@ int main(int argc, char **argv) {
         } access_cmds[] = {{"ssh", vc_cmd_ssh},
                            {"ssh-config", vc_cmd_ssh_config},
                            {"hostfile", vc_cmd_hostfile},
-                           {"proxy", vc_cmd_proxy}};
+                           {"console", vc_cmd_console},
+                           {"proxy", vc_cmd_proxy},
+                           {"access-info", vc_cmd_access_info}};
         for (size_t k = 0; k < ARRAY_SIZE(access_cmds); k++) {
                 if (!streq(cmd, access_cmds[k].name))
                         continue;

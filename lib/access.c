@@ -57,15 +57,20 @@ int vc_access_guests_parse(const char *text, struct vc_access_guest **out, size_
         for (const char *p = text; *p;) {
                 const char *end = strchrnul(p, '\n');
                 line++;
-                const char *sp = memchr(p, ' ', (size_t)(end - p));
+                _cleanup_free_ char *l = strndup(p, (size_t)(end - p));
+                char *sp1 = strchr(l, ' '), *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
                 unsigned long long cpus = 0;
-                _cleanup_free_ char *num = sp ? strndup(sp + 1, (size_t)(end - sp - 1)) : NULL;
-                if (!sp || !host_name(p, (size_t)(sp - p)) || parse_uint(num, 1, 4096, &cpus) < 0) {
+                if (sp1)
+                        *sp1 = 0;
+                if (sp2)
+                        *sp2 = 0;
+                if (!sp2 || !host_name(l, strlen(l)) || parse_uint(sp1 + 1, 1, 4096, &cpus) < 0 || !sp2[1] ||
+                    strpbrk(sp2 + 1, " \t/")) {
                         vc_access_guests_free(g, count);
-                        return vc_fail(err, -EINVAL, "line %zu: not \"NAME CPUS\": %.*s", line, (int)(end - p), p);
+                        return vc_fail(err, -EINVAL, "line %zu: not \"NAME CPUS NODE\": %.*s", line, (int)(end - p), p);
                 }
                 g = xrealloc(g, (count + 1) * sizeof(*g));
-                g[count++] = (struct vc_access_guest){strndup(p, (size_t)(sp - p)), (unsigned)cpus};
+                g[count++] = (struct vc_access_guest){xstrdup(l), (unsigned)cpus, xstrdup(sp2 + 1)};
                 p = *end ? end + 1 : end;
         }
         if (count == 0)
@@ -76,8 +81,10 @@ int vc_access_guests_parse(const char *text, struct vc_access_guest **out, size_
 }
 
 void vc_access_guests_free(struct vc_access_guest *g, size_t n) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 free(g[i].name);
+                free(g[i].node);
+        }
         free(g);
 }
 

@@ -11,7 +11,9 @@
  * job's user listens on StateDir/access/NODE/JOB/NAME.sock (the directory
  * 0700 and the user's) for each guest of the cluster and relays each
  * connection to NAME's port 22. StateDir/access/NODE/JOB/guests lists the
- * guests, the frontend first: "NAME CPUS" a line.
+ * guests, the frontend first: "NAME CPUS NODE" a line (NODE: where it runs).
+ * The node step user.console links each local guest's console log there as
+ * NAME.console, the user's.
  * A unix socket is reached through the file system, whatever network
  * namespace the caller is in, and only by who may search its directory:
  * the job's user (another uid gets EACCES); the host's own network has no
@@ -49,11 +51,12 @@ int vc_access_addr(uint32_t subnet, unsigned prefix, size_t sites, size_t index,
 struct vc_access_guest {
         char *name;
         unsigned cpus;
+        char *node; /* the node that runs it */
 };
 
-/* vc_access_guests_parse: the guests file's text ("NAME CPUS" lines, NAME a
- * host name, CPUS 1..4096) into a new array; 0, or -EINVAL with *err
- * naming the line. */
+/* vc_access_guests_parse: the guests file's text ("NAME CPUS NODE" lines,
+ * NAME a host name, CPUS 1..4096, NODE a word) into a new array; 0, or
+ * -EINVAL with *err naming the line. */
 int vc_access_guests_parse(const char *text, struct vc_access_guest **out, size_t *n, char **err);
 /* vc_access_guests_free: free the array and its names. */
 void vc_access_guests_free(struct vc_access_guest *g, size_t n);

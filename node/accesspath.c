@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <libgen.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -314,7 +315,8 @@ int vc_node_add_access(struct vc_journal *j, const struct vc_conf *c, const stru
                 }
                 _cleanup_free_ char *pair = xasprintf("%s=%s", name ? name : "?", ip4 ? ip4 : "?");
                 json_array_append_new(guests, json_string(pair));
-                char *l = xasprintf("%s%s %u\n", list, name ? name : "?", spec.cpus);
+                const char *on = json_string_value(json_array_get(json_object_get(where, "nodes"), i));
+                char *l = xasprintf("%s%s %u %s\n", list, name ? name : "?", spec.cpus, on ? on : "?");
                 free(list);
                 list = l;
         }
@@ -328,4 +330,67 @@ int vc_node_add_access(struct vc_journal *j, const struct vc_conf *c, const stru
                                         (int)json_integer_value(json_object_get(json_object_get(plan, "site"), "vlan")),
                                         "address", address, "dir", adir, "uid", uid, "gid", gid, "prog", prog,
                                         "guests", guests, "list", list, "pid", pid, "log", log));
+}
+
+/* user.console — args {dir (the access dir), uid, gid, consoles: [{name,
+ * path}]}: each guest's console log (in the node's job dir, root's) given
+ * to the user and hard-linked as DIR/NAME.console, so `vcluster console`
+ * reads it with the user's own rights; the job dir stays root's. Undo
+ * removes the links (the logs go with their guests). */
+int vc_console_do(void *ctx, json_t *args, char **err) {
+        const char *dir = vc_step_arg(args, "dir");
+        json_t *juid = json_object_get(args, "uid"), *jgid = json_object_get(args, "gid"),
+               *cons = json_object_get(args, "consoles"), *c;
+        if (!dir || dir[0] != '/' || !json_is_integer(juid) || !json_is_integer(jgid) || !json_is_array(cons))
+                return vc_step_untouched(
+                        vc_fail(err, -EINVAL, "user.console: needs \"dir\" (absolute), \"uid\", \"gid\", \"consoles\""));
+        size_t i;
+        json_array_foreach(cons, i, c) {
+                const char *name = vc_step_arg(c, "name"), *path = vc_step_arg(c, "path");
+                if (!name || !path || strchr(name, '/'))
+                        return vc_fail(err, -EINVAL, "user.console: consoles[%zu] needs \"name\", \"path\"", i);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || fchown(fd, (uid_t)json_integer_value(juid), (gid_t)json_integer_value(jgid)) < 0 ||
+                    fchmod(fd, 0600) < 0)
+                        return vc_fail_errno(err, "console log %s", path);
+                _cleanup_free_ char *link_path = xasprintf("%s/%s.console", dir, name);
+                if (link(path, link_path) < 0 && errno != EEXIST)
+                        return vc_fail_errno(err, "%s", link_path);
+        }
+        return 0;
+}
+
+int vc_console_undo(void *ctx, json_t *args, char **err) {
+        const char *dir = vc_step_arg(args, "dir");
+        json_t *c;
+        size_t i;
+        if (!dir)
+                return vc_fail(err, -EINVAL, "user.console: needs \"dir\"");
+        json_array_foreach(json_object_get(args, "consoles"), i, c) {
+                const char *name = vc_step_arg(c, "name");
+                _cleanup_free_ char *link_path = name ? xasprintf("%s/%s.console", dir, name) : NULL;
+                if (link_path && unlink(link_path) < 0 && errno != ENOENT)
+                        return vc_fail_errno(err, "%s", link_path);
+        }
+        return 0;
+}
+
+int vc_node_add_console(struct vc_journal *j, const struct vc_conf *c, const json_t *plan, const char *dir,
+                        char **err) {
+        const char *node = json_string_value(json_object_get(plan, "node"));
+        json_int_t job = json_integer_value(json_object_get(plan, "job"));
+        json_int_t uid = json_integer_value(json_object_get(plan, "uid"));
+        struct passwd *pw = getpwuid((uid_t)uid);
+        if (!node || !pw)
+                return vc_fail(err, -ENOENT, "user.console: the job's user (uid %lld) is not known here", (long long)uid);
+        json_t *cons = json_array(), *g;
+        size_t i;
+        json_array_foreach(json_object_get(plan, "guests"), i, g) {
+                const char *name = json_string_value(json_object_get(g, "name"));
+                _cleanup_free_ char *path = xasprintf("%s/%s.console", dir, name ? name : "?");
+                json_array_append_new(cons, json_pack("{s:s, s:s}", "name", name ? name : "?", "path", path));
+        }
+        _cleanup_free_ char *adir = vc_access_dir(c->state_dir, node, job);
+        return vc_journal_add(j, "user.console", json_pack("{s:s, s:I, s:I, s:o}", "dir", adir, "uid", uid, "gid",
+                                                           (json_int_t)pw->pw_gid, "consoles", cons));
 }

@@ -21,4 +21,13 @@ int vc_access_undo(void *ctx, json_t *args, char **err);
 int vc_node_add_access(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
                        const json_t *plan, const char *dir, json_int_t uid, json_int_t gid, char **err);
 
+/* vc_console_do: each guest's console log given to the job's user and linked into the access dir (accesspath.c). */
+int vc_console_do(void *ctx, json_t *args, char **err);
+/* vc_console_undo: the links gone; 0 also when they are. */
+int vc_console_undo(void *ctx, json_t *args, char **err);
+/* vc_node_add_console: the user.console step for plan's guests on this node,
+ * whose logs are in the node's job dir dir (after guest.start). */
+int vc_node_add_console(struct vc_journal *j, const struct vc_conf *c, const json_t *plan, const char *dir,
+                        char **err);
+
 #endif

@@ -199,6 +199,9 @@ int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, c
         r = vc_node_add_start(&n->j, nc, plan, err);
         if (r == 0)
                 r = vc_bringup_stage(n, "guests started", err);
+        /* the console logs exist now: the user's to read where the access path is */
+        if (r == 0 && nc->host_net == VC_HOSTNET_OVS && (r = vc_node_add_console(&n->j, n->c, plan, dir, err)) == 0)
+                r = vc_bringup_stage(n, "console logs given to the job's user", err);
         if (r < 0)
                 return r;
         vc_node_report(n->e, n->c, "starting", NULL, vc_node_all_guests(plan, "started"), n->cpus);

@@ -52,11 +52,13 @@ json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_l
                 json_decref(out);
                 return NULL;
         }
-        json_t *hosts = json_array(), *h;
+        json_t *hosts = json_array(), *where = json_array(), *h;
         size_t i;
-        json_array_foreach(everyone, i, h)
+        json_array_foreach(everyone, i, h) {
                 json_array_append_new(hosts, json_pack("{s:O, s:O}", "name", json_object_get(h, "name"), "ip",
                                                        json_object_get(h, "ip")));
+                json_array_append(where, json_object_get(h, "node"));
+        }
         json_decref(everyone);
         if (out) {
                 /* every guest of the cluster: its /etc/hosts and known_hosts */
@@ -69,10 +71,11 @@ json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_l
                         for (size_t k = 0; k < p.sites[s].n_nodes; k++, index++)
                                 if (streq(p.sites[s].nodes[k], e->node))
                                         at = index;
-                json_object_set_new(out, "access", json_pack("{s:I, s:I}", "index", (json_int_t)at, "sites",
-                                                             (json_int_t)p.n_sites));
+                json_object_set_new(out, "access", json_pack("{s:I, s:I, s:o}", "index", (json_int_t)at, "sites",
+                                                             (json_int_t)p.n_sites, "nodes", where));
         } else {
                 json_decref(hosts);
+                json_decref(where);
         }
         return out;
 }

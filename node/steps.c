@@ -62,6 +62,7 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         /* libvirt serves concurrent calls on one connection; QEMU start is the slow part */
         {"guest.define", vc_guest_define_do, vc_guest_define_undo, true},
         {"guest.start", vc_guest_start_do, vc_guest_start_undo, true},
+        {"user.console", vc_console_do, vc_console_undo, false},
         {NULL, NULL, NULL, false},
 };
 

@@ -56,20 +56,22 @@ static void test_guests_parse(void **state) {
         struct vc_access_guest *g = NULL;
         size_t n = 0;
         _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_access_guests_parse("deb-1-1 2\ndeb-1-2 2\n", &g, &n, &err), 0);
+        assert_int_equal(vc_access_guests_parse("deb-1-1 2 a001\ndeb-1-2 2 a002\n", &g, &n, &err), 0);
         assert_int_equal(n, 2);
         assert_string_equal(g[0].name, "deb-1-1");
         assert_int_equal(g[1].cpus, 2);
+        assert_string_equal(g[1].node, "a002");
         assert_int_equal(vc_access_guest_find(g, n, "deb-1-2"), 1);
         assert_int_equal(vc_access_guest_find(g, n, "deb-1-3"), -1);
         _cleanup_free_ char *hf = vc_access_hostfile(g, n);
         assert_string_equal(hf, "deb-1-1 slots=2\ndeb-1-2 slots=2\n");
         vc_access_guests_free(g, n);
         /* no trailing newline is fine */
-        assert_int_equal(vc_access_guests_parse("a 1", &g, &n, &err), 0);
+        assert_int_equal(vc_access_guests_parse("a 1 n", &g, &n, &err), 0);
         assert_int_equal(n, 1);
         vc_access_guests_free(g, n);
-        const char *bad[] = {"", "a\n", "a 0\n", "a x\n", "a/b 1\n", "-a 1\n", "a 1\nb 5000\n", "a  1\n", "a 1 2\n"};
+        const char *bad[] = {"",          "a 1\n",       "a 0 n\n",  "a x n\n",  "a/b 1 n\n",
+                             "-a 1 n\n",  "a 1 n\nb 5000 n\n", "a  1 n\n", "a 1 n m\n", "a 1 n/m\n"};
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
                 free(err);
                 err = NULL;
@@ -77,7 +79,7 @@ static void test_guests_parse(void **state) {
                 assert_non_null(err);
                 assert_null(g);
         }
-        assert_string_equal(err, "line 1: not \"NAME CPUS\": a 1 2");
+        assert_string_equal(err, "line 1: not \"NAME CPUS NODE\": a 1 n/m");
 }
 
 static void test_quote(void **state) {
@@ -89,7 +91,7 @@ static void test_quote(void **state) {
 }
 
 static void test_ssh(void **state) {
-        struct vc_access_guest g[] = {{"deb-1-1", 1}, {"deb-1-2", 1}};
+        struct vc_access_guest g[] = {{"deb-1-1", 1, "a001"}, {"deb-1-2", 1, "a002"}};
         struct vc_access_ssh s = {.user = "ann", .key = "/st/keys/a001/7/id_ed25519",
                                   .known_hosts = "/st dir/known_hosts", .proxy = "vcluster proxy -j 7 %h"};
         _cleanup_free_ char *cfg = vc_access_ssh_config(&s, g, 2);
