@@ -28,6 +28,13 @@ int vc_cmd_ssh_config(const struct vc_cli *cli, const struct vc_conf *c, const c
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
         if ((r = vc_job_access_open(c, conf_path, job, &a)))
                 return r;
+        if (a.remote) {
+                /* the key fetched through srun lives only as long as this command */
+                fprintf(stderr, "vcluster: ssh-config: job %lld's key is on its nodes: run it there (srun --jobid=%lld "
+                                "--overlap vcluster ssh-config), or use vcluster ssh -j %lld from here\n",
+                        a.job, a.job, a.job);
+                return VC_EXIT_UNREACHABLE;
+        }
         _cleanup_free_ char *proxy = vc_job_access_proxy(&a), *user = NULL;
         struct vc_access_ssh s;
         if ((r = vc_job_access_ssh(&a, proxy, &s, &user)))

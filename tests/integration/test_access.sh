@@ -8,7 +8,11 @@
 # guests with their cpus. Another unprivileged user on the same host gets
 # nowhere: a TCP connect from the host to a guest's port 22 fails (the host
 # has no route to the VLAN), the access socket refuses them (EACCES), they
-# cannot read the key, `vcluster ssh` says why. A busybox cluster beside
+# cannot read the key, `vcluster ssh` says why. `vcluster console` shows
+# the boot log to the owner only, also of a guest on the other node (srun).
+# From a "login node" (a plain shell, no job step): the owner's `vcluster
+# ssh -j JOB` works through srun, another user and a job that ended are
+# refused with our message. A busybox cluster beside
 # it cannot reach the first's guests from its own access namespace (by
 # packets, with a control). After scancel nothing is left (namespaces,
 # ports, forwarders, socket dirs), checked before cleanup; a node prolog
@@ -166,6 +170,28 @@ if as_tu2 cat "$T/state/keys/a001/$J/id_ed25519" >/dev/null 2>&1; then fail "$TU
 out=$(on_node a001 as_tu2 "$BIN/vcluster" ssh -j "$J" deb-1-1 -- hostname 2>&1) && fail "$TU2 got in: $out"
 grep -qF "job $J: its access path on a001 is not yours" <<<"$out" || fail "$TU2's vcluster ssh: $out"
 
+say "vcluster console: the boot log, for the owner only; a guest on another node through srun"
+out=$(on_node a001 as_tu "$BIN/vcluster" console -j "$J" deb-1-1 2>&1) || fail "vcluster console deb-1-1: $(tail -3 <<<"$out")"
+grep -q "Linux version" <<<"$out" || fail "deb-1-1's console has no boot log: $(head -c 600 <<<"$out")"
+out=$(on_node a001 as_tu "$BIN/vcluster" console -j "$J" deb-1-2 2>&1) || fail "vcluster console deb-1-2 (on a002): $(tail -3 <<<"$out")"
+grep -q "Linux version" <<<"$out" || fail "deb-1-2's console has no boot log: $(head -c 600 <<<"$out")"
+if as_tu2 cat "$T/state/access/a001/$J/deb-1-1.console" >/dev/null 2>&1; then fail "$TU2 read deb-1-1's console"; fi
+if as_tu2 cat "$T/state/nodes/a001/$J/deb-1-1.console" >/dev/null 2>&1; then fail "$TU2 read deb-1-1's console log"; fi
+out=$(on_node a001 as_tu2 "$BIN/vcluster" console -j "$J" deb-1-1 2>&1) && fail "$TU2 read the console: $(head -c 300 <<<"$out")"
+grep -qF "job $J: its access path on a001 is not yours" <<<"$out" || fail "$TU2's vcluster console: $out"
+
+say "from a login node (a plain shell here): the owner gets in through srun, another user is refused"
+out=$(as_tu "$BIN/vcluster" ssh -j "$J" deb-1-2 -- hostname 2>&1) || fail "login node: vcluster ssh deb-1-2: $out"
+[ "$(tail -1 <<<"$out")" = deb-1-2 ] || fail "login node: vcluster ssh deb-1-2 hostname: $out"
+rc=0
+as_tu "$BIN/vcluster" ssh -j "$J" -- 'exit 5' 2>/dev/null || rc=$?
+[ "$rc" = 5 ] || fail "login node: vcluster ssh -- exit 5: exit $rc"
+[ -z "$(find /tmp -maxdepth 1 -name "vcluster-$J-*" 2>/dev/null)" ] || fail "the fetched key's dir was left in /tmp"
+out=$(as_tu2 "$BIN/vcluster" ssh -j "$J" deb-1-1 -- hostname 2>&1) && fail "login node: $TU2 got in: $out"
+grep -qF "job $J is not yours: only its user reaches its guests" <<<"$out" || fail "login node, $TU2: $out"
+out=$(as_tu "$BIN/vcluster" console -j "$J" deb-1-1 2>&1) || fail "login node: vcluster console: $(tail -3 <<<"$out")"
+grep -q "Linux version" <<<"$out" || fail "login node: deb-1-1's console: $(head -c 600 <<<"$out")"
+
 say "the busybox cluster cannot reach the Debian cluster's guests from its own access path"
 ip netns exec "vcl-$J2-a001-access" ping -c1 -W3 10.0.0.1 >"$T/control" 2>&1 ||
         fail "control: red's access namespace cannot ping red-1-1: $(cat "$T/control")"
@@ -186,6 +212,8 @@ for j in "$J" "$J2"; do
 done
 out=$(on_node a001 as_tu "$BIN/vcluster" ssh -j "$J" deb-1-1 -- hostname 2>&1) && fail "ssh after the job: $out"
 grep -qF "job $J: no access path on a001" <<<"$out" || fail "vcluster ssh after the job: $out"
+out=$(as_tu "$BIN/vcluster" ssh -j "$J" deb-1-1 -- hostname 2>&1) && fail "login node, after the job: $out"
+grep -qF "job $J is not running" <<<"$out" || fail "login node, vcluster ssh after the job: $out"
 for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
 guest_leak_check
 pass
