@@ -91,7 +91,7 @@ static int links_up(const struct access_args *a, char **err) {
             (r = ip(a->netns, err, "addr", "add", a->address, "dev", VC_ACCESS_IF, NULL)) < 0 ||
             (r = ip(a->netns, err, "link", "set", VC_ACCESS_IF, "up", NULL)) < 0)
                 return r;
-        return vc_ovs_port_add(a->db, a->bridge, a->port, (int)a->vlan, a->job, err);
+        return vc_ovs_job_port_add(a->db, a->bridge, a->port, (int)a->vlan, a->job, err);
 }
 
 /* user_dir: dir made anew, the guests file in it, then handed to the user. */

@@ -116,7 +116,7 @@ int vc_net_ovs_undo(void *ctx, json_t *args, char **err) {
         return vc_ovs_ports_remove(db, bridge, taps, &n, err);
 }
 
-int vc_ovs_port_add(const char *db, const char *bridge, const char *port, int tag, int64_t job, char **err) {
+int vc_ovs_job_port_add(const char *db, const char *bridge, const char *port, int tag, int64_t job, char **err) {
         _cleanup_free_ char *jid = xasprintf("%lld", (long long)job);
         /* wait: a port of that name must not exist (another's, or a lost run's: undo removes it first) */
         _cleanup_(json_decrefp) json_t *ops = json_pack(

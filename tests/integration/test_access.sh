@@ -182,7 +182,7 @@ grep -qF "job $J: its access path on a001 is not yours" <<<"$out" || fail "$TU2'
 
 say "from a login node (a plain shell here): the owner gets in through srun, another user is refused"
 out=$(as_tu "$BIN/vcluster" ssh -j "$J" deb-1-2 -- hostname 2>&1) || fail "login node: vcluster ssh deb-1-2: $out"
-[ "$(tail -1 <<<"$out")" = deb-1-2 ] || fail "login node: vcluster ssh deb-1-2 hostname: $out"
+[ "$out" = deb-1-2 ] || fail "login node: vcluster ssh deb-1-2 hostname: $(od -c <<<"$out" | head -5)"
 rc=0
 as_tu "$BIN/vcluster" ssh -j "$J" -- 'exit 5' 2>/dev/null || rc=$?
 [ "$rc" = 5 ] || fail "login node: vcluster ssh -- exit 5: exit $rc"
