@@ -47,7 +47,7 @@ int vc_job_access_ssh(const struct vc_job_access *a, const char *proxy, struct v
 int vc_remote_open(struct vc_job_access *a);
 /* vc_remote_clear: the private dir of a remote access removed. */
 void vc_remote_clear(struct vc_job_access *a);
-/* vc_remote_argv: "srun --jobid=JOB --overlap -N1 -n1 -wNODE --quiet
+/* vc_remote_argv: "srun --jobid=JOB --overlap -N1 -n1 -wNODE --quiet --unbuffered
  * VCLUSTER -c CONF" and words (NULL-terminated, may be NULL), for a's node (malloc'd). */
 char **vc_remote_argv(const struct vc_job_access *a, char *const *words);
 /* vc_run_wait: run argv (stdio inherited) and wait; its exit status (128+N when killed by N). */

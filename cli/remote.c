@@ -1,9 +1,9 @@
 /* remote.c — a job's access path reached from a node that is not one of
  * the job's (a login node), through Slurm itself (commands.h): the caller
  * must own the running job; every byte then goes through a job step,
- * `srun --jobid=JOB --overlap -N1 -n1 -w NODE --quiet vcluster …` (no
- * --unbuffered: that gives the task a pseudo terminal, which is not binary-safe;
- * a pipe is, and the relay never buffers)
+ * `srun --jobid=JOB --overlap -N1 -n1 -w NODE --quiet --unbuffered vcluster …`
+ * (--unbuffered: slurmstepd would otherwise hold the task's output until a
+ * newline, and ssh's binary stream has none to wait for)
  * on the job's first node, so Slurm's own checks (the step runs as the job's
  * user, in its allocation) stand guard; the key is read the same way into
  * a private directory that lives as long as the command. */
@@ -61,7 +61,7 @@ static char *job_node(long long job) {
 char **vc_remote_argv(const struct vc_job_access *a, char *const *words) {
         char **v = NULL;
         _cleanup_free_ char *jobid = xasprintf("--jobid=%lld", a->job), *w = xasprintf("-w%s", a->node);
-        const char *const head[] = {"srun", jobid, "--overlap", "-N1", "-n1", w, "--quiet",
+        const char *const head[] = {"srun", jobid, "--overlap", "-N1", "-n1", w, "--quiet", "--unbuffered",
                                     a->self, "-c", a->conf_path};
         for (size_t i = 0; i < ARRAY_SIZE(head); i++)
                 strv_push(&v, head[i]);
