@@ -19,7 +19,7 @@ int vc_cmd_access_info(const struct vc_cli *cli, const struct vc_conf *c, const 
                 log_error("access-info: only inside a step of the job (srun)");
                 return VC_EXIT_USAGE;
         }
-        int r = vc_job_access_open(c, conf_path, argc > 1 ? argv[1] : NULL, &a);
+        int r = vc_job_access_open(c, conf_path, argc > 1 ? argv[1] : NULL, true, &a);
         if (r)
                 return r;
         const char *const files[] = {a.key, a.known_hosts};

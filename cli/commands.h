@@ -30,8 +30,11 @@ struct vc_job_access {
 };
 
 /* vc_job_access_open: the caller's job job_arg (NULL: SLURM_JOB_ID) as
- * reached from here; 0, or the exit status with the reason printed. */
-int vc_job_access_open(const struct vc_conf *c, const char *conf_path, const char *job_arg, struct vc_job_access *a);
+ * reached from here; from a login node, with fetch, its guest list and key
+ * fetched through srun, else only the node to go through (no guests); 0,
+ * or the exit status with the reason printed. */
+int vc_job_access_open(const struct vc_conf *c, const char *conf_path, const char *job_arg, bool fetch,
+                       struct vc_job_access *a);
 /* vc_job_access_clear: free it. */
 void vc_job_access_clear(struct vc_job_access *a);
 /* vc_job_access_guest: guest's index, or -1 after printing that the job has no such guest. */
@@ -45,6 +48,9 @@ int vc_job_access_ssh(const struct vc_job_access *a, const char *proxy, struct v
  * the caller's running job's guest list and key fetched; 0 or the exit
  * status with the reason printed (not the caller's job, not running). */
 int vc_remote_open(struct vc_job_access *a);
+/* vc_remote_route: a (job set) is to be reached through srun on the job's
+ * first node, the caller's running job's; 0 or the exit status, said why. */
+int vc_remote_route(struct vc_job_access *a);
 /* vc_remote_clear: the private dir of a remote access removed. */
 void vc_remote_clear(struct vc_job_access *a);
 /* vc_remote_argv: "srun --jobid=JOB --overlap -N1 -n1 -wNODE --quiet --unbuffered

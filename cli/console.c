@@ -44,7 +44,7 @@ int vc_cmd_console(const struct vc_cli *cli, const struct vc_conf *c, const char
                 return vc_cli_usage_error(cli, "console: expected GUEST, got %d arguments", argc - optind);
         const char *guest = argv[optind];
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
-        int r = vc_job_access_open(c, conf_path, job, &a);
+        int r = vc_job_access_open(c, conf_path, job, true, &a);
         if (r)
                 return r;
         int at = vc_job_access_guest(&a, guest);

@@ -34,7 +34,8 @@ static char *self_path(void) {
         return xstrdup(buf);
 }
 
-int vc_job_access_open(const struct vc_conf *c, const char *conf_path, const char *job_arg, struct vc_job_access *a) {
+int vc_job_access_open(const struct vc_conf *c, const char *conf_path, const char *job_arg, bool fetch,
+                       struct vc_job_access *a) {
         *a = (struct vc_job_access){.conf_path = conf_path};
         const char *from_env = job_arg ? NULL : getenv("SLURM_JOB_ID");
         const char *text = job_arg ? job_arg : from_env;
@@ -63,8 +64,8 @@ int vc_job_access_open(const struct vc_conf *c, const char *conf_path, const cha
                           a->job, a->node);
                 return VC_EXIT_UNREACHABLE;
         }
-        if (r == -ENOENT && !getenv("SLURMD_NODENAME"))
-                return vc_remote_open(a); /* not in a step of a node of the job: through Slurm */
+        if (r == -ENOENT && !getenv("SLURMD_NODENAME")) /* not in a step of a node of the job: through Slurm */
+                return fetch ? vc_remote_open(a) : vc_remote_route(a);
         if (r == -ENOENT) {
                 log_error("job %lld: no access path on %s: not one of the job's running nodes, or the job has no "
                           "cloud-init guests (or has ended)", a->job, a->node);
@@ -111,15 +112,12 @@ char *vc_job_access_proxy(const struct vc_job_access *a) {
         _cleanup_free_ char *job = xasprintf("%lld", a->job);
         char *words[] = {"proxy", "-j", job, "%h", NULL};
         char **v = NULL;
-        if (a->remote)
-                v = vc_remote_argv(a, words);
-        else {
-                const char *const head[] = {a->self, "-c", a->conf_path};
-                for (size_t i = 0; i < ARRAY_SIZE(head); i++)
-                        strv_push(&v, head[i]);
-                for (char **w = words; *w; w++)
-                        strv_push(&v, *w);
-        }
+        /* from a login node too: that proxy goes through srun itself (proxy.c) */
+        const char *const head[] = {a->self, "-c", a->conf_path};
+        for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+                strv_push(&v, head[i]);
+        for (char **w = words; *w; w++)
+                strv_push(&v, *w);
         char *line = xstrdup("");
         for (char **w = v; *w; w++) {
                 _cleanup_free_ char *q = vc_sh_quote(*w);

@@ -26,12 +26,16 @@ int vc_cmd_proxy(const struct vc_cli *cli, const struct vc_conf *c, const char *
                 return vc_cli_usage_error(cli, "proxy: expected GUEST, got %d arguments", argc - optind);
         const char *guest = argv[optind];
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
-        int r = vc_job_access_open(c, conf_path, job, &a);
+        int r = vc_job_access_open(c, conf_path, job, false, &a);
         if (r)
                 return r;
-        if (vc_job_access_guest(&a, guest) < 0)
+        if (!a.remote && vc_job_access_guest(&a, guest) < 0)
                 return VC_EXIT_USAGE;
         if (a.remote) {
+                /* ssh hangs up its ProxyCommand when the session ends: srun
+                 * would cancel the step and say so; it ends by itself once the
+                 * connection is closed, so let it */
+                signal(SIGHUP, SIG_IGN);
                 _cleanup_free_ char *jid = xasprintf("%lld", a.job);
                 char *words[] = {"proxy", "-j", jid, (char *)guest, NULL};
                 _cleanup_strv_ char **v = vc_remote_argv(&a, words);

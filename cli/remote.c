@@ -96,10 +96,18 @@ static int put(const char *dir, const char *name, const char *text) {
         return 0;
 }
 
-int vc_remote_open(struct vc_job_access *a) {
+int vc_remote_route(struct vc_job_access *a) {
+        free(a->node);
         if (!(a->node = job_node(a->job)))
                 return VC_EXIT_UNREACHABLE;
         a->remote = true;
+        return 0;
+}
+
+int vc_remote_open(struct vc_job_access *a) {
+        int r = vc_remote_route(a);
+        if (r)
+                return r;
         _cleanup_free_ char *job = xasprintf("%lld", a->job);
         char *words[] = {"access-info", job, NULL};
         _cleanup_(secret_freep) char *info = step(a, words, "the guest list and the job's key");

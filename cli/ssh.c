@@ -30,7 +30,7 @@ int vc_cmd_ssh(const struct vc_cli *cli, const struct vc_conf *c, const char *co
                         at++;
         }
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
-        int r = vc_job_access_open(c, conf_path, job, &a);
+        int r = vc_job_access_open(c, conf_path, job, true, &a);
         if (r)
                 return r;
         if (!guest)

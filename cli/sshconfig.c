@@ -26,7 +26,7 @@ int vc_cmd_ssh_config(const struct vc_cli *cli, const struct vc_conf *c, const c
         if (r)
                 return r;
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
-        if ((r = vc_job_access_open(c, conf_path, job, &a)))
+        if ((r = vc_job_access_open(c, conf_path, job, true, &a)))
                 return r;
         if (a.remote) {
                 /* the key fetched through srun lives only as long as this command */
@@ -50,7 +50,7 @@ int vc_cmd_hostfile(const struct vc_cli *cli, const struct vc_conf *c, const cha
         if (r)
                 return r;
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
-        if ((r = vc_job_access_open(c, conf_path, job, &a)))
+        if ((r = vc_job_access_open(c, conf_path, job, true, &a)))
                 return r;
         _cleanup_free_ char *text = vc_access_hostfile(a.guests, a.n);
         fputs(text, stdout);
