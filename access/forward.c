@@ -95,8 +95,8 @@ static int parse_guest(const char *arg, const char *dir, struct guest *g, char *
         const char *eq = strchr(arg, '=');
         if (!eq || eq == arg)
                 return -EINVAL;
-        _cleanup_free_ char *name = strndup(arg, (size_t)(eq - arg));
-        *g = (struct guest){.name = arg, .fd = -1};
+        char *name = strndup(arg, (size_t)(eq - arg)); /* argv stays as it was: ps and the undo read it */
+        *g = (struct guest){.name = name, .fd = -1};
         g->addr.sin_family = AF_INET;
         g->addr.sin_port = htons(VC_ACCESS_SSH_PORT);
         if (inet_pton(AF_INET, eq + 1, &g->addr.sin_addr) != 1 || strchr(name, '/'))
@@ -125,7 +125,6 @@ int main(int argc, char **argv) {
                                 r == -EINVAL ? "not NAME=IPv4" : strerror(-r));
                         return 1;
                 }
-                *strchr(argv[i + 2], '=') = 0; /* g->name */
                 p[i] = (struct pollfd){.fd = g[i].fd, .events = POLLIN};
         }
         /* children are never waited for: none becomes a zombie */
