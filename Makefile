@@ -75,6 +75,7 @@ INC_vlanalloc := lib switchcfg storage vlanalloc
 INC_prolog    := lib node gateway
 INC_epilog    := lib node gateway
 INC_cli       := lib
+INC_access    := lib
 INC_spank_plugin := lib
 INC_vlanalloc/vlanalloc.c := lib
 INC_tests/fixtures := lib
@@ -117,7 +118,8 @@ UCLI    := $(BUILD)/bin/vcluster
 # The hooks: a libc-only launcher in bin/ (what Slurm runs for every job),
 # the hook proper in libexec/vcluster/ (run only for --vcluster jobs).
 HOOKS   := $(BUILD)/bin/vcluster-prolog $(BUILD)/bin/vcluster-epilog
-HOOKS_FULL := $(BUILD)/libexec/vcluster/vcluster-prolog $(BUILD)/libexec/vcluster/vcluster-epilog
+HOOKS_FULL := $(BUILD)/libexec/vcluster/vcluster-prolog $(BUILD)/libexec/vcluster/vcluster-epilog \
+              $(BUILD)/libexec/vcluster/vcluster-forward
 SPANK   := $(BUILD)/lib/spank_vcluster.so
 PROGS   := $(DAEMON) $(CLI) $(UCLI) $(HOOKS) $(HOOKS_FULL) $(SPANK) $(BUILD)/bin/vcluster-storaged
 
@@ -160,7 +162,9 @@ ALL_LIBS := $(LIBVA) $(LIBNODE) $(LIBGW) $(LIBSTOR) $(LIBSW) $(LIBVC)
 $(DAEMON): $(call obj,vlanalloc/vlanallocd.c) $(LIBVA) $(LIBSTOR) $(LIBSW) $(LIBVC)
 $(BUILD)/bin/vcluster-storaged: $(call obj,storage/storaged.c) $(LIBSTOR) $(LIBVC)
 $(CLI): $(call obj,vlanalloc/vlanalloc.c) $(LIBVC)
-$(UCLI): $(call obj,cli/vcluster.c) $(LIBVC)
+$(UCLI): $(call obj,$(wildcard cli/*.c)) $(LIBVC)
+# the access path's forwarder (lib/access.h), started by the node prolog beside itself
+$(BUILD)/libexec/vcluster/vcluster-forward: $(call obj,access/forward.c) $(LIBVC)
 $(BUILD)/libexec/vcluster/vcluster-prolog: $(call obj,$(PROLOG_SRC)) $(LIBNODE) $(LIBGW) $(LIBVC)
 $(BUILD)/libexec/vcluster/vcluster-epilog: $(call obj,$(EPILOG_SRC)) $(LIBNODE) $(LIBGW) $(LIBVC)
 # The launchers: one source, the hook's name compiled in, libc only. Static

@@ -26,6 +26,7 @@
 #include "slurmjob.h"
 #include "table.h"
 #include "cli.h"
+#include "commands.h"
 #include "util.h"
 
 enum { EXIT_USAGE = 1, EXIT_UNREACHABLE = 2, EXIT_FAILED = 3, EXIT_TIMEOUT = 4 };
@@ -37,7 +38,13 @@ static const char usage_text[] =
         "usage: vcluster [-c FILE] COMMAND [ARGS]\n"
         "  status [JOBID] [--json]             your virtual clusters: VLAN per site, nodes, guests, phases\n"
         "  wait JOBID [--timeout SECONDS] [-v] until the cluster is ready (0) or failed/ended (3); -v (or a\n"
-        "                                      terminal): each phase on stderr as it comes\n";
+        "                                      terminal): each phase on stderr as it comes\n"
+        "  ssh [-j JOB] [GUEST] [-- CMD...]    ssh to GUEST (default: the frontend) as you, with the job's key and\n"
+        "                                      known_hosts; CMD's exit status is returned (JOB: SLURM_JOB_ID)\n"
+        "  ssh-config [JOB]                    an OpenSSH config, a Host per guest (ssh -F, scp -F, rsync -e)\n"
+        "  hostfile [JOB]                      'GUEST slots=CPUS' per guest, for mpirun --hostfile\n"
+        "  console [-j JOB] GUEST [-f]         GUEST's console log (-f: follow it)\n"
+        "  proxy [-j JOB] GUEST                stdin/stdout to GUEST's sshd (ssh's ProxyCommand)\n";
 
 static const struct vc_cli cli = {"vcluster", usage_text, EXIT_USAGE};
 #define usage_error(...) vc_cli_usage_error(&cli, __VA_ARGS__)
@@ -319,6 +326,26 @@ int main(int argc, char **argv) {
         if (done >= 0)
                 return done;
         const char *cmd = argv[i];
+        static const struct {
+                const char *name;
+                int (*run)(const struct vc_cli *, const struct vc_conf *, const char *, int, char **);
+        } access_cmds[] = {{"ssh", vc_cmd_ssh},
+                           {"ssh-config", vc_cmd_ssh_config},
+                           {"hostfile", vc_cmd_hostfile},
+                           {"console", vc_cmd_console},
+                           {"proxy", vc_cmd_proxy},
+                           {"access-info", vc_cmd_access_info}};
+        for (size_t k = 0; k < ARRAY_SIZE(access_cmds); k++) {
+                if (!streq(cmd, access_cmds[k].name))
+                        continue;
+                _cleanup_free_ char *err = NULL;
+                _cleanup_conf_ struct vc_conf *c = NULL;
+                if (vc_conf_load(conf_path, &c, &err) < 0) {
+                        log_error("%s", err);
+                        return EXIT_USAGE;
+                }
+                return access_cmds[k].run(&cli, c, conf_path, argc - i, argv + i);
+        }
         bool is_status = streq(cmd, "status"), is_wait = streq(cmd, "wait");
         if (!is_status && !is_wait)
                 return usage_error("unknown command '%s'", cmd);

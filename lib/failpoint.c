@@ -29,6 +29,7 @@ static const char *const fp_table[][2] = {
         {"release.done.before", "before the ids are freed and the job committed released"},
         {"release.done.after", "after the job is committed released, before the reply"},
         {"node.guests.started", "node prolog: after this node's guests started, before they are up"},
+        {"node.access", "node prolog: after this node's access path to its guests was made (net.access)"},
         {"storage.volume.created", "storage host: after each volume of a job is created"},
         {"storage.export.before", "storage host: before a job's target is exported"},
         {NULL, NULL},

@@ -5,6 +5,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 
+#include "accesspath.h"
 #include "bringup_int.h"
 #include "cloudinit.h"
 #include "failpoint.h"
@@ -80,6 +81,25 @@ static int job_user(int64_t uid, json_t **user, char **home, char **err) {
                           "gid", (json_int_t)pw.pw_gid);
         *home = xstrdup(pw.pw_dir);
         return 0;
+}
+
+/* access_path: on an OVS node, the user's way to the guests' sshd
+ * (lib/access.h), made before the guests start; a bridge node has none
+ * (yet): said in the log. */
+static int access_path(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+        const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
+        if (nc->host_net != VC_HOSTNET_OVS) {
+                log_notice("job %lld on %s: HostNet=bridge: no access path to the guests from this node",
+                           (long long)n->e->job, n->e->node);
+                return 0;
+        }
+        _cleanup_(json_decrefp) json_t *user = NULL;
+        _cleanup_free_ char *home = NULL;
+        int r = job_user(json_integer_value(json_object_get(plan, "uid")), &user, &home, err);
+        if (r == 0)
+                r = vc_node_add_access(&n->j, n->c, nc, plan, dir, json_integer_value(json_object_get(user, "uid")),
+                                       json_integer_value(json_object_get(user, "gid")), err);
+        return r < 0 ? r : vc_bringup_stage(n, "access path made", err);
 }
 
 /* seeds: for a cloud-init image, the job's keys for its user on this node
@@ -177,6 +197,8 @@ int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, c
         if (r == 0)
                 r = seeds(n, plan, dir, err);
         if (r == 0)
+                r = access_path(n, plan, dir, err);
+        if (r == 0)
                 r = vc_node_add_define(&n->j, n->c, nc, plan, dir, err);
         if (r == 0)
                 r = vc_bringup_stage(n, "guests defined", err);
@@ -186,6 +208,9 @@ int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, c
         r = vc_node_add_start(&n->j, nc, plan, err);
         if (r == 0)
                 r = vc_bringup_stage(n, "guests started", err);
+        /* the console logs exist now: the user's to read where the access path is */
+        if (r == 0 && nc->host_net == VC_HOSTNET_OVS && (r = vc_node_add_console(&n->j, n->c, plan, dir, err)) == 0)
+                r = vc_bringup_stage(n, "console logs given to the job's user", err);
         if (r < 0)
                 return r;
         vc_node_report(n->e, n->c, "starting", NULL, vc_node_all_guests(plan, "started"), n->cpus);

@@ -16,9 +16,13 @@
  *   (a site's gateway adds its own steps here: gateway/gateway.h)
  *   user.keys     cloud-init images: the job's key pair for its user (seed.h)
  *   guest.seed    cloud-init images: a guest's NoCloud volume (seed.h)
+ *   net.access    guests on HostNet=ovs: the user's way to the
+ *                 guests' sshd, a namespace and a forwarder (accesspath.h)
  *   guest.define  a guest's disk overlay and libvirt domain (parallel)
  *   guest.start   the domain started, its OVS port marked with the job
  *                 (parallel); undo destroys it
+ *   user.console  with an access path: the guests' console logs given to
+ *                 the job's user, linked into its access dir (accesspath.h)
  * Steps of one node share one libvirt connection per URI (struct vc_node_ctx,
  * the journal's ctx). Storage steps come before guest.define, so undo (in
  * reverse) destroys the domains before their secret or session goes.

@@ -52,19 +52,30 @@ json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_l
                 json_decref(out);
                 return NULL;
         }
-        json_t *hosts = json_array(), *h;
+        json_t *hosts = json_array(), *where = json_array(), *h;
         size_t i;
-        json_array_foreach(everyone, i, h)
+        json_array_foreach(everyone, i, h) {
                 json_array_append_new(hosts, json_pack("{s:O, s:O}", "name", json_object_get(h, "name"), "ip",
                                                        json_object_get(h, "ip")));
+                json_array_append(where, json_object_get(h, "node"));
+        }
         json_decref(everyone);
         if (out) {
                 /* every guest of the cluster: its /etc/hosts and known_hosts */
                 json_object_set_new(out, "hosts", hosts);
                 json_object_set_new(out, "image", spec.image[0] ? json_string(spec.image) : json_null());
                 json_object_set_new(out, "l2", links->plan(&p, (size_t)(site - p.sites)));
+                /* the access path's place (lib/access.h): this node among all the plan's nodes */
+                size_t index = 0, at = 0;
+                for (size_t s = 0; s < p.n_sites; s++)
+                        for (size_t k = 0; k < p.sites[s].n_nodes; k++, index++)
+                                if (streq(p.sites[s].nodes[k], e->node))
+                                        at = index;
+                json_object_set_new(out, "access", json_pack("{s:I, s:I, s:o}", "index", (json_int_t)at, "sites",
+                                                             (json_int_t)p.n_sites, "nodes", where));
         } else {
                 json_decref(hosts);
+                json_decref(where);
         }
         return out;
 }

@@ -115,3 +115,31 @@ int vc_net_ovs_undo(void *ctx, json_t *args, char **err) {
         unsigned n;
         return vc_ovs_ports_remove(db, bridge, taps, &n, err);
 }
+
+int vc_ovs_job_port_add(const char *db, const char *bridge, const char *port, int tag, int64_t job, char **err) {
+        _cleanup_free_ char *jid = xasprintf("%lld", (long long)job);
+        /* wait: a port of that name must not exist (another's, or a lost run's: undo removes it first) */
+        _cleanup_(json_decrefp) json_t *ops = json_pack(
+                "[{s:s, s:s, s:o, s:[s], s:s, s:[], s:i},"
+                " {s:s, s:s, s:{s:s}, s:s},"
+                " {s:s, s:s, s:{s:s, s:[s,s], s:i, s:[s,[[s,s]]]}, s:s},"
+                " {s:s, s:s, s:o, s:[[s,s,[s,[[s,s]]]]]}]",
+                "op", "wait", "table", "Port", "where", vc_ovsdb_where_name(port), "columns", "name", "until", "==",
+                "rows", "timeout", 0, "op", "insert", "table", "Interface", "row", "name", port, "uuid-name", "vciface",
+                "op", "insert", "table", "Port", "row", "name", port, "interfaces", "named-uuid", "vciface", "tag", tag,
+                "external_ids", "map", VC_OVS_JOB_KEY, jid, "uuid-name", "vcport", "op", "mutate", "table", "Bridge",
+                "where", vc_ovsdb_where_name(bridge), "mutations", "ports", "insert", "set", "named-uuid", "vcport");
+        if (!ops)
+                abort();
+        _cleanup_(json_decrefp) json_t *res = NULL;
+        int r = transact(db, ops, &res, err);
+        if (r == -EAGAIN) {
+                free(*err);
+                return vc_fail(err, -EEXIST, "OVS port %s already exists in %s", port, db);
+        }
+        if (r < 0)
+                return r;
+        if (json_integer_value(json_object_get(json_array_get(res, 3), "count")) < 1)
+                return vc_fail(err, -ENODEV, "OVS bridge %s does not exist in %s (OvsBridge=)", bridge, db);
+        return 0;
+}

@@ -19,6 +19,10 @@
 int vc_ovs_bridge_check(const char *db, const char *bridge, char **err);
 /* vc_ovs_port_mark: add external_ids:vcluster-job=job to the port; -ENODEV when there is no such port. */
 int vc_ovs_port_mark(const char *db, const char *port, int64_t job, char **err);
+/* vc_ovs_job_port_add: a new port on bridge with VLAN tag and the job's mark
+ * (the access path's veth end); -EEXIST when a port of that name exists,
+ * -ENODEV without the bridge, with *err. */
+int vc_ovs_job_port_add(const char *db, const char *bridge, const char *port, int tag, int64_t job, char **err);
 /* vc_ovs_ports_remove: remove from bridge every port named in taps (NULL:
  * none); *removed counts them. 0 or -errno with *err. */
 int vc_ovs_ports_remove(const char *db, const char *bridge, char *const *taps, unsigned *removed, char **err);

@@ -72,7 +72,7 @@ static int remove_tree(int parent, const char *name, unsigned depth) {
         return r;
 }
 
-static int remove_path(const char *path) {
+int vc_remove_path(const char *path) {
         _cleanup_free_ char *copy = xstrdup(path);
         char *slash = strrchr(copy, '/');
         if (!slash || !slash[1])
@@ -183,7 +183,7 @@ int vc_guest_seed_do(void *ctx, json_t *args, char **err) {
                 return -EINVAL;
         }
         _cleanup_free_ char *scratch = xasprintf("%s.d", path), *tmp = xasprintf("%s.d/seed.img", path);
-        int r = remove_path(scratch);
+        int r = vc_remove_path(scratch);
         if (r == 0 && mkdir(scratch, 0700) < 0)
                 r = -errno;
         if (r < 0) {
@@ -203,7 +203,7 @@ int vc_guest_seed_do(void *ctx, json_t *args, char **err) {
         if (r < 0) {
                 if (!*err)
                         *err = xasprintf("%s: %s", scratch, strerror(-r));
-                (void)remove_path(scratch);
+                (void)vc_remove_path(scratch);
                 return r;
         }
         _cleanup_free_ char *md = xasprintf("%s/meta-data", scratch), *nc = xasprintf("%s/network-config", scratch),
@@ -227,7 +227,7 @@ int vc_guest_seed_do(void *ctx, json_t *args, char **err) {
                 r = -errno;
         if (r < 0 && !*err)
                 *err = xasprintf("guest seed %s: %s", path, strerror(-r));
-        int q = remove_path(scratch);
+        int q = vc_remove_path(scratch);
         if (r == 0 && q < 0) {
                 *err = xasprintf("%s: %s", scratch, strerror(-q));
                 r = q;
@@ -242,7 +242,7 @@ int vc_guest_seed_undo(void *ctx, json_t *args, char **err) {
                 return -EINVAL;
         }
         _cleanup_free_ char *scratch = xasprintf("%s.d", path);
-        int r = remove_path(scratch);
+        int r = vc_remove_path(scratch);
         if (r == 0 && unlink(path) < 0 && errno != ENOENT)
                 r = -errno;
         if (r < 0)
@@ -250,11 +250,11 @@ int vc_guest_seed_undo(void *ctx, json_t *args, char **err) {
         return r;
 }
 
-/* keys_parent: the two directories above DIR (StateDir/keys and
- * StateDir/keys/NODE), root's and searchable (0711), so the job's user
- * reaches their own directory and lists nobody else's. StateDir itself is
- * there already. */
-static int keys_parent(const char *dir, char **err) {
+/* vc_user_dir_parents: the two directories above DIR (StateDir/keys and
+ * StateDir/keys/NODE, or access/…), root's and searchable (0711), so the
+ * job's user reaches their own directory and lists nobody else's. StateDir
+ * itself is there already. */
+int vc_user_dir_parents(const char *dir, char **err) {
         _cleanup_free_ char *node = xstrdup(dir), *keys = NULL;
         char *slash = strrchr(node, '/');
         if (slash && slash != node) {
@@ -263,7 +263,7 @@ static int keys_parent(const char *dir, char **err) {
                 slash = strrchr(keys, '/');
         }
         if (!keys || !slash || slash == keys) {
-                *err = xasprintf("%s: not StateDir/keys/NODE/JOB", dir);
+                *err = xasprintf("%s: not StateDir/KIND/NODE/JOB", dir);
                 return -EINVAL;
         }
         *slash = 0;
@@ -301,9 +301,9 @@ int vc_user_keys_do(void *ctx, json_t *args, char **err) {
         int r = user_key(ctx, json_integer_value(json_object_get(args, "job")), &k, err);
         if (r < 0)
                 return vc_step_untouched(r);
-        if ((r = keys_parent(dir, err)) < 0)
+        if ((r = vc_user_dir_parents(dir, err)) < 0)
                 return vc_step_untouched(r);
-        if ((r = remove_path(dir)) < 0 || (mkdir(dir, 0700) < 0 && (r = -errno))) {
+        if ((r = vc_remove_path(dir)) < 0 || (mkdir(dir, 0700) < 0 && (r = -errno))) {
                 *err = xasprintf("%s: %s", dir, strerror(-r));
                 return r;
         }
@@ -334,7 +334,7 @@ int vc_user_keys_undo(void *ctx, json_t *args, char **err) {
                 *err = xstrdup("user.keys: needs \"dir\" (absolute)");
                 return -EINVAL;
         }
-        int r = remove_path(dir);
+        int r = vc_remove_path(dir);
         if (r < 0)
                 *err = xasprintf("%s: %s", dir, strerror(-r));
         return r;

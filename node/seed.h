@@ -31,4 +31,10 @@ char *vc_guest_seed_path(const char *dir, const char *name);
 /* vc_user_keys_dir: StateDir/keys/NODE/JOB, the job's keys for its user on NODE (malloc'd). */
 char *vc_user_keys_dir(const char *state_dir, const char *node, long long job);
 
+/* vc_remove_path: path and, if a directory, all in it, following no link (it may be a user's); 0 also when gone. */
+int vc_remove_path(const char *path);
+/* vc_user_dir_parents: StateDir/KIND and StateDir/KIND/NODE above dir
+ * (StateDir/KIND/NODE/JOB) exist, root's, 0711; 0 or -errno with *err. */
+int vc_user_dir_parents(const char *dir, char **err);
+
 #endif

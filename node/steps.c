@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sys/un.h>
 
+#include "accesspath.h"
 #include "bridge.h"
 #include "domxml.h"
 #include "iscsi.h"
@@ -60,9 +61,11 @@ const struct vc_step_kind vc_node_step_kinds[] = {
         /* cloud-init images (seed.h) */
         {"user.keys", vc_user_keys_do, vc_user_keys_undo, false},
         {"guest.seed", vc_guest_seed_do, vc_guest_seed_undo, false},
+        {"net.access", vc_access_do, vc_access_undo, false},
         /* libvirt serves concurrent calls on one connection; QEMU start is the slow part */
         {"guest.define", vc_guest_define_do, vc_guest_define_undo, true},
         {"guest.start", vc_guest_start_do, vc_guest_start_undo, true},
+        {"user.console", vc_console_do, vc_console_undo, false},
         {NULL, NULL, NULL, false},
 };
 

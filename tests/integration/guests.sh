@@ -34,7 +34,7 @@ start_guest_cluster() {
         local extra=()
         if declare -F guest_conf_lines >/dev/null; then mapfile -t extra < <(guest_conf_lines); fi
         write_conf "ImageName=tiny Kernel=$GUEST_IMG/vmlinuz Initrd=$GUEST_IMG/initrd.img Cmdline=\"console=ttyS0 quiet\"" \
-                "NodeName=$GUEST_NODES OvsBridge=$GUEST_BR OvsDb=$OVS_DB Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=180" \
+                "NodeName=$GUEST_NODES OvsBridge=$GUEST_BR OvsDb=$OVS_DB OvsNetns=$OVS_NS Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=180" \
                 "${extra[@]}"
         start_daemon
         SLURM_NODE_CPUS=2 start_vcluster_slurm "$@"

@@ -66,8 +66,8 @@ chown -R "$TU:$TU" "$JD"
 GUEST_NODES=a[004-016]
 guest_conf_lines() {
         grep '^ImageName=' "$IMG/image.conf"
-        echo "NodeName=a[001-002] OvsBridge=$GUEST_BR OvsDb=$OVS_DB Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=900"
-        echo "NodeName=a003 OvsBridge=$GUEST_BR OvsDb=$OVS_DB Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=60"
+        echo "NodeName=a[001-002] OvsBridge=$GUEST_BR OvsDb=$OVS_DB OvsNetns=$OVS_NS Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=900"
+        echo "NodeName=a003 OvsBridge=$GUEST_BR OvsDb=$OVS_DB OvsNetns=$OVS_NS Libvirt=$LIBVIRT_URI DomainType=qemu BootTimeout=60"
 }
 start_guest_cluster a001 a002 a003
 chmod 0711 "$T/state" # the users' keys are below it (vcluster.conf(5): StateDir)

@@ -22,7 +22,7 @@ GUEST_NODES="a[001-016]"
 guest_conf_lines() {
         echo "ImageName=nokernel Kernel=$T/missing/vmlinuz Initrd=$GUEST_IMG/initrd.img"
         echo "NodeName=b001 HostNet=bridge Trunk=$TRUNK Libvirt=$LIBVIRT_URI DomainType=qemu"
-        echo "NodeName=c001 OvsBridge=$GUEST_BR OvsDb=$OVS_DB PublicBridge=br-nope Libvirt=$LIBVIRT_URI DomainType=qemu"
+        echo "NodeName=c001 OvsBridge=$GUEST_BR OvsDb=$OVS_DB OvsNetns=$OVS_NS PublicBridge=br-nope Libvirt=$LIBVIRT_URI DomainType=qemu"
 }
 start_guest_cluster a001 a002 b001 c001
 
@@ -78,7 +78,7 @@ grep -q "failpoint node.guests.started: crashing" "$HOOK_LOG" ||
 hook_failpoints ""
 # ends with the job held, its VLAN released and nothing of it left (and a001 resumed)
 held_after_prolog_failure "$J" a001
-grep -qE "vcluster-epilog: job $J on a001: 4 node step\(s\) undone" "$HOOK_LOG" ||
+grep -qE "vcluster-epilog: job $J on a001: 6 node step\(s\) undone" "$HOOK_LOG" ||
         fail "the epilog did not undo the crashed prolog's 4 steps: $(grep "job $J" "$HOOK_LOG")"
 scontrol update nodename=a002 state=resume 2>/dev/null || true # drained too if its prolog crashed as well
 [ -z "$(find "$T/state/nodes" -mindepth 2 -maxdepth 2)" ] || fail "node state left: $(find "$T/state/nodes")"

@@ -1,0 +1,58 @@
+/* proxy.c — `vcluster proxy [-j JOB] GUEST`: stdin/stdout ⇄ GUEST's sshd
+ * through the job's access path on this node (lib/access.h), for ssh's
+ * ProxyCommand. Only the job's user may open the path's socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+
+#include "commands.h"
+#include "log.h"
+#include "relay.h"
+#include "util.h"
+
+int vc_cmd_proxy(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv) {
+        static const struct option longopts[] = {{"job", required_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+        const char *job = NULL;
+        int o;
+        optind = 1;
+        opterr = 0;
+        while ((o = getopt_long(argc, argv, "+j:", longopts, NULL)) != -1) {
+                if (o == 'j')
+                        job = optarg;
+                else
+                        return vc_cli_usage_error(cli, "proxy: option '%s' is not valid here", argv[optind - 1]);
+        }
+        if (argc - optind != 1)
+                return vc_cli_usage_error(cli, "proxy: expected GUEST, got %d arguments", argc - optind);
+        const char *guest = argv[optind];
+        _cleanup_(vc_job_access_clear) struct vc_job_access a;
+        int r = vc_job_access_open(c, conf_path, job, false, &a);
+        if (r)
+                return r;
+        if (!a.remote && vc_job_access_guest(&a, guest) < 0)
+                return VC_EXIT_USAGE;
+        if (a.remote) {
+                /* ssh hangs up its ProxyCommand when the session ends: srun
+                 * would cancel the step and say so; it ends by itself once the
+                 * connection is closed, so let it */
+                signal(SIGHUP, SIG_IGN);
+                _cleanup_free_ char *jid = xasprintf("%lld", a.job);
+                char *words[] = {"proxy", "-j", jid, (char *)guest, NULL};
+                _cleanup_strv_ char **v = vc_remote_argv(&a, words);
+                return vc_run_wait(v);
+        }
+        _cleanup_free_ char *path = vc_access_socket(a.dir, guest);
+        _cleanup_close_ int fd = path ? vc_connect_unix(path) : -ENAMETOOLONG;
+        if (fd < 0) {
+                log_error("job %lld: cannot reach %s through %s: %s%s", a.job, guest, path ? path : a.dir,
+                          strerror(-fd), fd == -EACCES ? " (only the job's user may)" : "");
+                return VC_EXIT_UNREACHABLE;
+        }
+        signal(SIGPIPE, SIG_IGN);
+        r = vc_relay(STDIN_FILENO, STDOUT_FILENO, fd);
+        if (r < 0) {
+                log_error("job %lld: %s: %s", a.job, guest, strerror(-r));
+                return VC_EXIT_UNREACHABLE;
+        }
+        return 0;
+}
