@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "hostfile.h"
 #include "util.h"
 
 char *vc_access_dir(const char *state_dir, const char *node, long long job) {
@@ -110,7 +111,7 @@ static void append(char **t, const char *fmt, ...) {
 char *vc_access_hostfile(const struct vc_access_guest *g, size_t n) {
         char *t = xstrdup("");
         for (size_t i = 0; i < n; i++)
-                append(&t, "%s slots=%u\n", g[i].name, g[i].cpus);
+                append(&t, VC_HOSTFILE_LINE, g[i].name, g[i].cpus);
         return t;
 }
 

@@ -36,7 +36,7 @@ int vc_hostfile_text(const json_t *hosts, unsigned slots, char **text, char **er
                         free(t);
                         return -EINVAL;
                 }
-                char *n = xasprintf("%s%s slots=%u\n", t, name, slots);
+                char *n = xasprintf("%s" VC_HOSTFILE_LINE, t, name, slots);
                 free(t);
                 t = n;
         }

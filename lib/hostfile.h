@@ -13,6 +13,10 @@
 /* Where the guests find it. */
 #define VC_HOSTFILE_PATH "/etc/vcluster/hostfile"
 
+/* One guest's line (name, slots): the one format the guests' file and
+ * `vcluster hostfile` (lib/access.c) share. */
+#define VC_HOSTFILE_LINE "%s slots=%u\n"
+
 /* vc_hostfile_text: the hostfile of hosts (an array of objects with a
  * "name", in the cluster's order: the plan's "hosts", every guest of every
  * site), each with slots slots, into *text (malloc'd, "" for no host); 0, or
