@@ -10,6 +10,10 @@
 # has no route to the VLAN), the access socket refuses them (EACCES), they
 # cannot read the key, `vcluster ssh` says why. `vcluster console` shows
 # the boot log to the owner only, also of a guest on the other node (srun).
+# The user's batch script runs an MPI program (mpicc on the host, in the
+# job's directory, shared with the guests) through `vcluster ssh -- mpirun
+# --hostfile /etc/vcluster/hostfile`: the job's output shows a rank on each
+# guest, and the file rank 0 wrote is the user's on the host.
 # From a "login node" (a plain shell, no job step): the owner's `vcluster
 # ssh -j JOB` works through srun, another user and a job that ended are
 # refused with our message. A busybox cluster beside
@@ -29,7 +33,7 @@ fi
 . "$(dirname "$0")/libvirt.sh"
 . "$(dirname "$0")/slurm.sh"
 . "$(dirname "$0")/guests.sh"
-for t in ssh scp useradd userdel setpriv cloud-localds perl; do
+for t in ssh scp useradd userdel setpriv cloud-localds perl mpicc; do
         command -v "$t" >/dev/null || fail "$t is needed (scripts/deps)"
 done
 vc_setup
@@ -100,14 +104,40 @@ scontrol update nodename=a003 state=resume
 
 say "the user's Debian cluster (2 nodes, a guest each) and a busybox cluster beside it"
 t0=$(date +%s)
-J=$(as_tu sbatch --parsable -N2 -n2 -w a001,a002 -o /dev/null \
-        --vcluster=image=debian12,name=deb,mem=1G,cpus=1,subnet=10.0.1.0/24 --wrap 'sleep 900') || fail "sbatch: $J"
+# The user's batch script is what a user writes: wait for the cluster, run
+# an MPI program (built here with mpicc, in the job's directory, which every
+# guest mounts at the same path) across its guests through vcluster ssh.
+JD=$T/home/job
+mkdir "$JD"
+mpicc -O2 -o "$JD/mpi_hello" "$(dirname "$0")/mpi_hello.c" || fail "mpicc"
+cat >"$JD/job.sh" <<EOS
+#!/bin/bash
+$BIN/vcluster wait "\$SLURM_JOB_ID" --timeout 900 || { echo "vcluster wait failed"; exit 3; }
+$BIN/vcluster ssh -- "cd \$PWD && timeout 300 mpirun --hostfile /etc/vcluster/hostfile ./mpi_hello"
+echo "mpirun exit \$?"
+echo batch-done
+exec sleep 900
+EOS
+chown -R "$TU:$TU" "$JD"
+J=$(as_tu sbatch --parsable -N2 -n2 -w a001,a002 -D "$JD" -o "$JD/out" \
+        --vcluster=image=debian12,name=deb,mem=1G,cpus=1,subnet=10.0.1.0/24 "$JD/job.sh") || fail "sbatch: $J"
 J2=$(sbatch --parsable -N2 -n2 -w a001,a002 --vcluster=image=tiny,name=red,mem=128M,subnet=10.0.0.0/16 \
         -o /dev/null --wrap 'sleep 900')
 VC_JOBS+=("$J" "$J2")
 "$BIN/vcluster" wait "$J2" --timeout 240 >"$T/w2" || fail "vcluster wait $J2: $(cat "$T/w2")"
 "$BIN/vcluster" wait "$J" --timeout 900 >"$T/w1" || fail "vcluster wait $J: $(cat "$T/w1"); $(tail -5 "$HOOK_LOG")"
 echo "  (job start to every guest up: $(($(date +%s) - t0)) s)"
+
+say "the batch script ran MPI across both guests through vcluster ssh; the output and the file it wrote are the user's"
+for _ in $(seq 600); do grep -q '^batch-done' "$JD/out" 2>/dev/null && break; sleep 0.5; done
+grep -q '^batch-done' "$JD/out" || fail "the batch script did not finish its MPI run: $(tail -20 "$JD/out" 2>&1)"
+grep -qx 'mpirun exit 0' "$JD/out" || fail "mpirun failed in the batch script: $(cat "$JD/out")"
+for r in "rank 0 of 2 on deb-1-1 (allreduce 2)" "rank 1 of 2 on deb-1-2 (allreduce 2)"; do
+        grep -qxF "$r" "$JD/out" || fail "no '$r' in the job's output: $(cat "$JD/out")"
+done
+[ "$(cat "$JD/mpi-out" 2>&1)" = "2 ranks" ] || fail "$JD/mpi-out: $(cat "$JD/mpi-out" 2>&1)"
+[ "$(stat -c '%u:%g' "$JD/mpi-out" "$JD/out" | sort -u)" = "$TU_UID:$TU_GID" ] ||
+        fail "the job's files are not the user's: $(stat -c '%n %u:%g' "$JD/mpi-out" "$JD/out")"
 
 say "the access path on each node: the user's 0700 dir, a socket per guest, a forwarder running as the user"
 for n in a001 a002; do
