@@ -20,9 +20,7 @@
  *         bounded, until squid listens on both ports — seen in the
  *         namespace's socket tables, never by connecting — failing at once
  *         with squid's own words when its log says FATAL or that it cannot
- *         bind; loads the interception ruleset; sets rto_min (squidconf.h)
- *         on the namespace's route to the subnet (a warning when it
- *         cannot: only a speed-up); and preloads: every URL of
+ *         bind; loads the interception ruleset; and preloads: every URL of
  *         the list fetched through 127.0.0.1:proxy_port inside the
  *         namespace, 4 at a time, a failing one a warning,
  *         logging "N of M URLs preloaded (BYTES bytes)". A failure after
@@ -40,8 +38,7 @@
  *         the ACL found live in root-only xattrs (trusted.vcluster.*) on
  *         each ancestor; grants and releases take an flock on "/". 0 when
  *         all of it is already gone. What stays: the namespace's bridge
- *         netfilter setting and the route's rto_min (the namespace is
- *         l2.segment's, and goes with them).
+ *         netfilter setting (the namespace is l2.segment's, and goes with it).
  * squid's cache.log lies in a directory of the squid user: it is read (for
  * errors) only when it is a regular file with one link, never through a
  * symlink, and what is quoted from it is escaped (escape.h).

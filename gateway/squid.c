@@ -8,7 +8,6 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
-#include "l2ext.h"
 #include "log.h"
 #include "netns.h"
 #include "nodestate.h"
@@ -252,23 +251,6 @@ static int prepare(const struct cache_args *a, const struct passwd *pw, const ch
         return 0;
 }
 
-/* lan_rto: the route to the cluster's subnet (on br0, the kernel's, from
- * the segment's address) gets a short minimum retransmission timeout. The
- * cache is the namespace's only TCP sender toward the guests, 64 of them at
- * once in bench/wan.sh: their packets overrun the site switch's ingress
- * (ovs-vswitchd's packet socket on our port drops tens of thousands a run)
- * and each flow's losses were recovered by 200 ms timeouts, doubling; at
- * VC_SQUID_LAN_RTO_MIN the same runs took half the time or less. Only a
- * speed-up: when it cannot be set the cache works as before, said once. */
-static void lan_rto(const struct cache_args *a) {
-        const char *argv[] = {"ip",  "-n",   a->netns, "route",    "change",     a->sc.subnet,
-                              "dev", VC_L2_BRIDGE, "proto", "kernel", "scope", "link", "rto_min", VC_SQUID_LAN_RTO_MIN,
-                              NULL};
-        _cleanup_free_ char *why = NULL;
-        if (run_ok(a, argv, NULL, CMD_TIMEOUT_MS, &why) < 0)
-                log_warning("%s (losses toward the guests are recovered at the kernel's 200 ms)", why);
-}
-
 int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char *conf_text, const char *guard,
                 const char *nft, bool *touched, char **err) {
         int r = prepare(a, pw, conf_text, touched, err);
@@ -283,7 +265,6 @@ int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char 
         }
         if (r < 0 || (r = vc_squid_nft_load(a, nft, err)) < 0)
                 return r;
-        lan_rto(a);
         log_info("%s: tcp/80 arriving on %s now goes to squid", a->what, a->lan);
         return 0;
 }

@@ -46,9 +46,6 @@
  * package served to many guests at once is read from memory (squidconf.c). */
 #define VC_SQUID_MEM_MB "256"
 #define VC_SQUID_MEM_OBJECT_MB "64"
-/* The minimum TCP retransmission timeout on the cache's route to the guests
- * (ip route's rto_min; the kernel's is 200 ms): a LAN's round trip is far below it. */
-#define VC_SQUID_LAN_RTO_MIN "5ms"
 /* The largest cache a step may ask for (16 TiB, in MiB). */
 #define VC_SQUID_SIZE_MB_MAX (16ll << 20)
 
