@@ -7,9 +7,15 @@
 # at site a on the cluster's VLAN serving 16 files of 1 MiB, and N fetcher
 # namespaces on the cluster's VLAN at site b fetching the whole set at once.
 # Printed, never judged:
+#   the LAN: iperf3 (5 s, one TCP stream) from the cluster's namespace at
+#   site b (where the cache runs) to a fetcher, over the site's OVS
+#   userspace datapath: the speed the cache's hits can be delivered at;
 #   N = 1, 4, 16, 64: WAN bytes (site a to b) and the time until every
 #   fetcher has the set, cache off vs on (a fresh cache each time), and the
-#   ratios off/on;
+#   ratios: WAN bytes on / one set's (N = 1, cache off: the tunnel's and
+#   TCP's headers included) (goal <= 1.05), time off / on (goal > 1
+#   at N >= 4), and time on / (one fetch across the WAN, N = 1 cache off,
+#   + N sets at the LAN's iperf3 speed) (goal <= 2 at N = 64);
 #   iperf3 across the stitched segment vs across the bare WAN link.
 VC_BUILD=${1:-build}
 export VC_BUILD
@@ -78,30 +84,43 @@ run() {
         echo "$(($(wan_bytes "$WA" wan) - before)) $((($(date +%s%N) - t0) / 1000000))"
 }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+
+# iperf3 NS_SERVER ADDR NS_CLIENT: bits/s from the server's namespace to the
+# client's (-R: the server sends, as the cache does), 5 s, one stream.
+iperf() {
+        local srv bps
+        ip netns exec "$1" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+        srv=$!
+        sleep 0.5
+        bps=$(ip netns exec "$3" iperf3 -c "$2" -p 5201 -t 5 -R -J | jq '.end.sum_received.bits_per_second')
+        wait "$srv" 2>/dev/null || true
+        echo "$bps"
+}
+lan_bps=$(iperf "vcl-$J-b" 10.0.0.254 "${NS_PREFIX}f1")
+echo "== the LAN at site b: iperf3 (5 s, TCP) from the cache's namespace to a fetcher: $(awk -v b="$lan_bps" 'BEGIN { printf "%.1f", b / 1e6 }') Mbit/s"
 echo "== the package cache: $(mib "$PKG_BYTES") MiB set at site a, N fetchers at site b, WAN 200 Mbit/s (tbf)"
-printf '%4s  %12s %9s  %12s %9s  %8s %8s\n' N "off MiB" "off ms" "on MiB" "on ms" "bytes" "time"
+echo "   wan/set: WAN bytes with the cache / one set's (N = 1 off); off/on: time without / with it;"
+echo "   on/bound: time with it / (one fetch across the WAN + N sets at the LAN's iperf3 speed)"
+printf '%4s  %9s %9s  %9s %9s  %8s %7s %9s %8s\n' N "off MiB" "off ms" "on MiB" "on ms" "wan/set" "off/on" "bound ms" "on/bound"
+wan1="" set1=""
 for n in 1 4 16 64; do
         run "$n" >"$T/run"
         read -r ob oms <"$T/run"
+        [ -n "$wan1" ] || wan1=$oms set1=$ob
         step do cache.squid cache
         run "$n" >"$T/run"
         read -r cb cms <"$T/run"
         step undo cache.squid cache
-        printf '%4d  %12s %9d  %12s %9d  %7.1fx %7.1fx\n' "$n" "$(mib "$ob")" "$oms" "$(mib "$cb")" "$cms" \
-                "$(awk -v a="$ob" -v b="$cb" 'BEGIN { print a / b }')" "$(awk -v a="$oms" -v b="$cms" 'BEGIN { print a / b }')"
+        bound=$(awk -v w="$wan1" -v n="$n" -v s="$PKG_BYTES" -v l="$lan_bps" 'BEGIN { printf "%d", w + n * s * 8 / l * 1000 }')
+        printf '%4d  %9s %9d  %9s %9d  %7.3fx %6.1fx %9d %7.2fx\n' "$n" "$(mib "$ob")" "$oms" "$(mib "$cb")" "$cms" \
+                "$(awk -v a="$cb" -v b="$set1" 'BEGIN { print a / b }')" \
+                "$(awk -v a="$oms" -v b="$cms" 'BEGIN { print a / b }')" "$bound" \
+                "$(awk -v a="$cms" -v b="$bound" 'BEGIN { print a / b }')"
 done
 
 echo "== throughput: iperf3 (5 s, TCP) across the stitched segment vs the bare WAN link"
-ip netns exec "${NS_PREFIX}org" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-srv=$!
-sleep 0.5
-seg_bps=$(ip netns exec "${NS_PREFIX}f1" iperf3 -c 10.0.0.200 -p 5201 -t 5 -J | jq '.end.sum_received.bits_per_second')
-wait "$srv" 2>/dev/null || true
-ip netns exec "$WA" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-srv=$!
-sleep 0.5
-wan_bps=$(ip netns exec "$WB" iperf3 -c 192.0.2.1 -p 5201 -t 5 -J | jq '.end.sum_received.bits_per_second')
-wait "$srv" 2>/dev/null || true
+seg_bps=$(iperf "${NS_PREFIX}org" 10.0.0.200 "${NS_PREFIX}f1")
+wan_bps=$(iperf "$WA" 192.0.2.1 "$WB")
 awk -v s="$seg_bps" -v w="$wan_bps" 'BEGIN { printf "stitched segment %.1f Mbit/s, bare WAN %.1f Mbit/s: %.2f of the link\n", s / 1e6, w / 1e6, s / w }'
 down
 vc_leak_check

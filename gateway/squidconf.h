@@ -42,6 +42,10 @@
 #define VC_SQUID_LOG_SUBDIR "log"
 #define VC_SQUID_CACHE_LOG "log/cache.log"
 #define VC_SQUID_ACCESS_LOG "log/access.log"
+/* squid's memory cache (MB), and the largest object kept in it (MB): a
+ * package served to many guests at once is read from memory (squidconf.c). */
+#define VC_SQUID_MEM_MB "256"
+#define VC_SQUID_MEM_OBJECT_MB "64"
 /* The largest cache a step may ask for (16 TiB, in MiB). */
 #define VC_SQUID_SIZE_MB_MAX (16ll << 20)
 

@@ -47,6 +47,9 @@ static void test_conf_full(void **state) {
                 "cache_peer 10.1.2.3 parent 3128 0 no-query default\n"
                 "prefer_direct off\n"
                 "client_dst_passthru off\n"
+                "cache_mem 256 MB\n"
+                "maximum_object_size_in_memory 64 MB\n"
+                "read_ahead_gap 64 MB\n"
                 "maximum_object_size 1024 MB\n"
                 "cache_dir ufs /var/lib/vcluster/nodes/n1/42/cache/cache 2048 16 256\n"
                 "pid_filename /var/lib/vcluster/nodes/n1/42/cache/squid.pid\n"
@@ -57,6 +60,7 @@ static void test_conf_full(void **state) {
                 "netdb_filename none\n"
                 "shutdown_lifetime 1 seconds\n"
                 "collapsed_forwarding on\n"
+                "refresh_pattern -i \\.u?deb$ 129600 100% 129600 override-lastmod\n"
                 "refresh_pattern . 1440 100% 10080\n"
                 "cache_effective_user proxy\n";
         assert_string_equal(text, want);
