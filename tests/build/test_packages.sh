@@ -32,6 +32,7 @@ has node usr/sbin/vcluster-prolog
 has node usr/sbin/vcluster-epilog
 has node usr/libexec/vcluster/vcluster-prolog
 has node usr/libexec/vcluster/vcluster-epilog
+has node usr/libexec/vcluster/vcluster-forward
 has client usr/bin/vcluster
 has client "usr/lib/$MA/slurm-wlm/spank_vcluster.so"
 has client etc/slurm/plugstack.conf.d/vcluster.conf
