@@ -18,7 +18,8 @@
 # ssh -j JOB` works through srun, another user and a job that ended are
 # refused with our message. A busybox cluster beside
 # it cannot reach the first's guests from its own access namespace (by
-# packets, with a control). After scancel nothing is left (namespaces,
+# packets, with a control). After scancel (the user's job) and the time
+# limit (the busybox job) nothing is left (namespaces,
 # ports, forwarders, socket dirs), checked before cleanup; a node prolog
 # that fails right after making the access path leaves nothing of it.
 #
@@ -230,10 +231,13 @@ if ip netns exec "vcl-$J2-a001-access" timeout 5 bash -c 'exec 3<>/dev/tcp/10.0.
         fail "red's access path connected to deb-1-1:22"
 fi
 
-say "the jobs end: nothing of their access paths is left"
-scancel "$J" "$J2"
+say "the jobs end (the user's cancelled, the busybox one at its time limit): nothing of their access paths is left"
+scancel "$J"
+scontrol update JobId="$J2" TimeLimit=1 # it has run for minutes: its limit is reached at Slurm's next check
 wait_job_gone "$J"
+for _ in $(seq 600); do [ -z "$(squeue -h -j "$J2" 2>/dev/null)" ] && break; sleep 0.2; done
 wait_job_gone "$J2"
+scontrol show job "$J2" | grep -q "JobState=TIMEOUT" || fail "job $J2 did not end at its time limit: $(scontrol show job "$J2" | grep -o 'JobState=[A-Z_]*')"
 wait_released "$J"
 wait_released "$J2"
 for j in "$J" "$J2"; do
