@@ -53,7 +53,8 @@ char *vc_squid_last_words(const struct cache_args *a, const struct vc_run_result
 
 /* vc_squid_nft_load: load ruleset text into the namespace's nftables. */
 int vc_squid_nft_load(const struct cache_args *a, const char *text, char **err);
-/* vc_squid_up: everything but preloading: dirs, config, bridge netfilter,
+/* vc_squid_up: everything but preloading: dirs, config, bridge netfilter and
+ * the namespace's congestion control,
  * the guard, squid, the interception. On failure what it made is left for
  * the caller to undo, once *touched says there is something. */
 int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char *conf_text, const char *guard,

@@ -24,6 +24,11 @@
 #define READY_TIMEOUT_MS 30000
 #define READY_POLL_MS 100
 
+/* The congestion control of the cache's namespace (per network namespace,
+ * gone with it): loss-based, so that squid's flows to many guests back off
+ * when the switch's port drops (README, the cache). */
+#define VC_SQUID_TCP_CC "reno"
+
 /* make_dirs: dir (root, 0711) with cache/ and log/ owned by the user
  * (0750); *ours once dir is known to be ours (made now, or root's from an
  * earlier run): only then may a failure remove it. */
@@ -226,7 +231,7 @@ static int squid_start(const struct cache_args *a, const char *guard, pid_t *pid
 }
 
 /* prepare: the user may search the way to dir, dir and squid.conf made,
- * bridge netfilter on in the namespace; *touched once something is made. */
+ * bridge netfilter on and Reno set in the namespace; *touched once something is made. */
 static int prepare(const struct cache_args *a, const struct passwd *pw, const char *conf_text, bool *touched,
                    char **err) {
         gid_t gids[256];
@@ -248,7 +253,12 @@ static int prepare(const struct cache_args *a, const struct passwd *pw, const ch
                 _cleanup_free_ char *why = TAKE_PTR(*err);
                 return vc_fail(err, r, "%s (interception needs bridge netfilter: the br_netfilter module)", why);
         }
-        return 0;
+        /* Before squid listens (its connections take the listener's): the
+         * loss on a busy site's switch port is the only congestion signal
+         * there is, and BBR, a host default, barely slows for it. */
+        const char *cc[] = {"ip", "netns", "exec", a->netns, "sysctl", "-q", "-w",
+                            "net.ipv4.tcp_congestion_control=" VC_SQUID_TCP_CC, NULL};
+        return run_ok(a, cc, NULL, CMD_TIMEOUT_MS, err);
 }
 
 int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char *conf_text, const char *guard,

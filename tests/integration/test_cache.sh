@@ -182,6 +182,10 @@ PID=$(cat "$DIR/squid.pid")
 [ -n "$(squid_pids "$DIR")" ] || fail "no squid runs with $DIR/squid.conf"
 [ "$(vcache_tables "$GW")" = "table bridge vcache table ip vcache " ] || fail "tables: $(vcache_tables "$GW")"
 [ "$(ip netns exec "$GW" sysctl -n net.bridge.bridge-nf-call-iptables)" = 1 ] || fail "bridge netfilter is off"
+cc=$(ip netns exec "$GW" sysctl -n net.ipv4.tcp_congestion_control)
+[ "$cc" = reno ] || fail "the cache's namespace uses $cc, not reno"
+[ "$(ip netns exec "$GW" ss -Htnli "( sport = :3129 )" | awk '/cwnd:/ { print $1 }' | sort -u)" = reno ] || \
+        fail "squid's intercept port does not use reno: $(ip netns exec "$GW" ss -Htnli)"
 [ "$(stat -c %U:%a "$DIR")" = root:711 ] || fail "$DIR: $(stat -c %U:%a "$DIR")"
 [ "$(stat -c %U "$DIR/cache" "$DIR/log" | sort -u)" = proxy ] || fail "cache/ and log/ are not proxy's"
 [ "$(stat -c %U "$DIR/squid.conf")" = root ] || fail "squid.conf is not root's"
