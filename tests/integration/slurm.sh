@@ -81,6 +81,9 @@ _slurm_write_conf() {
                 [ -z "${SLURM_CONF_EXTRA:-}" ] || printf '%s\n' "$SLURM_CONF_EXTRA"
                 port=$slurmd_port
                 for n in "$@"; do
+                        # the ports after free_port's are not known free (another
+                        # harness may run beside this one): skip the taken ones
+                        while ss -Htln "sport = :$port" | grep -q .; do port=$((port + 1)); done
                         echo "NodeName=$n NodeAddr=127.0.0.1 Port=$port CPUs=${SLURM_NODE_CPUS:-1}${SLURM_NODE_MEM:+ RealMemory=$SLURM_NODE_MEM} State=UNKNOWN"
                         port=$((port + 1))
                 done
@@ -127,11 +130,14 @@ _slurm_start() {
         SLURM_NODE_PIDS=("$@")
         for n in "$@"; do start_slurmd "$n"; done
         CLEANUP_HOOKS+=(stop_slurm)
-        for _ in $(seq 150); do
+        for _ in $(seq 300); do
                 [ "$(sinfo -h -o '%t' 2>/dev/null | sort -u)" = idle ] && return 0
                 sleep 0.2
         done
-        fail "Slurm nodes did not become idle: $(sinfo 2>&1; tail -5 "$S/log/slurmctld.log")"
+        local late
+        late=$(sinfo -h -t unk,down,drain -o '%N' 2>/dev/null)
+        fail "Slurm nodes did not become idle: $(sinfo 2>&1; tail -5 "$S/log/slurmctld.log"
+                for n in $(scontrol show hostnames "$late" 2>/dev/null); do echo "--- slurmd $n:"; tail -5 "$S/log/slurmd-$n.log" "$S/log/slurmd-$n.out" 2>&1; done)"
 }
 
 start_slurm() {
