@@ -29,6 +29,9 @@ struct vc_job_access {
         size_t n;
 };
 
+/* vc_cli_job_opt: cmd's only option, -j/--job JOB, into *job (left as is
+ * without it), optind after it; 0, or the usage error's exit status. */
+int vc_cli_job_opt(const struct vc_cli *cli, const char *cmd, int argc, char **argv, const char **job);
 /* vc_job_access_open: the caller's job job_arg (NULL: SLURM_JOB_ID) as
  * reached from here; from a login node, with fetch, its guest list and key
  * fetched through srun, else only the node to go through (no guests); 0,

@@ -3,6 +3,7 @@
  * being SLURMD_NODENAME inside a job step (several slurmd may share a
  * host) or else the host name. */
 #include <errno.h>
+#include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -159,5 +160,18 @@ int vc_job_access_ssh(const struct vc_job_access *a, const char *proxy, struct v
         }
         *user = xstrdup(pw->pw_name);
         *s = (struct vc_access_ssh){.user = *user, .key = a->key, .known_hosts = a->known_hosts, .proxy = proxy};
+        return 0;
+}
+
+int vc_cli_job_opt(const struct vc_cli *cli, const char *cmd, int argc, char **argv, const char **job) {
+        static const struct option longopts[] = {{"job", required_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+        int o;
+        optind = 1;
+        opterr = 0;
+        while ((o = getopt_long(argc, argv, "+j:", longopts, NULL)) != -1) {
+                if (o != 'j')
+                        return vc_cli_usage_error(cli, "%s: option '%s' is not valid here", cmd, argv[optind - 1]);
+                *job = optarg;
+        }
         return 0;
 }

@@ -11,22 +11,15 @@
 #include "util.h"
 
 int vc_cmd_proxy(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv) {
-        static const struct option longopts[] = {{"job", required_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
         const char *job = NULL;
-        int o;
-        optind = 1;
-        opterr = 0;
-        while ((o = getopt_long(argc, argv, "+j:", longopts, NULL)) != -1) {
-                if (o == 'j')
-                        job = optarg;
-                else
-                        return vc_cli_usage_error(cli, "proxy: option '%s' is not valid here", argv[optind - 1]);
-        }
+        int r = vc_cli_job_opt(cli, "proxy", argc, argv, &job);
+        if (r)
+                return r;
         if (argc - optind != 1)
                 return vc_cli_usage_error(cli, "proxy: expected GUEST, got %d arguments", argc - optind);
         const char *guest = argv[optind];
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
-        int r = vc_job_access_open(c, conf_path, job, false, &a);
+        r = vc_job_access_open(c, conf_path, job, false, &a);
         if (r)
                 return r;
         if (!a.remote && vc_job_access_guest(&a, guest) < 0)

@@ -10,17 +10,10 @@
 #include "util.h"
 
 int vc_cmd_ssh(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv) {
-        static const struct option longopts[] = {{"job", required_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
         const char *job = NULL;
-        int o;
-        optind = 1;
-        opterr = 0;
-        while ((o = getopt_long(argc, argv, "+j:", longopts, NULL)) != -1) {
-                if (o == 'j')
-                        job = optarg;
-                else
-                        return vc_cli_usage_error(cli, "ssh: option '%s' is not valid here", argv[optind - 1]);
-        }
+        int r = vc_cli_job_opt(cli, "ssh", argc, argv, &job);
+        if (r)
+                return r;
         /* "ssh -- CMD": no GUEST; "ssh GUEST [--] CMD" */
         const char *guest = NULL;
         int at = optind;
@@ -30,7 +23,7 @@ int vc_cmd_ssh(const struct vc_cli *cli, const struct vc_conf *c, const char *co
                         at++;
         }
         _cleanup_(vc_job_access_clear) struct vc_job_access a;
-        int r = vc_job_access_open(c, conf_path, job, true, &a);
+        r = vc_job_access_open(c, conf_path, job, true, &a);
         if (r)
                 return r;
         if (!guest)
