@@ -14,21 +14,21 @@
 #include "conf.h"
 #include "jobplan.h"
 #include "journal.h"
+#include "nodeplan.h"
 
-/* vc_node_l2_plan: the "l2" member of a gateway's node plan from the job
- * (as vlanallocd's show returns it) and the gateway's site index: {kind,
- * port, vni, index, subnet, sites: [{name, wan, cache}]}; JSON null when the
- * job is not stitched, NULL when its plan lacks the tunnel's port or a
- * gateway's WAN address (new reference). */
-json_t *vc_node_l2_plan(const struct vc_jobplan *job, size_t index);
+/* vc_node_l2_plan: a gateway's tunnel for the node plan (nodeplan.h) from
+ * the job (as vlanallocd's show returns it) and the gateway's site index;
+ * NULL when the job is not stitched over a tunnel, or its plan lacks the
+ * tunnel's port or a gateway's WAN address (malloc'd: vc_nodeplan_l2_free). */
+struct vc_nodeplan_l2 *vc_node_l2_plan(const struct vc_jobplan *job, size_t index);
 /* vc_node_l2_tunnels: how many tunnel steps the gateway's plan asks for (0: none, not a gateway of a stitched job). */
-size_t vc_node_l2_tunnels(const json_t *plan);
+size_t vc_node_l2_tunnels(const struct vc_nodeplan *plan);
 /* vc_node_l2_openvpn: whether plan's tunnels are OpenVPN (they need the job's key in the ctx). */
-bool vc_node_l2_openvpn(const json_t *plan);
+bool vc_node_l2_openvpn(const struct vc_nodeplan *plan);
 /* vc_node_add_l2: the gateway's steps for plan (none when it asks for no
  * tunnel); dir is the node's job dir (OpenVPN's files, the cache). -EINVAL
  * with *err for a plan or config these steps cannot be built from. */
-int vc_node_add_l2(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc, const json_t *plan,
-                   const char *dir, char **err);
+int vc_node_add_l2(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
+                   const struct vc_nodeplan *plan, const char *dir, char **err);
 
 #endif

@@ -6,104 +6,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "jsonread.h"
 #include "util.h"
 
-/* Where a member is, for messages: "sites[1].storage.host". */
-struct at {
-        char path[48]; /* "sites[N].storage" at most */
-};
-
-static int bad(char **err, const struct at *at, const char *key, const char *what) {
-        *err = xasprintf("plan: %s%s%s: %s", at->path, at->path[0] ? "." : "", key, what);
-        return -EINVAL;
-}
-
-/* str: o[key], a string, into *out (malloc'd); absent or null is allowed
- * when optional (*out NULL). */
-static int str(const json_t *o, const struct at *at, const char *key, bool optional, char **out, char **err) {
-        json_t *v = json_object_get(o, key);
-        if ((!v || json_is_null(v)) && optional)
-                return 0;
-        if (!json_is_string(v))
-                return bad(err, at, key, v ? "not a string" : "missing");
-        *out = xstrdup(json_string_value(v));
-        return 0;
-}
-
-/* get_int: o[key], an integer within [lo, hi], into *out; absent or null
- * when optional leaves *present false. */
-static int get_int(const json_t *o, const struct at *at, const char *key, int64_t lo, int64_t hi, bool optional,
-                   int64_t *out, bool *present, char **err) {
-        json_t *v = json_object_get(o, key);
-        if (present)
-                *present = false;
-        if ((!v || json_is_null(v)) && optional)
-                return 0;
-        if (!json_is_integer(v))
-                return bad(err, at, key, v ? "not an integer" : "missing");
-        json_int_t i = json_integer_value(v);
-        if (i < lo || i > hi)
-                return bad(err, at, key, "out of range");
-        *out = i;
-        if (present)
-                *present = true;
-        return 0;
-}
-
-static int storage_from(const json_t *o, const struct at *up, struct vc_jobplan_storage **out, char **err) {
-        struct at at;
-        snprintf(at.path, sizeof(at.path), "%.30s.storage", up->path);
+static int storage_from(const json_t *o, const struct vc_jpath *up, struct vc_jobplan_storage **out, char **err) {
+        struct vc_jpath at = vc_jpath_sub(up, "storage");
         if (!json_is_object(o))
-                return bad(err, up, "storage", "not an object");
+                return vc_jbad(err, up, "storage", "not an object");
         struct vc_jobplan_storage *s = *out = xcalloc(1, sizeof(*s));
-        int r = str(o, &at, "name", false, &s->name, err);
+        int r = vc_jstr(o, &at, "name", false, &s->name, err);
         if (r == 0)
-                r = str(o, &at, "host", false, &s->host, err);
+                r = vc_jstr(o, &at, "host", false, &s->host, err);
         if (r == 0)
-                r = str(o, &at, "portal", false, &s->portal, err);
+                r = vc_jstr(o, &at, "portal", false, &s->portal, err);
         if (r == 0)
-                r = str(o, &at, "iqn_base", false, &s->iqn_base, err);
+                r = vc_jstr(o, &at, "iqn_base", false, &s->iqn_base, err);
         return r;
 }
 
-static int cache_from(const json_t *o, const struct at *up, struct vc_jobplan_cache **out, char **err) {
-        struct at at;
-        snprintf(at.path, sizeof(at.path), "%.30s.cache", up->path);
+int vc_jobplan_cache_from_json(const json_t *o, const struct vc_jpath *up, struct vc_jobplan_cache **out, char **err) {
+        struct vc_jpath at = vc_jpath_sub(up, "cache");
         if (!json_is_object(o))
-                return bad(err, up, "cache", "not an object");
+                return vc_jbad(err, up, "cache", "not an object");
         struct vc_jobplan_cache *c = *out = xcalloc(1, sizeof(*c));
-        int r = str(o, &at, "address", false, &c->address, err);
+        int r = vc_jstr(o, &at, "address", false, &c->address, err);
         if (r == 0)
-                r = get_int(o, &at, "size_mb", 0, INT64_MAX, false, &c->size_mb, NULL, err);
+                r = vc_jint(o, &at, "size_mb", 0, INT64_MAX, false, &c->size_mb, NULL, err);
         if (r == 0)
-                r = str(o, &at, "preload", true, &c->preload, err);
+                r = vc_jstr(o, &at, "preload", true, &c->preload, err);
         if (r == 0)
-                r = str(o, &at, "parent", true, &c->parent, err);
+                r = vc_jstr(o, &at, "parent", true, &c->parent, err);
         if (r == 0)
-                r = str(o, &at, "bypass", true, &c->bypass, err);
+                r = vc_jstr(o, &at, "bypass", true, &c->bypass, err);
         return r;
 }
 
 static int site_from(const json_t *o, size_t i, struct vc_jobplan_site *s, char **err) {
-        struct at at;
-        snprintf(at.path, sizeof(at.path), "sites[%zu]", i);
+        struct vc_jpath top = {.doc = "plan"}, at = vc_jpath_sub(&top, "sites[%zu]", i);
         if (!json_is_object(o)) {
                 *err = xasprintf("plan: %s: not an object", at.path);
                 return -EINVAL;
         }
         int64_t v;
-        int r = str(o, &at, "name", false, &s->name, err);
-        if (r == 0 && (r = get_int(o, &at, "id", INT_MIN, INT_MAX, false, &v, NULL, err)) == 0)
+        int r = vc_jstr(o, &at, "name", false, &s->name, err);
+        if (r == 0 && (r = vc_jint(o, &at, "id", INT_MIN, INT_MAX, false, &v, NULL, err)) == 0)
                 s->id = (int)v;
-        if (r == 0 && (r = get_int(o, &at, "vlan", INT_MIN, INT_MAX, false, &v, NULL, err)) == 0)
+        if (r == 0 && (r = vc_jint(o, &at, "vlan", INT_MIN, INT_MAX, false, &v, NULL, err)) == 0)
                 s->vlan = (int)v;
         if (r == 0)
-                r = str(o, &at, "gateway", false, &s->gateway, err);
+                r = vc_jstr(o, &at, "gateway", false, &s->gateway, err);
         if (r < 0)
                 return r;
         json_t *nodes = json_object_get(o, "nodes"), *n;
         if (!json_is_array(nodes))
-                return bad(err, &at, "nodes", nodes ? "not an array" : "missing");
+                return vc_jbad(err, &at, "nodes", nodes ? "not an array" : "missing");
         s->nodes = xcalloc(json_array_size(nodes) + 1, sizeof(char *));
         size_t k;
         json_array_foreach(nodes, k, n) {
@@ -116,17 +72,17 @@ static int site_from(const json_t *o, size_t i, struct vc_jobplan_site *s, char 
         json_t *st = json_object_get(o, "storage"), *cache = json_object_get(o, "cache");
         if (st && (r = storage_from(st, &at, &s->storage, err)) < 0)
                 return r;
-        if ((r = str(o, &at, "wan", true, &s->wan, err)) < 0)
+        if ((r = vc_jstr(o, &at, "wan", true, &s->wan, err)) < 0)
                 return r;
-        if (cache && (r = cache_from(cache, &at, &s->cache, err)) < 0)
+        if (cache && (r = vc_jobplan_cache_from_json(cache, &at, &s->cache, err)) < 0)
                 return r;
         return 0;
 }
 
 static int sites_from(const json_t *sites, struct vc_jobplan *p, char **err) {
-        struct at at = {""};
+        struct vc_jpath at = {.doc = "plan"};
         if (!json_is_array(sites))
-                return bad(err, &at, "sites", sites ? "not an array" : "missing");
+                return vc_jbad(err, &at, "sites", sites ? "not an array" : "missing");
         p->sites = xcalloc(json_array_size(sites) + 1, sizeof(*p->sites));
         size_t i;
         json_t *s;
@@ -148,40 +104,38 @@ int vc_jobplan_sites_from_json(const json_t *sites, struct vc_jobplan *p, char *
 }
 
 int vc_jobplan_from_json(const json_t *o, struct vc_jobplan *p, char **err) {
-        struct at at = {""};
+        struct vc_jpath at = {.doc = "plan"};
         *p = (struct vc_jobplan){0};
         if (!json_is_object(o)) {
                 *err = xstrdup("plan: not an object");
                 return -EINVAL;
         }
-        int r = get_int(o, &at, "job", 1, INT64_MAX, false, &p->job, NULL, err);
+        int r = vc_jint(o, &at, "job", 1, INT64_MAX, false, &p->job, NULL, err);
         if (r == 0)
-                r = get_int(o, &at, "uid", 0, UINT32_MAX, false, &p->uid, NULL, err);
+                r = vc_jint(o, &at, "uid", 0, UINT32_MAX, false, &p->uid, NULL, err);
         if (r == 0)
-                r = str(o, &at, "mode", false, &p->mode, err);
+                r = vc_jstr(o, &at, "mode", false, &p->mode, err);
         if (r == 0)
-                r = str(o, &at, "spec", false, &p->spec, err);
+                r = vc_jstr(o, &at, "spec", false, &p->spec, err);
         if (r == 0)
-                r = get_int(o, &at, "vni", 0, INT64_MAX, true, &p->vni, &p->has_vni, err);
+                r = vc_jint(o, &at, "vni", 0, INT64_MAX, true, &p->vni, &p->has_vni, err);
         if (r == 0)
-                r = get_int(o, &at, "lease", 1, INT64_MAX, true, &p->lease, &p->has_lease, err);
+                r = vc_jint(o, &at, "lease", 1, INT64_MAX, true, &p->lease, &p->has_lease, err);
         if (r == 0)
                 r = sites_from(json_object_get(o, "sites"), p, err);
         if (r == 0)
-                r = str(o, &at, "l2ext", true, &p->l2ext, err);
+                r = vc_jstr(o, &at, "l2ext", true, &p->l2ext, err);
         if (r == 0)
-                r = get_int(o, &at, "tunnel_port", 1, 65535, true, &p->tunnel_port, &p->has_tunnel_port, err);
+                r = vc_jint(o, &at, "tunnel_port", 1, 65535, true, &p->tunnel_port, &p->has_tunnel_port, err);
         if (r < 0)
                 vc_jobplan_clear(p);
         return r;
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
 json_t *vc_jobplan_cache_to_json(const struct vc_jobplan_cache *c) {
         return json_pack("{s:s, s:I, s:o, s:o, s:o}", "address", c->address, "size_mb", (json_int_t)c->size_mb,
-                         "preload", str_or_null(c->preload), "parent", str_or_null(c->parent), "bypass",
-                         str_or_null(c->bypass));
+                         "preload", vc_jstr_or_null(c->preload), "parent", vc_jstr_or_null(c->parent), "bypass",
+                         vc_jstr_or_null(c->bypass));
 }
 
 static json_t *site_to(const struct vc_jobplan_site *s) {
@@ -228,13 +182,17 @@ static void site_clear(struct vc_jobplan_site *s) {
                 free(s->storage);
         }
         free(s->wan);
-        if (s->cache) {
-                free(s->cache->address);
-                free(s->cache->preload);
-                free(s->cache->parent);
-                free(s->cache->bypass);
-                free(s->cache);
-        }
+        vc_jobplan_cache_free(s->cache);
+}
+
+void vc_jobplan_cache_free(struct vc_jobplan_cache *c) {
+        if (!c)
+                return;
+        free(c->address);
+        free(c->preload);
+        free(c->parent);
+        free(c->bypass);
+        free(c);
 }
 
 void vc_jobplan_clear(struct vc_jobplan *p) {

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "jsonread.h"
+
 /* A site's storage host (plan_storage.c chooses it). */
 struct vc_jobplan_storage {
         char *name, *host, *portal, *iqn_base;
@@ -72,6 +74,13 @@ json_t *vc_jobplan_to_json(const struct vc_jobplan *p);
 /* vc_jobplan_cache_to_json: a site's cache as in the plan (new reference;
  * the gateway's node plan carries it as it is). */
 json_t *vc_jobplan_cache_to_json(const struct vc_jobplan_cache *c);
+/* vc_jobplan_cache_from_json: o as a site's cache (at: where the site is,
+ * for messages) into *out (malloc'd; vc_jobplan_cache_free); 0, or -EINVAL
+ * with *err naming the member and *out to be freed by the caller. */
+int vc_jobplan_cache_from_json(const json_t *o, const struct vc_jpath *at, struct vc_jobplan_cache **out,
+                               char **err);
+/* vc_jobplan_cache_free: free c and its members (NULL: nothing). */
+void vc_jobplan_cache_free(struct vc_jobplan_cache *c);
 /* vc_jobplan_clear: free p's members and zero it (cleanup-attribute compatible). */
 void vc_jobplan_clear(struct vc_jobplan *p);
 /* vc_jobplan_site_of: the site of p that lists node, or NULL. */

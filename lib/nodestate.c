@@ -100,7 +100,8 @@ int vc_node_job_dir_remove(const char *dir, char **err) {
         return 0;
 }
 
-int vc_node_plan_read(const char *dir, json_t **plan, char **err) {
+int vc_node_plan_read(const char *dir, struct vc_nodeplan *plan, char **err) {
+        *plan = (struct vc_nodeplan){0};
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, VC_NODE_PLAN);
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -112,11 +113,14 @@ int vc_node_plan_read(const char *dir, json_t **plan, char **err) {
                 return r;
         }
         json_error_t je;
-        *plan = json_loadb(text, len, 0, &je);
-        if (!json_is_object(*plan)) {
-                json_decref(*plan);
-                *plan = NULL;
-                *err = xasprintf("%s: not a JSON object: %s", path, je.text);
+        _cleanup_(json_decrefp) json_t *o = json_loadb(text, len, 0, &je);
+        if (!json_is_object(o)) {
+                *err = xasprintf("%s: not a JSON object: %s", path, o ? "" : je.text);
+                return -EBADMSG;
+        }
+        _cleanup_free_ char *why = NULL;
+        if (vc_nodeplan_from_json(o, plan, &why) < 0) {
+                *err = xasprintf("%s: %s", path, why);
                 return -EBADMSG;
         }
         return 0;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "journal.h"
+#include "nodeplan.h"
 
 #define VC_NODE_JOURNAL "journal"
 #define VC_NODE_PLAN "plan.json"
@@ -38,8 +39,10 @@ int vc_node_journal_open(const char *dir, const struct vc_step_kind *kinds, stru
  * undo; 0 (also when dir is already gone), or -errno with *err (e.g. a file
  * some step left behind: -ENOTEMPTY). */
 int vc_node_job_dir_remove(const char *dir, char **err);
-/* vc_node_plan_read: dir/plan.json; 0, -ENOENT (no plan recorded), or -errno with *err. */
-int vc_node_plan_read(const char *dir, json_t **plan, char **err);
+/* vc_node_plan_read: dir/plan.json into *plan (nodeplan.h; vc_nodeplan_clear);
+ * 0, -ENOENT (no plan recorded), -EBADMSG with *err naming the file and the
+ * malformed member, or -errno with *err. */
+int vc_node_plan_read(const char *dir, struct vc_nodeplan *plan, char **err);
 /* vc_write_file_atomic: path holds exactly data (mode), or its old content
  * after a crash: temp file, fsync, rename, fsync of the directory. */
 int vc_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode, char **err);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -277,57 +278,46 @@ static char *self_dir(void) {
 }
 
 int vc_node_add_access(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
-                       const json_t *plan, const char *dir, json_int_t uid, json_int_t gid, char **err) {
-        struct vc_spec spec;
-        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
-        if (r < 0)
-                return r;
-        const char *node = json_string_value(json_object_get(plan, "node"));
-        json_int_t job = json_integer_value(json_object_get(plan, "job"));
-        const json_t *hosts = json_object_get(plan, "hosts");
-        const json_t *where = json_object_get(plan, "access");
-        json_t *jidx = json_object_get(where, "index"), *jsites = json_object_get(where, "sites");
-        if (!node || !json_is_integer(jidx) || !json_is_integer(jsites))
-                return vc_fail(err, -EINVAL, "access path: the node's plan has no \"access\" {index, sites}");
-        int idx = (int)json_integer_value(jidx);
-        size_t sites = (size_t)json_integer_value(jsites);
+                       const struct vc_nodeplan *plan, const char *dir, json_int_t uid, json_int_t gid,
+                       char **err) {
+        const struct vc_spec *spec = &plan->spec;
+        const char *node = plan->node;
+        json_int_t job = plan->job;
+        size_t idx = (size_t)plan->access_index, sites = (size_t)plan->access_sites;
         char addr[16], port[16];
-        if (vc_access_addr(spec.subnet, spec.prefix, sites, (size_t)idx, json_array_size(hosts), addr) < 0)
+        if (vc_access_addr(spec->subnet, spec->prefix, sites, idx, plan->n_hosts, addr) < 0)
                 return vc_fail(err, -ERANGE, "access path: subnet=/%u has no address left for node %s above the "
-                                             "%zu guests", spec.prefix, node, json_array_size(hosts));
-        if (!vc_access_port(job, (unsigned)idx, port))
+                                             "%zu guests", spec->prefix, node, plan->n_hosts);
+        if (idx > UINT_MAX || !vc_access_port(job, (unsigned)idx, port))
                 return vc_fail(err, -EINVAL, "access path: no port name for job %lld", (long long)job);
         _cleanup_free_ char *exe_dir = self_dir();
         if (!exe_dir)
                 return vc_fail_errno(err, "access path: /proc/self/exe");
-        json_t *guests = json_array(), *h;
+        json_t *guests = json_array();
         _cleanup_free_ char *list = xstrdup("");
-        size_t i;
         _cleanup_free_ char *netns = vc_access_netns(job, node), *adir = vc_access_dir(c->state_dir, node, job);
-        json_array_foreach(hosts, i, h) {
-                const char *name = json_string_value(json_object_get(h, "name"));
-                const char *ip4 = json_string_value(json_object_get(h, "ip"));
-                _cleanup_free_ char *sock = vc_access_socket(adir, name ? name : "?");
+        for (size_t i = 0; i < plan->n_hosts; i++) {
+                const struct vc_nodeplan_host *h = &plan->hosts[i];
+                _cleanup_free_ char *sock = vc_access_socket(adir, h->name);
                 if (!sock) {
                         json_decref(guests);
                         return vc_fail(err, -ENAMETOOLONG, "access path: %s/%s.sock: too long for a unix socket: use "
-                                                           "a shorter StateDir", adir, name ? name : "?");
+                                                           "a shorter StateDir", adir, h->name);
                 }
-                _cleanup_free_ char *pair = xasprintf("%s=%s", name ? name : "?", ip4 ? ip4 : "?");
+                _cleanup_free_ char *pair = xasprintf("%s=%s", h->name, h->ip);
                 json_array_append_new(guests, json_string(pair));
-                const char *on = json_string_value(json_array_get(json_object_get(where, "nodes"), i));
-                char *l = xasprintf("%s%s %u %s\n", list, name ? name : "?", spec.cpus, on ? on : "?");
+                char *l = xasprintf("%s%s %u %s\n", list, h->name, spec->cpus, h->node);
                 free(list);
                 list = l;
         }
-        _cleanup_free_ char *prog = xasprintf("%s/" FORWARDER, exe_dir), *address = xasprintf("%s/%u", addr, spec.prefix),
+        _cleanup_free_ char *prog = xasprintf("%s/" FORWARDER, exe_dir), *address = xasprintf("%s/%u", addr, spec->prefix),
                             *pid = xasprintf("%s/forward.pid", dir), *log = xasprintf("%s/forward.log", dir);
         return vc_journal_add(j, "net.access",
                               json_pack("{s:I, s:s, s:s, s:s, s:o, s:s, s:i, s:s, s:s, s:I, s:I, s:s, s:o, s:s, s:s, s:s}",
                                         "job", job, "netns", netns, "ovs_db", nc->ovs_db, "ovs_bridge",
                                         nc->ovs_bridge, "ovs_netns",
                                         nc->ovs_netns ? json_string(nc->ovs_netns) : json_null(), "port", port, "vlan",
-                                        (int)json_integer_value(json_object_get(json_object_get(plan, "site"), "vlan")),
+                                        plan->site.vlan,
                                         "address", address, "dir", adir, "uid", uid, "gid", gid, "prog", prog,
                                         "guests", guests, "list", list, "pid", pid, "log", log));
 }
@@ -375,20 +365,18 @@ int vc_console_undo(void *ctx, json_t *args, char **err) {
         return 0;
 }
 
-int vc_node_add_console(struct vc_journal *j, const struct vc_conf *c, const json_t *plan, const char *dir,
-                        char **err) {
-        const char *node = json_string_value(json_object_get(plan, "node"));
-        json_int_t job = json_integer_value(json_object_get(plan, "job"));
-        json_int_t uid = json_integer_value(json_object_get(plan, "uid"));
+int vc_node_add_console(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodeplan *plan,
+                        const char *dir, char **err) {
+        const char *node = plan->node;
+        json_int_t job = plan->job, uid = plan->uid;
         struct passwd *pw = getpwuid((uid_t)uid);
-        if (!node || !pw)
+        if (!pw)
                 return vc_fail(err, -ENOENT, "user.console: the job's user (uid %lld) is not known here", (long long)uid);
-        json_t *cons = json_array(), *g;
-        size_t i;
-        json_array_foreach(json_object_get(plan, "guests"), i, g) {
-                const char *name = json_string_value(json_object_get(g, "name"));
-                _cleanup_free_ char *path = xasprintf("%s/%s.console", dir, name ? name : "?");
-                json_array_append_new(cons, json_pack("{s:s, s:s}", "name", name ? name : "?", "path", path));
+        json_t *cons = json_array();
+        for (size_t i = 0; i < plan->n_guests; i++) {
+                const char *name = plan->guests[i].name;
+                _cleanup_free_ char *path = xasprintf("%s/%s.console", dir, name);
+                json_array_append_new(cons, json_pack("{s:s, s:s}", "name", name, "path", path));
         }
         _cleanup_free_ char *adir = vc_access_dir(c->state_dir, node, job);
         return vc_journal_add(j, "user.console", json_pack("{s:s, s:I, s:I, s:o}", "dir", adir, "uid", uid, "gid",

@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "journal.h"
+#include "nodeplan.h"
 
 /* vc_access_do: the namespace, its port on the bridge, the user's socket directory and the forwarder; 0 or -errno with *err. */
 int vc_access_do(void *ctx, json_t *args, char **err);
@@ -19,7 +20,8 @@ int vc_access_undo(void *ctx, json_t *args, char **err);
  * image) for the user uid/gid, with the node's job dir dir; -EINVAL or
  * -ERANGE with *err when the plan leaves no address or name for it. */
 int vc_node_add_access(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
-                       const json_t *plan, const char *dir, json_int_t uid, json_int_t gid, char **err);
+                       const struct vc_nodeplan *plan, const char *dir, json_int_t uid, json_int_t gid,
+                       char **err);
 
 /* vc_console_do: each guest's console log given to the job's user and linked into the access dir (accesspath.c). */
 int vc_console_do(void *ctx, json_t *args, char **err);
@@ -27,7 +29,7 @@ int vc_console_do(void *ctx, json_t *args, char **err);
 int vc_console_undo(void *ctx, json_t *args, char **err);
 /* vc_node_add_console: the user.console step for plan's guests on this node,
  * whose logs are in the node's job dir dir (after guest.start). */
-int vc_node_add_console(struct vc_journal *j, const struct vc_conf *c, const json_t *plan, const char *dir,
+int vc_node_add_console(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodeplan *plan, const char *dir,
                         char **err);
 
 #endif

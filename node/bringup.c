@@ -38,7 +38,7 @@ int vc_bringup_secret(struct node_run *n, const char *what, const char *name, ch
  * the other sites and (not at the first site) its cache, before any guest
  * boots, so the segment is whole when they come up. OpenVPN's key lives in
  * the ctx only while its steps run. */
-static int links(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+static int links(struct node_run *n, const struct vc_nodeplan *plan, const char *dir, char **err) {
         size_t tunnels = n->links->tunnels(plan);
         if (tunnels == 0)
                 return 0;
@@ -59,7 +59,7 @@ static int links(struct node_run *n, const json_t *plan, const char *dir, char *
 }
 
 /* run: the stages, in a journal opened in dir; 0 or -errno with *err. */
-static int run(struct node_run *n, const json_t *plan, const char *dir, bool has_guests, char **err) {
+static int run(struct node_run *n, const struct vc_nodeplan *plan, const char *dir, bool has_guests, char **err) {
         int r = 0;
         /* A journal with work still to undo: an earlier run of this job here
          * whose epilog never ran (slurmd killed, node rebooted). Undo it first. */
@@ -70,7 +70,8 @@ static int run(struct node_run *n, const json_t *plan, const char *dir, bool has
         }
         _cleanup_free_ char *plan_path = xasprintf("%s/%s", dir, VC_NODE_PLAN);
         if (r == 0)
-                r = vc_journal_add(&n->j, "node.plan", json_pack("{s:s, s:O}", "path", plan_path, "plan", plan));
+                r = vc_journal_add(&n->j, "node.plan", json_pack("{s:s, s:o}", "path", plan_path, "plan",
+                                                                 vc_nodeplan_to_json(plan)));
         if (r == 0)
                 r = vc_bringup_stage(n, "plan recorded", err);
         if (r == 0)
@@ -83,15 +84,17 @@ static int run(struct node_run *n, const json_t *plan, const char *dir, bool has
 int vc_node_bringup(const struct vc_hook_env *e, const struct vc_conf *c, const struct vc_node_links *links,
                     const json_t *job) {
         _cleanup_free_ char *err = NULL;
-        _cleanup_(json_decrefp) json_t *plan = vc_bringup_node_plan(e, links, job, &err);
-        if (!plan || vc_bringup_alloc(e, plan, &err) < 0 || vc_bringup_share(e, c, plan, &err) < 0) {
+        _cleanup_(vc_nodeplan_clear) struct vc_nodeplan np = {0};
+        const struct vc_nodeplan *plan = &np;
+        if (vc_bringup_node_plan(e, links, job, &np, &err) < 0 || vc_bringup_alloc(e, &np, &err) < 0 ||
+            vc_bringup_share(e, c, &np, &err) < 0) {
                 log_error("job %lld on %s: %s", (long long)e->job, e->node, err);
                 vc_node_report(e, c, VC_PHASE_FAILED, err, NULL, NULL);
                 return 1;
         }
         _cleanup_free_ char *dir = vc_node_job_dir(c->state_dir, e->node, e->job);
         struct node_run n = {.e = e, .c = c, .links = links};
-        n.cpus = json_string_value(json_object_get(json_object_get(plan, "alloc"), "cpus"));
+        n.cpus = plan->alloc ? plan->alloc->cpus : NULL;
         vc_node_ctx_init(&n.ctx);
         n.j.ctx = &n.ctx;
         /* a host's steps: the node's, and the gateway's when it is one */
@@ -106,7 +109,7 @@ int vc_node_bringup(const struct vc_hook_env *e, const struct vc_conf *c, const 
                 return 1;
         }
         /* guests are booted only from an image: without one the job gets its network alone */
-        bool has_guests = json_is_string(json_object_get(plan, "image"));
+        bool has_guests = plan->image != NULL;
         r = run(&n, plan, dir, has_guests, &err);
         vc_journal_file_close(&n.j);
         vc_node_ctx_done(&n.ctx);
@@ -120,12 +123,9 @@ int vc_node_bringup(const struct vc_hook_env *e, const struct vc_conf *c, const 
                                n.cpus);
                 return 1;
         }
-        json_t *site = json_object_get(plan, "site");
-        log_notice("job %lld on %s: site %s VLAN %lld%s, %zu guest(s) up", (long long)e->job, e->node,
-                   json_string_value(json_object_get(site, "name")),
-                   (long long)json_integer_value(json_object_get(site, "vlan")),
-                   json_is_true(json_object_get(plan, "is_gateway")) ? " (gateway)" : "",
-                   has_guests ? json_array_size(json_object_get(plan, "guests")) : 0);
+        log_notice("job %lld on %s: site %s VLAN %d%s, %zu guest(s) up", (long long)e->job, e->node,
+                   plan->site.name, plan->site.vlan, plan->is_gateway ? " (gateway)" : "",
+                   has_guests ? plan->n_guests : 0);
         vc_node_report(e, c, VC_PHASE_READY, NULL, NULL, n.cpus);
         return 0;
 }

@@ -22,20 +22,21 @@
 #include "hook.h"
 #include "jobplan.h"
 #include "journal.h"
+#include "nodeplan.h"
 
 /* The gateway's part (gateway/l2steps.h, gateway/gateway.h), as its caller links it. */
 struct vc_node_links {
         /* the gateway's step kinds, joined to the node's in the node's journal */
         const struct vc_step_kind *kinds;
-        /* the "l2" member of the node plan for the job's site at index */
-        json_t *(*plan)(const struct vc_jobplan *job, size_t index);
+        /* the node plan's tunnel for the job's site at index (NULL: none) */
+        struct vc_nodeplan_l2 *(*plan)(const struct vc_jobplan *job, size_t index);
         /* how many tunnel steps plan asks for (0: not a stitched job's gateway) */
-        size_t (*tunnels)(const json_t *plan);
+        size_t (*tunnels)(const struct vc_nodeplan *plan);
         /* whether they are OpenVPN (the job's key must be in the ctx) */
-        bool (*openvpn)(const json_t *plan);
+        bool (*openvpn)(const struct vc_nodeplan *plan);
         /* journal the gateway's steps for plan */
-        int (*add)(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc, const json_t *plan,
-                   const char *dir, char **err);
+        int (*add)(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
+                   const struct vc_nodeplan *plan, const char *dir, char **err);
 };
 
 /* vc_node_bringup: bring this node's part of job (vlanallocd's plan, already

@@ -4,6 +4,7 @@
 
 #include "bringup.h"
 #include "node.h"
+#include "nodeplan.h"
 
 /* How long a node keeps trying to reach vlanallocd (a failed node prolog drains its node). */
 #define VC_NODE_PATIENCE_S 30
@@ -24,16 +25,16 @@ int vc_bringup_stage(struct node_run *n, const char *what, char **err);
  * vlanallocd, as patiently as the plan; a refusal (-ENOENT) ends it at once. */
 int vc_bringup_secret(struct node_run *n, const char *what, const char *name, char **out, char **err);
 /* vc_bringup_guests: host network, volumes, seeds, domains defined, started and up (plan has an image). */
-int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, char **err);
-/* vc_bringup_node_plan: this node's part of job, as the SPANK plugin and the
- * node's later steps read it (new reference), or NULL with *err. */
-json_t *vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_links *links, const json_t *job,
-                             char **err);
+int vc_bringup_guests(struct node_run *n, const struct vc_nodeplan *plan, const char *dir, char **err);
+/* vc_bringup_node_plan: this node's part of job into *plan (nodeplan.h); 0,
+ * or -EINVAL with *err and *plan empty. */
+int vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_links *links, const json_t *job,
+                         struct vc_nodeplan *plan, char **err);
 /* vc_bringup_alloc: what Slurm allocated the job on this node, into plan's
- * "alloc"; -E2BIG with *err when the guests do not fit it, -errno when
+ * alloc; -E2BIG with *err when the guests do not fit it, -errno when
  * slurmctld cannot say. */
-int vc_bringup_alloc(const struct vc_hook_env *e, json_t *plan, char **err);
+int vc_bringup_alloc(const struct vc_hook_env *e, struct vc_nodeplan *plan, char **err);
 /* vc_node_all_guests: {name: phase} for every guest of plan (new reference). */
-json_t *vc_node_all_guests(const json_t *plan, const char *phase);
+json_t *vc_node_all_guests(const struct vc_nodeplan *plan, const char *phase);
 
 #endif

@@ -50,16 +50,14 @@ static char *esc(const char *s) {
 
 char *vc_xml_escape(const char *s) { return esc(s); }
 
-static const char *gstr(const json_t *g, const char *key) { return json_string_value(json_object_get(g, key)); }
-
 /* disk_volume: the guest's volume as virtio disk dev; -EINVAL when the plan entry lacks a field. */
-static int disk_volume(struct buf *b, const struct vc_domain_desc *d, const json_t *vol, const char *dev) {
-        const char *portal = gstr(vol, "portal"), *iqn = gstr(vol, "iqn"), *ini = gstr(vol, "initiator"),
-                   *user = gstr(vol, "user"), *node = gstr(d->guest, "node");
-        json_t *lun = json_object_get(vol, "lun");
-        if (!portal || !iqn || !ini || !user || !node || !json_is_integer(lun))
+static int disk_volume(struct buf *b, const struct vc_domain_desc *d, const struct vc_nodeplan_volume *vol,
+                       const char *dev) {
+        const char *portal = vol->portal, *iqn = vol->iqn, *ini = vol->initiator, *user = vol->user,
+                   *node = d->guest->node;
+        if (!portal || !iqn || !ini || !user || !node)
                 return -EINVAL;
-        long long n = json_integer_value(lun);
+        long long n = vol->lun;
         if (d->node->iscsi_host) {
                 _cleanup_free_ char *path = vc_iscsi_by_path(portal, iqn, n);
                 _cleanup_free_ char *p = esc(path);
@@ -126,11 +124,10 @@ static void pinning(struct buf *b, const struct vc_domain_desc *d) {
 }
 
 char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
-        const json_t *g = d->guest;
-        const char *name = gstr(g, "name"), *domain = gstr(g, "domain"), *mac = gstr(g, "mac"),
-                   *ip = gstr(g, "ip"), *tap = gstr(g, "tap");
-        json_t *prefix = json_object_get(g, "prefix");
-        if (!name || !domain || !mac || !ip || !tap || !json_is_integer(prefix) || !d->image || !d->node ||
+        const struct vc_nodeplan_guest *g = d->guest;
+        const char *name = g ? g->name : NULL, *domain = g ? g->domain : NULL, *mac = g ? g->mac : NULL,
+                   *ip = g ? g->ip : NULL, *tap = g ? g->tap : NULL;
+        if (!name || !domain || !mac || !ip || !tap || !d->image || !d->node ||
             !d->console || !d->agent || (d->image->disk && !d->overlay) || d->uid < 0 || d->gid < 0 ||
             d->uid > UINT32_MAX - 1 || d->gid > UINT32_MAX - 1) {
                 *err = xasprintf("guest %s: incomplete description (plan entry, image, paths, uid/gid)", name ? name : "?");
@@ -157,7 +154,7 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
                 _cleanup_free_ char *line = xasprintf("%s%svc.name=%s vc.ip=%s/%lld",
                                                       d->image->cmdline ? d->image->cmdline : "",
                                                       d->image->cmdline ? " " : "", name, ip,
-                                                      (long long)json_integer_value(prefix));
+                                                      (long long)g->prefix);
                 _cleanup_free_ char *l = esc(line);
                 put(&b, "    <cmdline>%s</cmdline>\n", l);
         } else {
@@ -172,8 +169,7 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
                 put(&b, "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n"
                         "      <source file='%s'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n", o);
         }
-        json_t *vol = json_object_get(g, "volume");
-        if (vol && disk_volume(&b, d, vol, d->image->disk ? "vdb" : "vda") < 0) {
+        if (g->volume && disk_volume(&b, d, g->volume, d->image->disk ? "vdb" : "vda") < 0) {
                 free(b.s);
                 *err = xasprintf("guest %s: incomplete volume in the plan (portal, iqn, lun, initiator, user, node)",
                                  name);
@@ -193,7 +189,7 @@ char *vc_domain_xml(const struct vc_domain_desc *d, char **err) {
                         "      <target dir='" VC_SHARE_TAG "'/>\n    </filesystem>\n", sh);
         }
         nic_cluster(&b, d, mac, tap);
-        if (json_is_true(json_object_get(g, "frontend")) && d->node->public_bridge)
+        if (g->frontend && d->node->public_bridge)
                 nic_public(&b, d, mac);
         _cleanup_free_ char *con = esc(d->console), *agent = esc(d->agent);
         put(&b, "    <serial type='file'>\n      <source path='%s'/>\n      <target port='0'/>\n    </serial>\n", con);

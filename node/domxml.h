@@ -43,13 +43,14 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "nodeplan.h"
 
 #define VC_AGENT_CHANNEL "org.vcluster.agent"
 /* The 9p mount tag of the job's directory. */
 #define VC_SHARE_TAG "vcshare"
 
 struct vc_domain_desc {
-        const json_t *guest;            /* an entry of vc_plan_guest_list */
+        const struct vc_nodeplan_guest *guest; /* one of the node plan's guests */
         const struct vc_image *image;
         const struct vc_nodecfg *node;
         unsigned cpus;

@@ -25,8 +25,8 @@
  * before guest.define, so the epilog's undo (in reverse) destroys the
  * domains before it takes the secret or the session away. The secret
  * lives in the ctx only while they run. */
-static int volumes(struct node_run *n, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
-        size_t count = vc_node_plan_volumes(plan);
+static int volumes(struct node_run *n, const struct vc_nodecfg *nc, const struct vc_nodeplan *plan, char **err) {
+        size_t count = vc_nodeplan_volumes(plan);
         if (count == 0)
                 return 0;
         int r = vc_bringup_secret(n, "chap", "CHAP secret", &n->ctx.chap, err);
@@ -86,7 +86,7 @@ static int job_user(int64_t uid, json_t **user, char **home, char **err) {
 /* access_path: on an OVS node, the user's way to the guests' sshd
  * (lib/access.h), made before the guests start; a bridge node has none
  * (yet): said in the log. */
-static int access_path(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+static int access_path(struct node_run *n, const struct vc_nodeplan *plan, const char *dir, char **err) {
         const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
         if (nc->host_net != VC_HOSTNET_OVS) {
                 log_notice("job %lld on %s: HostNet=bridge: no access path to the guests from this node",
@@ -95,7 +95,7 @@ static int access_path(struct node_run *n, const json_t *plan, const char *dir, 
         }
         _cleanup_(json_decrefp) json_t *user = NULL;
         _cleanup_free_ char *home = NULL;
-        int r = job_user(json_integer_value(json_object_get(plan, "uid")), &user, &home, err);
+        int r = job_user(plan->uid, &user, &home, err);
         if (r == 0)
                 r = vc_node_add_access(&n->j, n->c, nc, plan, dir, json_integer_value(json_object_get(user, "uid")),
                                        json_integer_value(json_object_get(user, "gid")), err);
@@ -105,27 +105,25 @@ static int access_path(struct node_run *n, const json_t *plan, const char *dir, 
 /* seeds: for a cloud-init image, the job's keys for its user on this node
  * and a NoCloud seed per guest, before the guests are defined. The SSH
  * seed and the user's user-data live in the ctx only while these run. */
-static int seeds(struct node_run *n, const json_t *plan, const char *dir, char **err) {
-        struct vc_spec spec;
-        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
-        if (r < 0)
-                return r;
-        const struct vc_image *im = spec.image[0] ? vc_conf_image(n->c, spec.image) : NULL;
+static int seeds(struct node_run *n, const struct vc_nodeplan *plan, const char *dir, char **err) {
+        const struct vc_spec *spec = &plan->spec;
+        int r;
+        const struct vc_image *im = spec->image[0] ? vc_conf_image(n->c, spec->image) : NULL;
         if (!im || im->context != VC_CTX_CLOUD_INIT)
                 return 0;
         _cleanup_(json_decrefp) json_t *user = NULL;
         _cleanup_free_ char *home = NULL;
-        if ((r = job_user(json_integer_value(json_object_get(plan, "uid")), &user, &home, err)) < 0)
+        if ((r = job_user(plan->uid, &user, &home, err)) < 0)
                 return r;
         json_t *keys = NULL;
         if ((r = vc_user_pubkeys((uid_t)json_integer_value(json_object_get(user, "uid")),
                                  (gid_t)json_integer_value(json_object_get(user, "gid")), home, &keys, err)) < 0)
                 return r;
         json_object_set_new(user, "keys", keys);
-        json_object_set_new(user, "sudo", json_boolean(spec.sudo));
-        if ((r = user_data(n, &spec, err)) == 0)
+        json_object_set_new(user, "sudo", json_boolean(spec->sudo));
+        if ((r = user_data(n, spec, err)) == 0)
                 r = vc_bringup_secret(n, "ssh", "SSH seed", &n->ctx.ssh_seed, err);
-        const json_t *hosts = json_object_get(plan, "hosts");
+        _cleanup_(json_decrefp) json_t *hosts = vc_nodeplan_hosts_json(plan);
         _cleanup_free_ char *known = r == 0 ? vc_seed_known_hosts(n->ctx.ssh_seed, hosts) : NULL;
         if (r == 0 && !known) {
                 *err = xstrdup("the job's SSH seed from vlanallocd is malformed");
@@ -138,28 +136,21 @@ static int seeds(struct node_run *n, const json_t *plan, const char *dir, char *
                                              "uid", json_object_get(user, "uid"), "gid",
                                              json_object_get(user, "gid"), "known_hosts", known));
         }
-        const json_t *l2 = json_object_get(plan, "l2");
-        unsigned mtu = vc_ci_mtu(json_is_object(l2) ? json_string_value(json_object_get(l2, "kind")) : NULL);
-        json_t *g;
-        size_t i;
-        json_array_foreach(json_object_get(plan, "guests"), i, g) {
-                if (r < 0)
-                        break;
-                const char *name = json_string_value(json_object_get(g, "name"));
-                _cleanup_free_ char *path = vc_guest_seed_path(dir, name ? name : "?");
+        unsigned mtu = vc_ci_mtu(plan->l2 ? plan->l2->kind : NULL);
+        for (size_t i = 0; i < plan->n_guests && r == 0; i++) {
+                const struct vc_nodeplan_guest *g = &plan->guests[i];
+                _cleanup_free_ char *path = vc_guest_seed_path(dir, g->name);
                 _cleanup_free_ char *instance = xasprintf("vcluster-%lld-%u-%s", (long long)n->e->job,
-                                                          n->e->restarts, name ? name : "?");
-                json_t *cg = json_pack("{s:O, s:s, s:O, s:O, s:O, s:i, s:i}", "name", json_object_get(g, "name"),
-                                       "instance", instance, "mac", json_object_get(g, "mac"), "ip",
-                                       json_object_get(g, "ip"), "prefix", json_object_get(g, "prefix"), "mtu",
-                                       (int)mtu, "slots", (int)spec.cpus);
-                if (json_is_string(json_object_get(plan, "share")))
-                        json_object_set(cg, "share", json_object_get(plan, "share"));
-                const char *mac = json_string_value(json_object_get(g, "mac"));
+                                                          n->e->restarts, g->name);
+                json_t *cg = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i}", "name", g->name, "instance", instance,
+                                       "mac", g->mac, "ip", g->ip, "prefix", g->prefix, "mtu", (int)mtu, "slots",
+                                       (int)spec->cpus);
+                if (plan->share)
+                        json_object_set_new(cg, "share", json_string(plan->share));
                 const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
-                if (json_is_true(json_object_get(g, "frontend")) && nc->public_bridge && mac) {
+                if (g->frontend && nc->public_bridge) {
                         char pmac[18];
-                        vc_guest_public_mac(mac, pmac);
+                        vc_guest_public_mac(g->mac, pmac);
                         json_object_set_new(cg, "public_mac", json_string(pmac));
                 }
                 r = vc_journal_add(&n->j, "guest.seed",
@@ -178,19 +169,17 @@ static void guest_up(void *arg, const char *name) {
         vc_node_report(n->e, n->c, "starting", NULL, json_pack("{s:s}", name, "up"), n->cpus);
 }
 
-int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, char **err) {
+int vc_bringup_guests(struct node_run *n, const struct vc_nodeplan *plan, const char *dir, char **err) {
         const struct vc_nodecfg *nc = vc_conf_node(n->c, n->e->node);
-        json_t *guests = json_object_get(plan, "guests");
-        size_t count = json_array_size(guests);
+        size_t count = plan->n_guests;
         int r = vc_node_add_net(&n->j, nc, plan, err);
         if (r == 0)
                 r = vc_bringup_stage(n, nc->host_net == VC_HOSTNET_OVS ? "OVS bridge checked" : "VLAN bridge made", err);
         if (r == 0)
                 r = volumes(n, nc, plan, err);
         /* QEMU runs as the job's user: it opens its files in dir by name */
-        int64_t uid = json_integer_value(json_object_get(plan, "uid"));
-        if (r == 0 && uid != 0) {
-                r = vc_journal_add(&n->j, "job.user", json_pack("{s:s, s:I}", "dir", dir, "uid", (json_int_t)uid));
+        if (r == 0 && plan->uid != 0) {
+                r = vc_journal_add(&n->j, "job.user", json_pack("{s:s, s:I}", "dir", dir, "uid", (json_int_t)plan->uid));
                 if (r == 0)
                         r = vc_bringup_stage(n, "the job's user may reach its guests' files", err);
         }
@@ -223,15 +212,13 @@ int vc_bringup_guests(struct node_run *n, const json_t *plan, const char *dir, c
                 return r;
         _cleanup_free_ struct vc_ready_guest *rg = xcalloc(count ? count : 1, sizeof(*rg));
         _cleanup_free_ struct vc_guest_files *files = xcalloc(count ? count : 1, sizeof(*files));
-        json_t *g;
         size_t i;
-        json_array_foreach(guests, i, g) {
-                const char *name = json_string_value(json_object_get(g, "name"));
-                if ((r = vc_guest_files_get(dir, name, false, &files[i], err)) < 0)
+        for (i = 0; i < count; i++) {
+                const struct vc_nodeplan_guest *g = &plan->guests[i];
+                if ((r = vc_guest_files_get(dir, g->name, false, &files[i], err)) < 0)
                         break;
-                rg[i] = (struct vc_ready_guest){.name = name,
-                                                .domain = json_string_value(json_object_get(g, "domain")),
-                                                .agent = files[i].agent, .console = files[i].console};
+                rg[i] = (struct vc_ready_guest){.name = g->name, .domain = g->domain, .agent = files[i].agent,
+                                                .console = files[i].console};
         }
         uint64_t t0 = now_ms();
         if (r == 0)

@@ -33,10 +33,9 @@ void vc_node_report(const struct vc_hook_env *e, const struct vc_conf *c, const 
                             json_string_value(json_object_get(reply, "error")));
 }
 
-json_t *vc_node_all_guests(const json_t *plan, const char *phase) {
-        json_t *o = json_object(), *g;
-        size_t i;
-        json_array_foreach(json_object_get(plan, "guests"), i, g)
-                json_object_set_new(o, json_string_value(json_object_get(g, "name")), json_string(phase));
+json_t *vc_node_all_guests(const struct vc_nodeplan *plan, const char *phase) {
+        json_t *o = json_object();
+        for (size_t i = 0; i < plan->n_guests; i++)
+                json_object_set_new(o, plan->guests[i].name, json_string(phase));
         return o;
 }

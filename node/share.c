@@ -54,17 +54,18 @@ static int work_dir(const struct vc_hook_env *e, char **dir, char **err) {
         return 0;
 }
 
-int vc_bringup_share(const struct vc_hook_env *e, const struct vc_conf *c, json_t *plan, char **err) {
-        struct vc_spec spec;
-        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
-        if (r < 0 || !spec.image[0])
-                return r;
+int vc_bringup_share(const struct vc_hook_env *e, const struct vc_conf *c, struct vc_nodeplan *plan, char **err) {
+        const struct vc_spec *spec = &plan->spec;
+        if (!spec->image[0])
+                return 0;
         int64_t gid = 0;
-        if ((r = user_gid(json_integer_value(json_object_get(plan, "uid")), &gid, err)) < 0)
+        int r = user_gid(plan->uid, &gid, err);
+        if (r < 0)
                 return r;
-        json_object_set_new(plan, "gid", json_integer(gid));
-        const struct vc_image *im = vc_conf_image(c, spec.image);
-        if (!spec.share || !im || im->context != VC_CTX_CLOUD_INIT)
+        plan->gid = gid;
+        plan->has_gid = true;
+        const struct vc_image *im = vc_conf_image(c, spec->image);
+        if (!spec->share || !im || im->context != VC_CTX_CLOUD_INIT)
                 return 0;
         _cleanup_free_ char *dir = NULL;
         if ((r = work_dir(e, &dir, err)) < 0)
@@ -81,7 +82,7 @@ int vc_bringup_share(const struct vc_hook_env *e, const struct vc_conf *c, json_
                                  "job without it)", dir, e->node);
                 return -ENOTDIR;
         }
-        json_object_set_new(plan, "share", json_string(dir));
+        plan->share = xstrdup(dir);
         log_info("job %lld on %s: the job's directory %s shared with its guests", (long long)e->job, e->node, dir);
         return 0;
 }

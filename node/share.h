@@ -16,9 +16,10 @@
 
 #include "conf.h"
 #include "hook.h"
+#include "nodeplan.h"
 
-/* vc_bringup_share: plan's "gid" and, when the job has one, "share"; 0, or
+/* vc_bringup_share: plan's gid and, when the job has one, share; 0, or
  * -errno with *err naming what is missing. */
-int vc_bringup_share(const struct vc_hook_env *e, const struct vc_conf *c, json_t *plan, char **err);
+int vc_bringup_share(const struct vc_hook_env *e, const struct vc_conf *c, struct vc_nodeplan *plan, char **err);
 
 #endif

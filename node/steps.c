@@ -91,31 +91,18 @@ void vc_guest_files_clear(struct vc_guest_files *f) {
         *f = (struct vc_guest_files){0};
 }
 
-static json_t *guests_of(const json_t *plan) { return json_object_get(plan, "guests"); }
-
-static int site_vlan(const json_t *plan) {
-        return (int)json_integer_value(json_object_get(json_object_get(plan, "site"), "vlan"));
-}
-
-int vc_node_add_net(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
+int vc_node_add_net(struct vc_journal *j, const struct vc_nodecfg *nc, const struct vc_nodeplan *plan, char **err) {
         if (nc->host_net == VC_HOSTNET_BRIDGE) {
                 char br[16];
-                vc_bridge_name(site_vlan(plan), br);
+                vc_bridge_name(plan->site.vlan, br);
                 return vc_journal_add(j, "net.bridge", json_pack("{s:s, s:i, s:s}", "trunk", nc->trunk, "vlan",
-                                                                 site_vlan(plan), "bridge", br));
+                                                                 plan->site.vlan, "bridge", br));
         }
-        json_t *taps = json_array(), *g;
-        size_t i;
-        json_array_foreach(guests_of(plan), i, g) json_array_append(taps, json_object_get(g, "tap"));
+        json_t *taps = json_array();
+        for (size_t i = 0; i < plan->n_guests; i++)
+                json_array_append_new(taps, json_string(plan->guests[i].tap));
         return vc_journal_add(j, "net.ovs", json_pack("{s:s, s:s, s:o}", "db", nc->ovs_db, "bridge",
                                                       nc->ovs_bridge, "taps", taps));
-}
-
-size_t vc_node_plan_volumes(const json_t *plan) {
-        size_t n = 0, i;
-        json_t *g;
-        json_array_foreach(guests_of(plan), i, g) n += json_is_object(json_object_get(g, "volume"));
-        return n;
 }
 
 /* How long a host-mode login waits for udev to name the LUNs. */
@@ -123,105 +110,85 @@ size_t vc_node_plan_volumes(const json_t *plan) {
 
 /* add_iscsi: IscsiAttach=host — one session per node and job, so every
  * volume of the node's guests must be on the one target of its site. */
-static int add_iscsi(struct vc_journal *j, const json_t *plan, const char *node, int64_t job, char **err) {
-        const json_t *first = NULL, *g;
+static int add_iscsi(struct vc_journal *j, const struct vc_nodeplan *plan, char **err) {
+        const struct vc_nodeplan_volume *first = NULL;
         json_t *devices = json_array();
-        size_t i;
-        json_array_foreach(guests_of(plan), i, g) {
-                const json_t *v = json_object_get(g, "volume");
+        for (size_t i = 0; i < plan->n_guests; i++) {
+                const struct vc_nodeplan_volume *v = plan->guests[i].volume;
                 if (!v)
                         continue;
-                const char *iqn = vc_step_arg(v, "iqn"), *portal = vc_step_arg(v, "portal"),
-                           *ini = vc_step_arg(v, "initiator"), *user = vc_step_arg(v, "user");
-                json_t *lun = json_object_get(v, "lun");
-                if (!iqn || !portal || !ini || !user || !json_is_integer(lun)) {
+                if (!v->portal) {
                         json_decref(devices);
-                        *err = xasprintf("guest %s: incomplete volume in the plan (portal, iqn, lun, initiator, user)",
-                                         vc_step_arg(g, "name"));
+                        *err = xasprintf("guest %s: the plan names no portal for its volume",
+                                         plan->guests[i].name);
                         return -EINVAL;
                 }
                 if (!first)
                         first = v;
-                else if (!streq(iqn, vc_step_arg(first, "iqn")) || !streq(portal, vc_step_arg(first, "portal")) ||
-                         !streq(ini, vc_step_arg(first, "initiator")) || !streq(user, vc_step_arg(first, "user"))) {
+                else if (!streq(v->iqn, first->iqn) || !streq(v->portal, first->portal) ||
+                         !streq(v->initiator, first->initiator) || !streq(v->user, first->user)) {
                         json_decref(devices);
                         *err = xasprintf("node %s: volumes on two targets (%s, %s): IscsiAttach=host logs in to one",
-                                         node, vc_step_arg(first, "iqn"), iqn);
+                                         plan->node, first->iqn, v->iqn);
                         return -EINVAL;
                 }
-                _cleanup_free_ char *dev = vc_iscsi_by_path(portal, iqn, json_integer_value(lun));
+                _cleanup_free_ char *dev = vc_iscsi_by_path(v->portal, v->iqn, v->lun);
                 json_array_append_new(devices, json_string(dev));
         }
-        _cleanup_free_ char *iface = vc_iscsi_iface_name(job, node);
+        _cleanup_free_ char *iface = vc_iscsi_iface_name(plan->job, plan->node);
         if (!iface) {
                 json_decref(devices);
                 *err = xasprintf("node %s: the iSCSI iface name of job %lld would be longer than open-iscsi allows",
-                                 node, (long long)job);
+                                 plan->node, (long long)plan->job);
                 return -EINVAL;
         }
         return vc_journal_add(j, "storage.iscsi",
-                              json_pack("{s:s, s:O, s:O, s:O, s:O, s:o, s:i}", "iface", iface, "initiator",
-                                        json_object_get(first, "initiator"), "iqn", json_object_get(first, "iqn"),
-                                        "portal", json_object_get(first, "portal"), "user",
-                                        json_object_get(first, "user"), "devices", devices, "wait_s", DEVICE_WAIT_S));
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:i}", "iface", iface, "initiator",
+                                        first->initiator, "iqn", first->iqn, "portal", first->portal, "user",
+                                        first->user, "devices", devices, "wait_s", DEVICE_WAIT_S));
 }
 
-int vc_node_add_storage(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
-        if (vc_node_plan_volumes(plan) == 0)
+int vc_node_add_storage(struct vc_journal *j, const struct vc_nodecfg *nc, const struct vc_nodeplan *plan,
+                        char **err) {
+        if (vc_nodeplan_volumes(plan) == 0)
                 return 0;
-        const char *node = vc_step_arg(plan, "node");
-        int64_t job = json_integer_value(json_object_get(plan, "job"));
-        if (!node) {
-                *err = xstrdup("the node's plan names no node");
-                return -EINVAL;
-        }
         if (nc->iscsi_host)
-                return add_iscsi(j, plan, node, job, err);
-        _cleanup_free_ char *usage = vc_iscsi_secret_usage(job, node);
+                return add_iscsi(j, plan, err);
+        _cleanup_free_ char *usage = vc_iscsi_secret_usage(plan->job, plan->node);
         return vc_journal_add(j, "storage.secret", json_pack("{s:s, s:s}", "uri", nc->libvirt_uri, "usage", usage));
 }
 
 int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
-                       const json_t *plan, const char *dir, char **err) {
-        struct vc_spec spec;
-        int r = vc_spec_parse(json_string_value(json_object_get(plan, "spec")), &spec, err);
-        if (r < 0)
-                return r;
-        const struct vc_image *im = spec.image[0] ? vc_conf_image(c, spec.image) : NULL;
+                       const struct vc_nodeplan *plan, const char *dir, char **err) {
+        const struct vc_spec *spec = &plan->spec;
+        const struct vc_image *im = spec->image[0] ? vc_conf_image(c, spec->image) : NULL;
         if (!im) {
-                *err = spec.image[0] ? xasprintf("image=%s: no such image in %s", spec.image, c->path)
-                                     : xstrdup("the job names no image= and guests need one");
+                *err = spec->image[0] ? xasprintf("image=%s: no such image in %s", spec->image, c->path)
+                                      : xstrdup("the job names no image= and guests need one");
                 return -EINVAL;
         }
         /* inside the job's allocation on this node (the prolog's "alloc"):
          * every guest on the job's CPUs, each with its share of the memory */
-        const json_t *alloc = json_object_get(plan, "alloc");
-        const char *cpuset = json_string_value(json_object_get(alloc, "cpus"));
-        const char *mem_by = json_string_value(json_object_get(alloc, "mem_by"));
+        const struct vc_nodeplan_alloc *alloc = plan->alloc;
+        const char *cpuset = alloc ? alloc->cpus : NULL;
         /* "cgroup": Slurm's memory cgroup holds QEMU once adopted, no cap of libvirt's */
         uint64_t mem_limit = 0;
-        if (mem_by && streq(mem_by, "memtune"))
-                mem_limit = (uint64_t)json_integer_value(json_object_get(alloc, "mem"));
-        size_t count = json_array_size(guests_of(plan));
-        if (count)
-                mem_limit /= count;
-        json_t *g;
-        size_t i;
-        json_array_foreach(guests_of(plan), i, g) {
-                const char *name = json_string_value(json_object_get(g, "name"));
+        if (alloc && alloc->mem_by && streq(alloc->mem_by, "memtune"))
+                mem_limit = (uint64_t)alloc->mem;
+        if (plan->n_guests)
+                mem_limit /= plan->n_guests;
+        int r;
+        for (size_t i = 0; i < plan->n_guests; i++) {
+                const struct vc_nodeplan_guest *g = &plan->guests[i];
                 _cleanup_(vc_guest_files_clear) struct vc_guest_files f = {0};
-                if ((r = vc_guest_files_get(dir, name ? name : "?", im->disk != NULL, &f, err)) < 0)
+                if ((r = vc_guest_files_get(dir, g->name, im->disk != NULL, &f, err)) < 0)
                         return r;
-                _cleanup_free_ char *seed =
-                        im->context == VC_CTX_CLOUD_INIT ? vc_guest_seed_path(dir, name ? name : "?") : NULL;
-                struct vc_domain_desc d = {.guest = g, .image = im, .node = nc, .cpus = spec.cpus, .mem = spec.mem,
-                                           .vlan = site_vlan(plan),
-                                           .job = json_integer_value(json_object_get(plan, "job")),
-                                           .console = f.console, .agent = f.agent, .overlay = f.overlay,
-                                           .seed = seed, .cpuset = cpuset, .mem_limit = mem_limit,
-                                           .uid = json_integer_value(json_object_get(plan, "uid")),
-                                           .gid = json_integer_value(json_object_get(plan, "gid")),
-                                           .share = seed ? json_string_value(json_object_get(plan, "share")) : NULL};
+                _cleanup_free_ char *seed = im->context == VC_CTX_CLOUD_INIT ? vc_guest_seed_path(dir, g->name) : NULL;
+                struct vc_domain_desc d = {.guest = g, .image = im, .node = nc, .cpus = spec->cpus, .mem = spec->mem,
+                                           .vlan = plan->site.vlan, .job = plan->job, .console = f.console,
+                                           .agent = f.agent, .overlay = f.overlay, .seed = seed, .cpuset = cpuset,
+                                           .mem_limit = mem_limit, .uid = plan->uid, .gid = plan->gid,
+                                           .share = seed ? plan->share : NULL};
                 _cleanup_free_ char *xml = vc_domain_xml(&d, err);
                 if (!xml)
                         return -EINVAL;
@@ -234,10 +201,9 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
                         json_array_append_new(check, json_string(im->disk));
                 if (seed)
                         json_array_append_new(check, json_string(seed));
-                json_t *args = json_pack("{s:s, s:O, s:s, s:[s,s], s:o, s:{s:I, s:I}}", "uri", nc->libvirt_uri,
-                                         "domain", json_object_get(g, "domain"), "xml", xml, "files", f.console,
-                                         f.agent, "check", check, "owner", "uid", (json_int_t)d.uid, "gid",
-                                         (json_int_t)d.gid);
+                json_t *args = json_pack("{s:s, s:s, s:s, s:[s,s], s:o, s:{s:I, s:I}}", "uri", nc->libvirt_uri,
+                                         "domain", g->domain, "xml", xml, "files", f.console, f.agent, "check", check,
+                                         "owner", "uid", (json_int_t)d.uid, "gid", (json_int_t)d.gid);
                 if (f.overlay)
                         json_object_set_new(args, "overlay",
                                             json_pack("{s:s, s:s}", "path", f.overlay, "image", im->disk));
@@ -247,13 +213,12 @@ int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const stru
         return 0;
 }
 
-int vc_node_add_start(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err) {
-        json_t *g;
-        size_t i;
-        json_array_foreach(guests_of(plan), i, g) {
-                json_t *args = json_pack("{s:s, s:O, s:O, s:O}", "uri", nc->libvirt_uri, "domain",
-                                         json_object_get(g, "domain"), "tap", json_object_get(g, "tap"), "job",
-                                         json_object_get(plan, "job"));
+int vc_node_add_start(struct vc_journal *j, const struct vc_nodecfg *nc, const struct vc_nodeplan *plan,
+                      char **err) {
+        for (size_t i = 0; i < plan->n_guests; i++) {
+                json_t *args = json_pack("{s:s, s:s, s:s, s:I}", "uri", nc->libvirt_uri, "domain",
+                                         plan->guests[i].domain, "tap", plan->guests[i].tap, "job",
+                                         (json_int_t)plan->job);
                 if (nc->host_net == VC_HOSTNET_OVS)
                         json_object_set_new(args, "ovs", json_pack("{s:s}", "db", nc->ovs_db));
                 int r = vc_journal_add(j, "guest.start", args);

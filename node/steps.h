@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "journal.h"
+#include "nodeplan.h"
 
 /* The files of a guest in the node's job dir. */
 struct vc_guest_files {
@@ -24,21 +25,19 @@ int vc_guest_files_get(const char *dir, const char *name, bool disk, struct vc_g
 void vc_guest_files_clear(struct vc_guest_files *f);
 
 /* vc_node_add_net: the host network step of plan on this node. */
-int vc_node_add_net(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err);
-/* vc_node_plan_volumes: how many guests of plan have a volume (disk=). */
-size_t vc_node_plan_volumes(const json_t *plan);
+int vc_node_add_net(struct vc_journal *j, const struct vc_nodecfg *nc, const struct vc_nodeplan *plan, char **err);
 /* vc_node_add_storage: the steps that make plan's volumes attachable on this
  * node, to run before guest.define with the job's CHAP secret in the
  * journal's ctx: IscsiAttach=qemu one storage.secret, IscsiAttach=host one
  * storage.iscsi; none without volumes. -EINVAL with *err when the volumes
  * cannot be attached as planned (host mode: several targets on one node, an
  * iface name too long). */
-int vc_node_add_storage(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err);
+int vc_node_add_storage(struct vc_journal *j, const struct vc_nodecfg *nc, const struct vc_nodeplan *plan, char **err);
 /* vc_node_add_define: one guest.define per guest of plan; -EINVAL with *err
  * for an unknown image or a guest whose paths or XML cannot be built. */
 int vc_node_add_define(struct vc_journal *j, const struct vc_conf *c, const struct vc_nodecfg *nc,
-                       const json_t *plan, const char *dir, char **err);
+                       const struct vc_nodeplan *plan, const char *dir, char **err);
 /* vc_node_add_start: one guest.start per guest of plan. */
-int vc_node_add_start(struct vc_journal *j, const struct vc_nodecfg *nc, const json_t *plan, char **err);
+int vc_node_add_start(struct vc_journal *j, const struct vc_nodecfg *nc, const struct vc_nodeplan *plan, char **err);
 
 #endif

@@ -75,12 +75,11 @@ static pid_t qemu_pid(const char *domain) {
         return 0;
 }
 
-void vc_spank_adopt(spank_t sp, uint32_t job, const char *node, const json_t *plan) {
+void vc_spank_adopt(spank_t sp, uint32_t job, const char *node, const struct vc_nodeplan *plan) {
         uint32_t step;
         if (spank_get_item(sp, S_JOB_STEPID, &step) != ESPANK_SUCCESS || step != SLURM_BATCH_SCRIPT)
                 return;
-        json_t *guests = json_object_get(plan, "guests");
-        if (json_array_size(guests) == 0)
+        if (plan->n_guests == 0)
                 return;
         stepd_connect_fn conn = (stepd_connect_fn)dlsym(RTLD_DEFAULT, "stepd_connect");
         stepd_add_fn add = (stepd_add_fn)dlsym(RTLD_DEFAULT, "stepd_add_extern_pid");
@@ -97,14 +96,12 @@ void vc_spank_adopt(spank_t sp, uint32_t job, const char *node, const json_t *pl
                            "the guests' QEMU is not accounted to the job", job, node);
                 return;
         }
-        size_t i;
-        json_t *g;
-        json_array_foreach(guests, i, g) {
-                const char *domain = json_string_value(json_object_get(g, "domain"));
-                pid_t pid = domain ? qemu_pid(domain) : 0;
+        for (size_t i = 0; i < plan->n_guests; i++) {
+                const char *domain = plan->guests[i].domain;
+                pid_t pid = qemu_pid(domain);
                 if (!pid) {
                         slurm_error("vcluster: job %" PRIu32 " on %s: no QEMU runs domain %s: not accounted", job,
-                                    node, domain ? domain : "?");
+                                    node, domain);
                         continue;
                 }
                 if (add(fd, proto, pid) != 0)

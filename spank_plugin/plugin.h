@@ -19,6 +19,8 @@
 #include <slurm/spank.h>
 #include <stdint.h>
 
+#include "nodeplan.h"
+
 struct vc_spank {
         char *conf_path; /* plugstack.conf's conf=PATH; NULL: VCLUSTER_CONF or the default */
         char *optarg;    /* --vcluster's value; NULL: the option was not given */
@@ -46,6 +48,6 @@ int vc_spank_remote_post_opt(spank_t sp);
 /* vc_spank_adopt: in the batch step, add the QEMU of each guest of plan on
  * node to job's extern step (PrologFlags=Contain); what cannot be done is
  * logged, never fatal: the guests run either way. */
-void vc_spank_adopt(spank_t sp, uint32_t job, const char *node, const json_t *plan);
+void vc_spank_adopt(spank_t sp, uint32_t job, const char *node, const struct vc_nodeplan *plan);
 
 #endif

@@ -41,7 +41,7 @@ int vc_spank_remote_post_opt(spank_t sp) {
                 return -1;
         }
         _cleanup_free_ char *dir = vc_node_job_dir(c->state_dir, node, job);
-        _cleanup_(json_decrefp) json_t *plan = NULL;
+        _cleanup_(vc_nodeplan_clear) struct vc_nodeplan plan = {0};
         int r = vc_node_plan_read(dir, &plan, &err);
         if (r == -ENOENT) {
                 slurm_error("vcluster: job %" PRIu32 ": node %s has no plan (%s/%s missing): did its Prolog run "
@@ -53,19 +53,11 @@ int vc_spank_remote_post_opt(spank_t sp) {
                 slurm_error("vcluster: job %" PRIu32 ": %s", job, err);
                 return -1;
         }
-        json_t *vlan = json_object_get(json_object_get(plan, "site"), "vlan");
-        const char *nodes = json_string_value(json_object_get(plan, "cluster_nodes"));
-        const char *frontend = json_string_value(json_object_get(plan, "frontend"));
-        if (!json_is_integer(vlan) || !nodes || !frontend) {
-                slurm_error("vcluster: job %" PRIu32 ": %s/%s lacks site.vlan, cluster_nodes or frontend", job, dir,
-                            VC_NODE_PLAN);
-                return -1;
-        }
         char v[16];
-        snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(vlan));
-        if (set(sp, "VCLUSTER_VLAN", v) < 0 || set(sp, "VCLUSTER_NODES", nodes) < 0 ||
-            set(sp, "VCLUSTER_FRONTEND", frontend) < 0)
+        snprintf(v, sizeof(v), "%d", plan.site.vlan);
+        if (set(sp, "VCLUSTER_VLAN", v) < 0 || set(sp, "VCLUSTER_NODES", plan.cluster_nodes) < 0 ||
+            set(sp, "VCLUSTER_FRONTEND", plan.frontend) < 0)
                 return -1;
-        vc_spank_adopt(sp, job, node, plan);
+        vc_spank_adopt(sp, job, node, &plan);
         return 0;
 }

@@ -24,6 +24,7 @@
 #include "iscsi.h"
 #include "journal.h"
 #include "node.h"
+#include "nodeplan.h"
 #include "nodestate.h"
 #include "spec.h"
 #include "steps.h"
@@ -53,11 +54,13 @@ static char *read_secret(const char *path) {
         return s;
 }
 
-/* node_plan: NODE's plan from the job, in the shape the prolog writes. */
-static json_t *node_plan(const json_t *job, const char *node, char **err) {
-        struct vc_spec spec;
-        if (vc_spec_parse(json_string_value(json_object_get(job, "spec")), &spec, err) < 0)
-                return NULL;
+/* node_plan: NODE's plan from the job, as much of it as the guest steps
+ * read (the prolog's own adds the access path, tunnel and allocation). */
+static int node_plan(const json_t *job, const char *node, struct vc_nodeplan *p, char **err) {
+        *p = (struct vc_nodeplan){0};
+        const char *spec = json_string_value(json_object_get(job, "spec"));
+        if (vc_spec_parse(spec, &p->spec, err) < 0)
+                return -EINVAL;
         json_t *sites = json_object_get(job, "sites"), *s, *site = NULL, *nd;
         size_t i, k;
         json_array_foreach(sites, i, s) {
@@ -68,16 +71,20 @@ static json_t *node_plan(const json_t *job, const char *node, char **err) {
         }
         if (!site) {
                 *err = xasprintf("node %s is not in the job", node);
-                return NULL;
+                return -EINVAL;
         }
-        int64_t id = json_integer_value(json_object_get(job, "job"));
-        json_t *guests = NULL;
-        if (vc_plan_guest_list(sites, &spec, id, node, &guests, err) < 0)
-                return NULL;
-        return json_pack("{s:I, s:s, s:O, s:{s:O, s:O, s:O}, s:o, s:s}", "job", (json_int_t)id, "node", node,
-                         "spec", json_object_get(job, "spec"), "site", "name", json_object_get(site, "name"),
-                         "id", json_object_get(site, "id"), "vlan", json_object_get(site, "vlan"), "guests",
-                         guests, "image", spec.image);
+        p->job = json_integer_value(json_object_get(job, "job"));
+        _cleanup_(json_decrefp) json_t *guests = NULL;
+        if (vc_plan_guest_list(sites, &p->spec, p->job, node, &guests, err) < 0 ||
+            vc_nodeplan_guests_from_json(guests, &p->guests, &p->n_guests, err) < 0)
+                return -EINVAL;
+        p->node = xstrdup(node);
+        p->spec_text = xstrdup(spec);
+        p->site.name = xstrdup(json_string_value(json_object_get(site, "name")));
+        p->site.id = (int)json_integer_value(json_object_get(site, "id"));
+        p->site.vlan = (int)json_integer_value(json_object_get(site, "vlan"));
+        p->image = xstrdup(p->spec.image);
+        return 0;
 }
 
 static int up(bool storage_only, const char *conf, const char *jobfile, const char *node, const char *dir,
@@ -94,8 +101,9 @@ static int up(bool storage_only, const char *conf, const char *jobfile, const ch
                 fprintf(stderr, "nodeup: %s: %s\n", jobfile, je.text);
                 return 1;
         }
-        _cleanup_(json_decrefp) json_t *plan = node_plan(job, node, &err);
-        if (!plan) {
+        _cleanup_(vc_nodeplan_clear) struct vc_nodeplan np = {0};
+        const struct vc_nodeplan *plan = &np;
+        if (node_plan(job, node, &np, &err) < 0) {
                 fprintf(stderr, "nodeup: %s\n", err);
                 return 1;
         }
@@ -108,7 +116,7 @@ static int up(bool storage_only, const char *conf, const char *jobfile, const ch
                 r = vc_node_journal_open(dir, vc_node_step_kinds, &j, &err);
         if (r == 0 && !storage_only && (r = vc_node_add_net(&j, nc, plan, &err)) == 0)
                 r = vc_journal_run(&j, &err);
-        if (r == 0 && vc_node_plan_volumes(plan) > 0) {
+        if (r == 0 && vc_nodeplan_volumes(plan) > 0) {
                 ctx.chap = read_secret(secretfile);
                 r = ctx.chap ? vc_node_add_storage(&j, nc, plan, &err) : -EINVAL;
                 if (r == 0)

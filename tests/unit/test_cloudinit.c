@@ -548,10 +548,9 @@ static void test_domxml_seed(void **state) {
         struct vc_image im = {.name = "deb", .kernel = "/img/vmlinuz", .initrd = "/img/initrd", .disk = "/img/d.qcow2",
                               .context = VC_CTX_CLOUD_INIT};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc", .public_bridge = "br-pub"};
-        _cleanup_(json_decrefp) json_t *g =
-                json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b}", "name", "web-1-1", "domain", "vcluster-42-web-1-1",
-                          "mac", "02:01:00:2a:00:01", "ip", "10.0.0.1", "prefix", 24, "tap", "vc2a.1", "frontend", 1);
-        struct vc_domain_desc d = {.guest = g, .image = &im, .node = &nc, .cpus = 1, .mem = 1ULL << 30, .vlan = 101,
+        struct vc_nodeplan_guest g = {.name = "web-1-1", .domain = "vcluster-42-web-1-1", .mac = "02:01:00:2a:00:01",
+                                      .ip = "10.0.0.1", .prefix = 24, .tap = "vc2a.1", .frontend = true};
+        struct vc_domain_desc d = {.guest = &g, .image = &im, .node = &nc, .cpus = 1, .mem = 1ULL << 30, .vlan = 101,
                                    .job = 42, .console = "/s/c", .agent = "/s/a", .overlay = "/s/o.qcow2",
                                    .seed = "/s/web-1-1.seed"};
         _cleanup_free_ char *err = NULL;

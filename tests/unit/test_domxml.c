@@ -12,13 +12,13 @@
 #include "domxml.h"
 #include "util.h"
 
-static json_t *guest(bool frontend) {
-        return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b}", "name", "web-1-1", "domain", "vcluster-42-web-1-1",
-                         "mac", "02:01:00:2a:00:01", "ip", "10.0.0.1", "prefix", 24, "tap", "vc2a.1", "frontend",
-                         frontend);
+static struct vc_nodeplan_guest guest(bool frontend) {
+        return (struct vc_nodeplan_guest){.name = "web-1-1", .domain = "vcluster-42-web-1-1",
+                                          .mac = "02:01:00:2a:00:01", .ip = "10.0.0.1", .prefix = 24,
+                                          .tap = "vc2a.1", .frontend = frontend};
 }
 
-static char *xml_of(const json_t *g, const struct vc_image *im, const struct vc_nodecfg *nc) {
+static char *xml_of(const struct vc_nodeplan_guest *g, const struct vc_image *im, const struct vc_nodecfg *nc) {
         struct vc_domain_desc d = {.guest = g, .image = im, .node = nc, .cpus = 2, .mem = 256ULL << 20,
                                    .vlan = 101, .job = 42, .console = "/s/web-1-1.console",
                                    .agent = "/s/web-1-1.agent", .overlay = im->disk ? "/s/web-1-1.qcow2" : NULL};
@@ -35,8 +35,8 @@ static void test_ovs_direct_boot(void **state) {
         struct vc_image im = {.name = "tiny", .kernel = "/img/vmlinuz", .initrd = "/img/initrd",
                               .cmdline = "console=ttyS0"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc", .tcg = true};
-        _cleanup_(json_decrefp) json_t *g = guest(false);
-        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        struct vc_nodeplan_guest g = guest(false);
+        _cleanup_free_ char *x = xml_of(&g, &im, &nc);
         HAS(x, "<domain type='qemu'>");
         HAS(x, "<name>vcluster-42-web-1-1</name>");
         HAS(x, "<memory unit='KiB'>262144</memory>");
@@ -56,8 +56,8 @@ static void test_ovs_direct_boot(void **state) {
 static void test_pinned_to_allocation(void **state) {
         struct vc_image im = {.name = "tiny", .kernel = "/k"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc"};
-        _cleanup_(json_decrefp) json_t *g = guest(false);
-        struct vc_domain_desc d = {.guest = g, .image = &im, .node = &nc, .cpus = 2, .mem = 256ULL << 20, .vlan = 101,
+        struct vc_nodeplan_guest g = guest(false);
+        struct vc_domain_desc d = {.guest = &g, .image = &im, .node = &nc, .cpus = 2, .mem = 256ULL << 20, .vlan = 101,
                                    .job = 42, .console = "/c", .agent = "/a", .cpuset = "1,3-4",
                                    .mem_limit = 384ULL << 20};
         _cleanup_free_ char *err = NULL;
@@ -84,8 +84,8 @@ static void test_pinned_to_allocation(void **state) {
 static void test_bridge_disk_kvm(void **state) {
         struct vc_image im = {.name = "deb", .disk = "/img/deb.qcow2"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_BRIDGE, .trunk = "eth1"};
-        _cleanup_(json_decrefp) json_t *g = guest(false);
-        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        struct vc_nodeplan_guest g = guest(false);
+        _cleanup_free_ char *x = xml_of(&g, &im, &nc);
         HAS(x, "<domain type='kvm'>");
         HAS(x, "<boot dev='hd'/>");
         HASNT(x, "<kernel>");
@@ -98,49 +98,54 @@ static void test_bridge_disk_kvm(void **state) {
 static void test_frontend_public_nic(void **state) {
         struct vc_image im = {.name = "tiny", .kernel = "/k"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc", .public_bridge = "br-pub"};
-        _cleanup_(json_decrefp) json_t *fe = guest(true), *other = guest(false);
-        _cleanup_free_ char *x = xml_of(fe, &im, &nc), *y = xml_of(other, &im, &nc);
+        struct vc_nodeplan_guest fe = guest(true), other = guest(false);
+        _cleanup_free_ char *x = xml_of(&fe, &im, &nc), *y = xml_of(&other, &im, &nc);
         HAS(x, "<source bridge='br-pub'/>\n      <virtualport type='openvswitch'/>\n      <model");
         HASNT(y, "br-pub");
         HAS(x, "<cmdline>vc.name=web-1-1 vc.ip=10.0.0.1/24</cmdline>");
         /* no PublicBridge: the frontend has one NIC */
         nc.public_bridge = NULL;
-        _cleanup_free_ char *z = xml_of(fe, &im, &nc);
+        _cleanup_free_ char *z = xml_of(&fe, &im, &nc);
         HASNT(z, "br-pub");
 }
 
 static void test_escaping_and_missing(void **state) {
         struct vc_image im = {.name = "t", .kernel = "/img/a&b<'c'>", .cmdline = "x=\"1\" </cmdline><evil/>"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br"};
-        _cleanup_(json_decrefp) json_t *g = guest(false);
-        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        struct vc_nodeplan_guest g = guest(false);
+        _cleanup_free_ char *x = xml_of(&g, &im, &nc);
         HAS(x, "<kernel>/img/a&amp;b&lt;&apos;c&apos;&gt;</kernel>");
         HAS(x, "x=&quot;1&quot; &lt;/cmdline&gt;&lt;evil/&gt;");
         HASNT(x, "<evil/>");
 
-        _cleanup_(json_decrefp) json_t *bad = json_pack("{s:s}", "name", "web-1-1");
-        struct vc_domain_desc d = {.guest = bad, .image = &im, .node = &nc, .console = "/c", .agent = "/a"};
+        struct vc_nodeplan_guest bad = {.name = "web-1-1"};
+        struct vc_domain_desc d = {.guest = &bad, .image = &im, .node = &nc, .console = "/c", .agent = "/a"};
         _cleanup_free_ char *err = NULL;
         assert_null(vc_domain_xml(&d, &err));
         assert_string_equal(err, "guest web-1-1: incomplete description (plan entry, image, paths, uid/gid)");
 }
 
-/* guest_vol: a guest of node n1 with LUN 3 of job 42's target. */
-static json_t *guest_vol(const char *iqn) {
-        json_t *g = guest(false);
-        json_object_set_new(g, "node", json_string("n1"));
-        json_object_set_new(g, "volume", json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:I}", "storage", "st",
-                                                   "portal", "10.1.0.5:3260", "iqn", iqn, "lun", 3, "initiator",
-                                                   "iqn.2026-11.org.vcluster:42.n1", "user", "vcluster-42", "name",
-                                                   "vc-42-web-1-1", "bytes", (json_int_t)1 << 30));
+/* vol_of: LUN 3 of job 42's target iqn, as node n1 reaches it. */
+static struct vc_nodeplan_volume vol_of(char *iqn) {
+        return (struct vc_nodeplan_volume){.storage = "st", .portal = "10.1.0.5:3260", .iqn = iqn, .lun = 3,
+                                           .initiator = "iqn.2026-11.org.vcluster:42.n1", .user = "vcluster-42",
+                                           .name = "vc-42-web-1-1", .bytes = 1LL << 30};
+}
+
+/* guest_vol: a guest of node n1 with volume v. */
+static struct vc_nodeplan_guest guest_vol(struct vc_nodeplan_volume *v) {
+        struct vc_nodeplan_guest g = guest(false);
+        g.node = "n1";
+        g.volume = v;
         return g;
 }
 
 static void test_volume_qemu_network_disk(void **state) {
         struct vc_image im = {.name = "tiny", .kernel = "/img/vmlinuz"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc"};
-        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.2026-11.org.vcluster:target.42");
-        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        struct vc_nodeplan_volume v = vol_of("iqn.2026-11.org.vcluster:target.42");
+        struct vc_nodeplan_guest g = guest_vol(&v);
+        _cleanup_free_ char *x = xml_of(&g, &im, &nc);
         HAS(x, "    <disk type='network' device='disk'>\n"
                "      <driver name='qemu' type='raw' cache='none'/>\n"
                "      <source protocol='iscsi' name='iqn.2026-11.org.vcluster:target.42/3'>\n"
@@ -154,16 +159,17 @@ static void test_volume_qemu_network_disk(void **state) {
         HASNT(x, "password");
         HASNT(x, "type='block'");
         /* a guest without a volume has no disk */
-        _cleanup_(json_decrefp) json_t *plain = guest(false);
-        _cleanup_free_ char *y = xml_of(plain, &im, &nc);
+        struct vc_nodeplan_guest plain = guest(false);
+        _cleanup_free_ char *y = xml_of(&plain, &im, &nc);
         HASNT(y, "<disk");
 }
 
 static void test_volume_after_image_disk(void **state) {
         struct vc_image im = {.name = "deb", .disk = "/img/deb.qcow2"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc"};
-        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.2026-11.org.vcluster:target.42");
-        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        struct vc_nodeplan_volume v = vol_of("iqn.2026-11.org.vcluster:target.42");
+        struct vc_nodeplan_guest g = guest_vol(&v);
+        _cleanup_free_ char *x = xml_of(&g, &im, &nc);
         const char *own = strstr(x, "<target dev='vda' bus='virtio'/>");
         const char *data = strstr(x, "<target dev='vdb' bus='virtio'/>");
         assert_non_null(own);
@@ -176,8 +182,9 @@ static void test_volume_after_image_disk(void **state) {
 static void test_volume_host_block(void **state) {
         struct vc_image im = {.name = "deb", .disk = "/img/deb.qcow2"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br-vc", .iscsi_host = true};
-        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.2026-11.org.vcluster:target.42");
-        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        struct vc_nodeplan_volume v = vol_of("iqn.2026-11.org.vcluster:target.42");
+        struct vc_nodeplan_guest g = guest_vol(&v);
+        _cleanup_free_ char *x = xml_of(&g, &im, &nc);
         HAS(x, "    <disk type='block' device='disk'>\n"
                "      <driver name='qemu' type='raw' cache='none' io='native'/>\n"
                "      <source dev='/dev/disk/by-path/ip-10.1.0.5:3260-iscsi-iqn.2026-11.org.vcluster:target.42-lun-3'/>\n"
@@ -190,10 +197,11 @@ static void test_volume_host_block(void **state) {
 static void test_volume_escaping_and_missing(void **state) {
         struct vc_image im = {.name = "tiny", .kernel = "/k"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br"};
-        _cleanup_(json_decrefp) json_t *g = guest_vol("iqn.x:t'/><evil/>&");
-        json_object_set_new(json_object_get(g, "volume"), "user", json_string("u\"<evil/>"));
-        json_object_set_new(g, "node", json_string("n'1"));
-        _cleanup_free_ char *x = xml_of(g, &im, &nc);
+        struct vc_nodeplan_volume v = vol_of("iqn.x:t'/><evil/>&");
+        struct vc_nodeplan_guest g = guest_vol(&v);
+        v.user = "u\"<evil/>";
+        g.node = "n'1";
+        _cleanup_free_ char *x = xml_of(&g, &im, &nc);
         HAS(x, "name='iqn.x:t&apos;/&gt;&lt;evil/&gt;&amp;/3'");
         HAS(x, "<auth username='u&quot;&lt;evil/&gt;'><secret type='iscsi' usage='vcluster-42-n&apos;1'/>");
         HASNT(x, "<evil/>");
@@ -201,13 +209,13 @@ static void test_volume_escaping_and_missing(void **state) {
         struct vc_domain_desc d = {.image = &im, .node = &nc, .console = "/c", .agent = "/a", .job = 42};
         _cleanup_free_ char *err = NULL;
         /* a field missing, and a portal that is not ADDR:PORT */
-        json_object_del(json_object_get(g, "volume"), "lun");
-        d.guest = g;
+        v.initiator = NULL;
+        d.guest = &g;
         assert_null(vc_domain_xml(&d, &err));
         assert_string_equal(err, "guest web-1-1: incomplete volume in the plan (portal, iqn, lun, initiator, user, node)");
         free(TAKE_PTR(err));
-        json_object_set_new(json_object_get(g, "volume"), "lun", json_integer(1));
-        json_object_set_new(json_object_get(g, "volume"), "portal", json_string("10.1.0.5"));
+        v.initiator = "iqn.2026-11.org.vcluster:42.n1";
+        v.portal = "10.1.0.5";
         assert_null(vc_domain_xml(&d, &err));
         assert_non_null(strstr(err, "incomplete volume"));
 }
@@ -217,8 +225,8 @@ static void test_volume_escaping_and_missing(void **state) {
 static void test_user_label_and_share(void **state) {
         struct vc_image im = {.name = "deb", .kernel = "/img/vmlinuz", .disk = "/img/disk.qcow2"};
         struct vc_nodecfg nc = {.host_net = VC_HOSTNET_OVS, .ovs_bridge = "br"};
-        _cleanup_(json_decrefp) json_t *g = guest(false);
-        struct vc_domain_desc d = {.guest = g, .image = &im, .node = &nc, .cpus = 1, .mem = 256ULL << 20, .vlan = 101,
+        struct vc_nodeplan_guest g = guest(false);
+        struct vc_domain_desc d = {.guest = &g, .image = &im, .node = &nc, .cpus = 1, .mem = 256ULL << 20, .vlan = 101,
                                    .job = 42, .console = "/s/c", .agent = "/s/a", .overlay = "/s/o.qcow2",
                                    .uid = 1234, .gid = 567};
         _cleanup_free_ char *err = NULL;

@@ -142,19 +142,25 @@ static void test_record_password(void **state) {
 static int mem_add(void *self, const struct vc_step *st) { return 0; }
 static int mem_mark(void *self, const struct vc_step *st, enum vc_step_state to) { return 0; }
 
-static json_t *plan_with(int nvol, const char *iqn2) {
-        json_t *guests = json_array();
-        for (int i = 1; i <= 2; i++) {
-                json_t *g = json_pack("{s:s, s:s}", "name", i == 1 ? "web-1-1" : "web-1-2", "node", "n1");
-                if (i <= nvol)
-                        json_object_set_new(g, "volume",
-                                            json_pack("{s:s, s:s, s:i, s:s, s:s}", "portal", "10.0.0.5:3260", "iqn",
-                                                      i == 2 && iqn2 ? iqn2 : "iqn.2026-11.org.vcluster:target.42",
-                                                      "lun", i, "initiator", "iqn.2026-11.org.vcluster:42.n1", "user",
-                                                      "vcluster-42"));
-                json_array_append_new(guests, g);
+/* A node plan (nodeplan.h) of node n1 in job 42 with two guests, the
+ * first nvol of them with a volume (the second's on iqn2 when given). */
+struct plan_fixture {
+        struct vc_nodeplan p;
+        struct vc_nodeplan_guest g[2];
+        struct vc_nodeplan_volume v[2];
+};
+
+static void plan_with(struct plan_fixture *f, int nvol, char *iqn2) {
+        *f = (struct plan_fixture){0};
+        for (int i = 0; i < 2; i++) {
+                f->v[i] = (struct vc_nodeplan_volume){.portal = "10.0.0.5:3260",
+                                                      .iqn = i == 1 && iqn2 ? iqn2 : "iqn.2026-11.org.vcluster:target.42",
+                                                      .lun = i + 1, .initiator = "iqn.2026-11.org.vcluster:42.n1",
+                                                      .user = "vcluster-42"};
+                f->g[i] = (struct vc_nodeplan_guest){.name = i == 0 ? "web-1-1" : "web-1-2", .node = "n1",
+                                                     .volume = i < nvol ? &f->v[i] : NULL};
         }
-        return json_pack("{s:I, s:s, s:o}", "job", (json_int_t)42, "node", "n1", "guests", guests);
+        f->p = (struct vc_nodeplan){.job = 42, .node = "n1", .guests = f->g, .n_guests = 2};
 }
 
 static void test_add_storage(void **state) {
@@ -162,20 +168,21 @@ static void test_add_storage(void **state) {
         struct vc_nodecfg qemu = {.libvirt_uri = "qemu:///system"}, host = {.iscsi_host = true};
         _cleanup_free_ char *err = NULL;
 
-        _cleanup_(json_decrefp) json_t *none = plan_with(0, NULL);
-        assert_int_equal(vc_node_plan_volumes(none), 0);
-        assert_int_equal(vc_node_add_storage(&j, &qemu, none, &err), 0);
+        struct plan_fixture none, two, split;
+        plan_with(&none, 0, NULL);
+        assert_int_equal(vc_nodeplan_volumes(&none.p), 0);
+        assert_int_equal(vc_node_add_storage(&j, &qemu, &none.p, &err), 0);
         assert_int_equal(j.n, 0);
 
-        _cleanup_(json_decrefp) json_t *two = plan_with(2, NULL);
-        assert_int_equal(vc_node_plan_volumes(two), 2);
-        assert_int_equal(vc_node_add_storage(&j, &qemu, two, &err), 0);
+        plan_with(&two, 2, NULL);
+        assert_int_equal(vc_nodeplan_volumes(&two.p), 2);
+        assert_int_equal(vc_node_add_storage(&j, &qemu, &two.p, &err), 0);
         assert_int_equal(j.n, 1);
         assert_string_equal(j.steps[0].kind, "storage.secret");
         _cleanup_free_ char *a0 = json_dumps(j.steps[0].args, JSON_SORT_KEYS | JSON_COMPACT);
         assert_string_equal(a0, "{\"uri\":\"qemu:///system\",\"usage\":\"vcluster-42-n1\"}");
 
-        assert_int_equal(vc_node_add_storage(&j, &host, two, &err), 0);
+        assert_int_equal(vc_node_add_storage(&j, &host, &two.p, &err), 0);
         assert_int_equal(j.n, 2);
         assert_string_equal(j.steps[1].kind, "storage.iscsi");
         _cleanup_free_ char *a1 = json_dumps(j.steps[1].args, JSON_SORT_KEYS | JSON_COMPACT);
@@ -187,8 +194,8 @@ static void test_add_storage(void **state) {
                                 "\"user\":\"vcluster-42\",\"wait_s\":30}");
 
         /* host mode logs in to one target per node */
-        _cleanup_(json_decrefp) json_t *split = plan_with(2, "iqn.2026-11.org.vcluster:target.99");
-        assert_int_equal(vc_node_add_storage(&j, &host, split, &err), -EINVAL);
+        plan_with(&split, 2, "iqn.2026-11.org.vcluster:target.99");
+        assert_int_equal(vc_node_add_storage(&j, &host, &split.p, &err), -EINVAL);
         assert_string_equal(err, "node n1: volumes on two targets (iqn.2026-11.org.vcluster:target.42, "
                                  "iqn.2026-11.org.vcluster:target.99): IscsiAttach=host logs in to one");
         assert_int_equal(j.n, 2);

@@ -70,17 +70,22 @@ static void test_plan_step(void **state) {
         struct vc_journal j = {0};
         assert_int_equal(vc_node_journal_open(f->dir, kinds, &j, &err), 0);
         _cleanup_free_ char *path = xasprintf("%s/%s", f->dir, VC_NODE_PLAN);
-        assert_int_equal(vc_journal_add(&j, "node.plan",
-                                        json_pack("{s:s, s:{s:i, s:{s:i}}}", "path", path, "plan", "job", 42, "site",
-                                                  "vlan", 100)),
+        json_t *recorded = json_loads("{\"job\":42,\"node\":\"a3\",\"uid\":0,\"mode\":\"shared\",\"vni\":null,"
+                                      "\"spec\":\"name=x\",\"site\":{\"name\":\"a\",\"id\":1,\"vlan\":100,"
+                                      "\"gateway\":\"a3\"},\"is_gateway\":true,\"guests\":[],\"cluster_nodes\":\"\","
+                                      "\"frontend\":\"x-1-1\",\"hosts\":[],\"image\":null,\"l2\":null,"
+                                      "\"access\":{\"index\":0,\"sites\":1,\"nodes\":[]}}",
+                                      0, NULL);
+        assert_non_null(recorded);
+        assert_int_equal(vc_journal_add(&j, "node.plan", json_pack("{s:s, s:o}", "path", path, "plan", recorded)),
                          0);
         assert_int_equal(vc_journal_run(&j, &err), 0);
         vc_journal_file_close(&j);
 
-        json_t *plan = NULL;
+        struct vc_nodeplan plan;
         assert_int_equal(vc_node_plan_read(f->dir, &plan, &err), 0);
-        assert_int_equal(json_integer_value(json_object_get(json_object_get(plan, "site"), "vlan")), 100);
-        json_decref(plan);
+        assert_int_equal(plan.site.vlan, 100);
+        vc_nodeplan_clear(&plan);
 
         /* the directory cannot go while the plan is there */
         assert_int_equal(vc_node_job_dir_remove(f->dir, &err), -ENOTEMPTY);
@@ -116,9 +121,14 @@ static void test_corrupt_plan(void **state) {
         assert_int_equal(vc_node_job_dir_make(f->dir, &err), 0);
         _cleanup_free_ char *path = xasprintf("%s/%s", f->dir, VC_NODE_PLAN);
         assert_int_equal(vc_write_file_atomic(path, "[1]", 3, 0600, &err), 0);
-        json_t *plan = NULL;
+        struct vc_nodeplan plan;
         assert_int_equal(vc_node_plan_read(f->dir, &plan, &err2), -EBADMSG);
-        assert_null(plan);
+        assert_null(plan.node);
+        /* a JSON object that is not a node plan: refused, the member named */
+        _cleanup_free_ char *err3 = NULL;
+        assert_int_equal(vc_write_file_atomic(path, "{\"job\":42}", 10, 0600, &err), 0);
+        assert_int_equal(vc_node_plan_read(f->dir, &plan, &err3), -EBADMSG);
+        assert_non_null(strstr(err3, "plan.json: node plan: node: missing"));
         assert_int_equal(unlink(path), 0);
         assert_int_equal(vc_node_job_dir_remove(f->dir, &err), 0);
 }
