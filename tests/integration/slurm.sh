@@ -78,6 +78,14 @@ _slurm_write_conf() {
                 [ -z "${SLURM_NODE_EPILOG:-}" ] || echo "Epilog=$SLURM_NODE_EPILOG"
                 [ -z "${SLURM_PLUGSTACK:-}" ] || echo "PlugStackConfig=$SLURM_PLUGSTACK"
                 [ -z "${SLURM_NODE_PROLOG:-}" ] || echo "PrologFlags=${SLURM_PROLOG_FLAGS:-Alloc}"
+                # Job ids name host-wide things (the gateways' and access
+                # paths' namespaces vcl-JOB-NODE…): another harness on this
+                # machine starting at 1 too would meet ours and the product
+                # would rightly refuse. A random first id keeps runs apart.
+                case ${SLURM_CONF_EXTRA:-} in
+                *FirstJobId=*) ;;
+                *) echo "FirstJobId=$(((RANDOM << 15 | RANDOM) % 60000000 + 100000))" ;;
+                esac
                 [ -z "${SLURM_CONF_EXTRA:-}" ] || printf '%s\n' "$SLURM_CONF_EXTRA"
                 port=$slurmd_port
                 for n in "$@"; do
