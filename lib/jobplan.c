@@ -95,6 +95,17 @@ static int sites_from(const json_t *sites, struct vc_jobplan *p, char **err) {
         return 0;
 }
 
+int vc_jobplan_from_text(const char *text, struct vc_jobplan *p, char **err) {
+        *p = (struct vc_jobplan){0};
+        json_error_t je;
+        _cleanup_(json_decrefp) json_t *o = text ? json_loads(text, 0, &je) : NULL;
+        if (!o) {
+                *err = xasprintf("plan: not JSON: %s", text ? je.text : "no plan");
+                return -EINVAL;
+        }
+        return vc_jobplan_from_json(o, p, err);
+}
+
 int vc_jobplan_sites_from_json(const json_t *sites, struct vc_jobplan *p, char **err) {
         *p = (struct vc_jobplan){0};
         int r = sites_from(sites, p, err);

@@ -65,6 +65,10 @@ struct vc_jobplan {
  * with *err naming the first malformed member ("sites[1].vlan: not an
  * integer") and *p empty. */
 int vc_jobplan_from_json(const json_t *o, struct vc_jobplan *p, char **err);
+/* vc_jobplan_from_text: the plan as vlanallocd stores it (JSON text) into
+ * *p; 0, or -EINVAL with *err (not JSON, or as vc_jobplan_from_json) and *p
+ * empty. */
+int vc_jobplan_from_text(const char *text, struct vc_jobplan *p, char **err);
 /* vc_jobplan_sites_from_json: a plan's "sites" alone (as a cluster's status
  * carries them) into p's sites, the rest of *p zeroed; 0, or -EINVAL with
  * *err as vc_jobplan_from_json. */

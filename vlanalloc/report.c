@@ -7,6 +7,7 @@
 #include "choose.h"
 #include "conf.h"
 #include "rpc.h"
+#include "jobplan.h"
 #include "state.h"
 #include "switch.h"
 #include "util.h"
@@ -228,18 +229,19 @@ json_t *vc_alloc_check(struct vc_alloc *a) {
                                 check_job(a, &j, problems, notes);
                         }
                         /* a held job must hold exactly its plan's ids */
-                        json_t *plan = streq(j.state, JS_HELD) && j.plan ? json_loads(j.plan, 0, NULL) : NULL;
-                        size_t si;
-                        json_t *ps;
-                        json_array_foreach(json_object_get(plan, "sites"), si, ps) {
-                                const char *site = json_string_value(json_object_get(ps, "name"));
-                                int vlan = (int)json_integer_value(json_object_get(ps, "vlan"));
+                        _cleanup_(vc_jobplan_clear) struct vc_jobplan p = {0};
+                        _cleanup_free_ char *perr = NULL;
+                        if (streq(j.state, JS_HELD) && vc_jobplan_from_text(j.plan, &p, &perr) < 0)
+                                drift(problems, "job %lld is held but its plan is unreadable: %s", (long long)j.job,
+                                      perr);
+                        for (size_t si = 0; si < p.n_sites; si++) {
+                                const char *site = p.sites[si].name;
+                                int vlan = p.sites[si].vlan;
                                 struct vc_vlanset busyset;
                                 if (vc_state_busy(a->st, site, &busyset) == 0 && !vc_vlanset_has(&busyset, vlan))
                                         drift(problems, "job %lld is held but site %s VLAN %d is not recorded as held",
                                               (long long)j.job, site, vlan);
                         }
-                        json_decref(plan);
                         vc_job_clear(&j);
                 }
                 json_decref(ids);

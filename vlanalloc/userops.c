@@ -23,19 +23,11 @@ static int get_job(const json_t *req, int64_t *job) {
         return 0;
 }
 
-/* plan_sites: the "sites" of a job's stored plan (new reference, never NULL). */
-static json_t *plan_sites(const struct vc_job *j) {
-        _cleanup_(json_decrefp) json_t *plan = j->plan ? json_loads(j->plan, 0, NULL) : NULL;
-        json_t *sites = json_object_get(plan, "sites");
-        return json_is_array(sites) ? json_incref(sites) : json_array();
-}
-
 /* plan_has_node: whether job's stored plan puts node in one of its sites. */
 static bool plan_has_node(const struct vc_job *j, const char *node) {
-        _cleanup_(json_decrefp) json_t *plan = j->plan ? json_loads(j->plan, 0, NULL) : NULL;
         _cleanup_(vc_jobplan_clear) struct vc_jobplan p = {0};
         _cleanup_free_ char *err = NULL;
-        return plan && vc_jobplan_from_json(plan, &p, &err) == 0 && vc_jobplan_site_of(&p, node);
+        return vc_jobplan_from_text(j->plan, &p, &err) == 0 && vc_jobplan_site_of(&p, node);
 }
 
 static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
@@ -128,21 +120,27 @@ static json_t *status_of(struct vc_alloc *a, int64_t job) {
         _cleanup_(job_clearp) struct vc_job j = {0};
         if (vc_state_job_get(a->st, job, &j) < 0)
                 return NULL;
-        json_t *sites = plan_sites(&j);
+        /* a job without a plan yet (acquiring) has no sites */
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan p = {0};
+        _cleanup_free_ char *perr = NULL;
+        json_t *plan = vc_jobplan_from_text(j.plan, &p, &perr) == 0 ? vc_jobplan_to_json(&p) : NULL;
+        json_t *sites = json_incref(plan ? json_object_get(plan, "sites") : NULL);
+        json_decref(plan);
+        if (!sites)
+                sites = json_array();
         _cleanup_(json_decrefp) json_t *reports = vc_state_node_phases(a->st, job, vc_state_acquisition(a->st, job));
         json_t *nodes = json_array();
-        size_t n_nodes = 0, i, k;
-        json_t *s, *nd;
-        json_array_foreach(sites, i, s) n_nodes += json_array_size(json_object_get(s, "nodes"));
+        size_t n_nodes = 0;
+        for (size_t i = 0; i < p.n_sites; i++)
+                n_nodes += p.sites[i].n_nodes;
         _cleanup_free_ const char **phases = xcalloc(n_nodes ? n_nodes : 1, sizeof(char *));
         size_t at = 0;
-        json_array_foreach(sites, i, s) {
-                json_array_foreach(json_object_get(s, "nodes"), k, nd) {
-                        const char *name = json_string_value(nd);
-                        json_t *rep = name ? json_object_get(reports, name) : NULL;
+        for (size_t i = 0; i < p.n_sites; i++) {
+                for (size_t k = 0; k < p.sites[i].n_nodes; k++) {
+                        const char *name = p.sites[i].nodes[k];
+                        json_t *rep = json_object_get(reports, name);
                         phases[at++] = rep ? json_string_value(json_object_get(rep, "phase")) : NULL;
-                        json_t *o = json_pack("{s:s, s:s, s:o}", "node", name ? name : "?", "site",
-                                              json_string_value(json_object_get(s, "name")), "phase",
+                        json_t *o = json_pack("{s:s, s:s, s:o}", "node", name, "site", p.sites[i].name, "phase",
                                               rep ? json_incref(json_object_get(rep, "phase")) : json_string("pending"));
                         if (rep && json_object_get(rep, "detail"))
                                 json_object_set(o, "detail", json_object_get(rep, "detail"));
