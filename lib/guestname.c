@@ -14,47 +14,34 @@ int vc_guest_name(const char *name, int site_id, unsigned long n, char *buf, siz
         return 0;
 }
 
-/* site_of: the id and node array of one entry of "sites"; -EINVAL if malformed. */
-static int site_of(const json_t *site, int *id, json_t **nodes) {
-        json_t *i = json_object_get(site, "id");
-        *nodes = json_object_get(site, "nodes");
-        if (!json_is_integer(i) || json_integer_value(i) < 1 || json_integer_value(i) > 255 ||
-            !json_is_array(*nodes))
-                return -EINVAL;
-        *id = (int)json_integer_value(i);
-        return 0;
-}
+/* site_id_ok: a site id a guest name and MAC can carry (1..255). */
+static bool site_id_ok(int id) { return id >= 1 && id <= 255; }
 
-int vc_plan_guests(const json_t *sites, const char *name, unsigned vms, const char *node, char ***out,
+int vc_plan_guests(const struct vc_jobplan *p, const char *name, unsigned vms, const char *node, char ***out,
                    char **err) {
         _cleanup_strv_ char **v = NULL;
         bool found = false;
-        size_t i, k;
-        json_t *site, *nd;
         *out = NULL;
-        if (!json_is_array(sites) || vms < 1) {
-                *err = xstrdup("plan has no \"sites\" array (or vms < 1)");
+        if (vms < 1) {
+                *err = xstrdup("vms < 1: a cluster has at least one guest per node");
                 return -EINVAL;
         }
-        json_array_foreach(sites, i, site) {
-                int id;
-                json_t *nodes;
-                if (site_of(site, &id, &nodes) < 0) {
-                        *err = xasprintf("plan site %zu: needs \"id\" (1..255) and \"nodes\"", i);
+        for (size_t i = 0; i < p->n_sites; i++) {
+                const struct vc_jobplan_site *site = &p->sites[i];
+                if (!site_id_ok(site->id)) {
+                        *err = xasprintf("plan site %zu: id %d is not 1..255", i, site->id);
                         return -EINVAL;
                 }
-                json_array_foreach(nodes, k, nd) {
-                        if (!json_is_string(nd)) {
-                                *err = xasprintf("plan site %zu: node %zu is not a string", i, k);
-                                return -EINVAL;
-                        }
-                        bool mine = !node || streq(json_string_value(nd), node);
+                for (size_t k = 0; k < site->n_nodes; k++) {
+                        bool mine = !node || streq(site->nodes[k], node);
                         found |= mine;
                         for (unsigned g = 0; mine && g < vms; g++) {
                                 char buf[VC_GUEST_NAME_MAX + 1];
-                                if (vc_guest_name(name, id, (unsigned long)k * vms + g + 1, buf, sizeof(buf)) < 0) {
+                                if (vc_guest_name(name, site->id, (unsigned long)k * vms + g + 1, buf, sizeof(buf)) <
+                                    0) {
                                         *err = xasprintf("guest name '%s-%d-%lu' is longer than %d characters",
-                                                         name, id, (unsigned long)k * vms + g + 1, VC_GUEST_NAME_MAX);
+                                                         name, site->id, (unsigned long)k * vms + g + 1,
+                                                         VC_GUEST_NAME_MAX);
                                         return -EINVAL;
                                 }
                                 strv_push(&v, buf);
@@ -71,15 +58,12 @@ int vc_plan_guests(const json_t *sites, const char *name, unsigned vms, const ch
         return 0;
 }
 
-int vc_plan_frontend(const json_t *sites, const char *name, bool frontend, char *buf, size_t len) {
+int vc_plan_frontend(const struct vc_jobplan *p, const char *name, bool frontend, char *buf, size_t len) {
         if (len)
                 buf[0] = 0;
         if (!frontend)
                 return 0;
-        int id;
-        json_t *nodes;
-        if (!json_is_array(sites) || json_array_size(sites) == 0 ||
-            site_of(json_array_get(sites, 0), &id, &nodes) < 0 || json_array_size(nodes) == 0)
+        if (p->n_sites == 0 || !site_id_ok(p->sites[0].id) || p->sites[0].n_nodes == 0)
                 return -EINVAL;
-        return vc_guest_name(name, id, 1, buf, len);
+        return vc_guest_name(name, p->sites[0].id, 1, buf, len);
 }

@@ -12,9 +12,10 @@
 #ifndef VC_GUESTNAME_H
 #define VC_GUESTNAME_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "jobplan.h"
 
 /* A host name label is at most 63 characters (RFC 1035). */
 #define VC_GUEST_NAME_MAX 63
@@ -22,14 +23,14 @@
 /* vc_guest_name: NAME-SITEID-N into buf; 0, or -ENAMETOOLONG when it would
  * not fit a host name label or buf. */
 int vc_guest_name(const char *name, int site_id, unsigned long n, char *buf, size_t len);
-/* vc_plan_guests: the guest names of a plan's "sites" array ([{id, nodes:[…]}]
- * as vlanallocd returns it), all of them (node NULL) or those of one node,
- * in order; 0 with *out (NULL-terminated, malloc'd), or -EINVAL with *err
- * when the plan is malformed or node is not in it. */
-int vc_plan_guests(const json_t *sites, const char *name, unsigned vms, const char *node, char ***out,
+/* vc_plan_guests: the guest names of plan p's sites, all of them (node
+ * NULL) or those of one node, in order; 0 with *out (NULL-terminated,
+ * malloc'd), or -EINVAL with *err when a site id is not 1..255, a name too
+ * long, vms < 1 or node not in the plan. */
+int vc_plan_guests(const struct vc_jobplan *p, const char *name, unsigned vms, const char *node, char ***out,
                    char **err);
 /* vc_plan_frontend: the frontend's name into buf when frontend is true and
  * the plan has a node; else buf = "". 0, or -EINVAL / -ENAMETOOLONG. */
-int vc_plan_frontend(const json_t *sites, const char *name, bool frontend, char *buf, size_t len);
+int vc_plan_frontend(const struct vc_jobplan *p, const char *name, bool frontend, char *buf, size_t len);
 
 #endif

@@ -38,55 +38,53 @@ int vc_guest_count_check(const struct vc_spec *spec, size_t total, char **err) {
         return -EINVAL;
 }
 
-static size_t count_guests(const json_t *sites, unsigned vms) {
-        size_t n = 0, i;
-        json_t *s;
-        json_array_foreach(sites, i, s) n += json_array_size(json_object_get(s, "nodes")) * vms;
+static size_t count_guests(const struct vc_jobplan *p, unsigned vms) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_sites; i++)
+                n += p->sites[i].n_nodes * vms;
         return n;
 }
 
-/* add_volume: where guest n of its site finds its disk= volume: LUN n of
+/* volume_of: where guest n of its site finds its disk= volume: LUN n of
  * the job's target on the site's storage host (the controller numbers them
  * the same way). A site without storage in the plan gives none. */
-static void add_volume(json_t *guest, const json_t *site, int64_t job, const char *node, unsigned long n,
-                       const char *name, uint64_t bytes) {
-        const json_t *st = json_object_get(site, "storage");
-        const char *base = json_string_value(json_object_get(st, "iqn_base"));
-        if (!base)
-                return;
-        _cleanup_free_ char *initiator = vc_iqn_initiator(base, job, node);
-        _cleanup_free_ char *target = vc_iqn_target(base, job);
-        _cleanup_free_ char *user = vc_chap_user(job);
-        _cleanup_free_ char *volume = vc_volume_name(job, name);
-        json_object_set_new(guest, "volume",
-                            json_pack("{s:s, s:s?, s:s, s:I, s:s, s:s, s:s, s:I}", "storage",
-                                      json_string_value(json_object_get(st, "name")), "portal",
-                                      json_string_value(json_object_get(st, "portal")), "iqn", target, "lun",
-                                      (json_int_t)n, "initiator", initiator, "user", user, "name", volume,
-                                      "bytes", (json_int_t)bytes));
+static struct vc_nodeplan_volume *volume_of(const struct vc_jobplan_site *site, int64_t job, const char *node,
+                                            unsigned long n, const char *name, uint64_t bytes) {
+        const struct vc_jobplan_storage *st = site->storage;
+        if (!st || !st->iqn_base)
+                return NULL;
+        struct vc_nodeplan_volume *v = xcalloc(1, sizeof(*v));
+        *v = (struct vc_nodeplan_volume){.storage = xstrdup(st->name),
+                                         .portal = st->portal ? xstrdup(st->portal) : NULL,
+                                         .iqn = vc_iqn_target(st->iqn_base, job),
+                                         .lun = (int64_t)n,
+                                         .initiator = vc_iqn_initiator(st->iqn_base, job, node),
+                                         .user = vc_chap_user(job),
+                                         .name = vc_volume_name(job, name),
+                                         .bytes = (int64_t)bytes};
+        return v;
 }
 
-int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t job, const char *node,
-                       json_t **out, char **err) {
+int vc_plan_guest_list(const struct vc_jobplan *p, const struct vc_spec *spec, int64_t job, const char *node,
+                       struct vc_nodeplan_guest **out, size_t *count, char **err) {
         *out = NULL;
-        /* vc_plan_guests checks the plan's shape and the names' lengths. */
+        *count = 0;
+        /* vc_plan_guests checks the site ids and the names' lengths. */
         _cleanup_strv_ char **names = NULL;
-        int r = vc_plan_guests(sites, spec->name, spec->vms, NULL, &names, err);
+        int r = vc_plan_guests(p, spec->name, spec->vms, NULL, &names, err);
         if (r < 0)
                 return r;
-        if ((r = vc_guest_count_check(spec, count_guests(sites, spec->vms), err)) < 0)
+        size_t total = count_guests(p, spec->vms);
+        if ((r = vc_guest_count_check(spec, total, err)) < 0)
                 return r;
-        char ip[16];
-        json_t *list = json_array();
+        struct vc_nodeplan_guest *list = xcalloc(total + 1, sizeof(*list));
+        size_t n_list = 0;
         bool found = false;
         unsigned long k = 0;
-        size_t i, j;
-        json_t *site, *nd;
-        json_array_foreach(sites, i, site) {
-                int id = (int)json_integer_value(json_object_get(site, "id"));
-                const char *site_name = json_string_value(json_object_get(site, "name"));
-                json_array_foreach(json_object_get(site, "nodes"), j, nd) {
-                        const char *nn = json_string_value(nd);
+        for (size_t i = 0; i < p->n_sites; i++) {
+                const struct vc_jobplan_site *site = &p->sites[i];
+                for (size_t j = 0; j < site->n_nodes; j++) {
+                        const char *nn = site->nodes[j];
                         bool mine = !node || streq(nn, node);
                         found |= mine;
                         for (unsigned g = 0; g < spec->vms; g++) {
@@ -94,29 +92,33 @@ int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t 
                                 if (!mine)
                                         continue;
                                 unsigned long n = (unsigned long)j * spec->vms + g + 1;
-                                char mac[18], tap[32];
-                                vc_guest_mac(id, job, n, mac);
+                                char mac[18], ip[16], tap[32];
+                                vc_guest_mac(site->id, job, n, mac);
                                 vc_guest_addr(spec->subnet, spec->prefix, k, ip);
                                 snprintf(tap, sizeof(tap), "vc%llx.%lx", (unsigned long long)job, k);
-                                _cleanup_free_ char *domain = xasprintf("vcluster-%lld-%s", (long long)job,
-                                                                        names[k - 1]);
-                                json_array_append_new(
-                                        list, json_pack("{s:s, s:I, s:s?, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:b}",
-                                                        "name", names[k - 1], "k", (json_int_t)k, "site",
-                                                        site_name, "site_id", id, "node", nn, "mac", mac, "ip",
-                                                        ip, "prefix", (int)spec->prefix, "domain", domain, "tap",
-                                                        tap, "frontend", spec->frontend && k == 1));
-                                if (spec->disk)
-                                        add_volume(json_array_get(list, json_array_size(list) - 1), site, job,
-                                                   nn, n, names[k - 1], spec->disk);
+                                list[n_list++] = (struct vc_nodeplan_guest){
+                                        .name = xstrdup(names[k - 1]),
+                                        .k = (int64_t)k,
+                                        .site = xstrdup(site->name),
+                                        .site_id = site->id,
+                                        .node = xstrdup(nn),
+                                        .mac = xstrdup(mac),
+                                        .ip = xstrdup(ip),
+                                        .prefix = (int)spec->prefix,
+                                        .domain = xasprintf("vcluster-%lld-%s", (long long)job, names[k - 1]),
+                                        .tap = xstrdup(tap),
+                                        .frontend = spec->frontend && k == 1,
+                                        .volume = spec->disk ? volume_of(site, job, nn, n, names[k - 1], spec->disk)
+                                                             : NULL};
                         }
                 }
         }
         if (node && !found) {
-                json_decref(list);
+                vc_nodeplan_guests_free(list, n_list);
                 *err = xasprintf("node %s is not in the plan", node);
                 return -EINVAL;
         }
         *out = list;
+        *count = n_list;
         return 0;
 }

@@ -19,9 +19,10 @@
 #ifndef VC_GUESTPLAN_H
 #define VC_GUESTPLAN_H
 
-#include <jansson.h>
 #include <stdint.h>
 
+#include "jobplan.h"
+#include "nodeplan.h"
 #include "spec.h"
 
 /* The largest cluster a tap name can number. */
@@ -38,13 +39,13 @@ int vc_guest_addr(uint32_t subnet, unsigned prefix, unsigned long k, char buf[16
 /* vc_guest_count_check: 0 when a cluster of total guests fits the spec's
  * subnet and VC_GUESTS_MAX, else -EINVAL with *err giving both numbers. */
 int vc_guest_count_check(const struct vc_spec *spec, size_t total, char **err);
-/* vc_plan_guest_list: the guests of a plan's "sites" (all when node is NULL,
- * else those of node) as a new array of {name, k, site, site_id, node,
- * mac, ip, prefix, domain, tap, frontend, volume?} — volume {storage, portal, iqn,
- * lun, initiator, user, name, bytes} when the spec has disk= and the site's
- * plan entry names its storage (iscsiname.h); 0, or -EINVAL with *err (bad plan,
- * node not in it, cluster too large for its subnet or for VC_GUESTS_MAX). */
-int vc_plan_guest_list(const json_t *sites, const struct vc_spec *spec, int64_t job, const char *node,
-                       json_t **out, char **err);
+/* vc_plan_guest_list: the guests of plan p (all when node is NULL, else
+ * those of node) into *out, *count of them (vc_nodeplan_guests_free), each
+ * with its volume when the spec has disk= and its site's plan entry names
+ * its storage (iscsiname.h); 0, or -EINVAL with *err (a site id not 1..255,
+ * node not in the plan, a cluster too large for its subnet or for
+ * VC_GUESTS_MAX). */
+int vc_plan_guest_list(const struct vc_jobplan *p, const struct vc_spec *spec, int64_t job, const char *node,
+                       struct vc_nodeplan_guest **out, size_t *count, char **err);
 
 #endif

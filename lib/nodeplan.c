@@ -123,11 +123,6 @@ static int guests_at(const json_t *list, const struct vc_jpath *up, const char *
         return 0;
 }
 
-int vc_nodeplan_guests_from_json(const json_t *list, struct vc_nodeplan_guest **out, size_t *n, char **err) {
-        struct vc_jpath top = {.doc = "guests"};
-        return guests_at(list, &top, "", out, n, err);
-}
-
 void vc_nodeplan_l2_free(struct vc_nodeplan_l2 *l) {
         if (!l)
                 return;
@@ -302,7 +297,7 @@ int vc_nodeplan_from_json(const json_t *o, struct vc_nodeplan *p, char **err) {
         return r;
 }
 
-static json_t *guest_to(const struct vc_nodeplan_guest *g) {
+json_t *vc_nodeplan_guest_to_json(const struct vc_nodeplan_guest *g) {
         json_t *o = json_pack("{s:s, s:I, s:s?, s:i, s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "name", g->name, "k",
                               (json_int_t)g->k, "site", g->site, "site_id", g->site_id, "node", g->node, "mac",
                               g->mac, "ip", g->ip, "prefix", g->prefix, "domain", g->domain, "tap", g->tap,
@@ -341,7 +336,7 @@ json_t *vc_nodeplan_hosts_json(const struct vc_nodeplan *p) {
 json_t *vc_nodeplan_to_json(const struct vc_nodeplan *p) {
         json_t *guests = json_array(), *hosts = vc_nodeplan_hosts_json(p), *where = json_array();
         for (size_t i = 0; i < p->n_guests; i++)
-                json_array_append_new(guests, guest_to(&p->guests[i]));
+                json_array_append_new(guests, vc_nodeplan_guest_to_json(&p->guests[i]));
         for (size_t i = 0; i < p->n_hosts; i++)
                 json_array_append_new(where, json_string(p->hosts[i].node));
         json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:o, s:s, s:{s:s, s:i, s:i, s:s}, s:b, s:o, s:s, s:s, s:o, "

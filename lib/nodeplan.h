@@ -118,9 +118,8 @@ json_t *vc_nodeplan_to_json(const struct vc_nodeplan *p);
 /* vc_nodeplan_hosts_json: p's hosts as [{name, ip}], what cloud-init's
  * /etc/hosts and known_hosts are made from (new reference). */
 json_t *vc_nodeplan_hosts_json(const struct vc_nodeplan *p);
-/* vc_nodeplan_guests_from_json: a guest list as guestplan.h makes it into
- * *out and its length *n (vc_nodeplan_guests_free); 0, or -EINVAL with *err, nothing set. */
-int vc_nodeplan_guests_from_json(const json_t *list, struct vc_nodeplan_guest **out, size_t *n, char **err);
+/* vc_nodeplan_guest_to_json: one guest as in the node plan's "guests" (new reference). */
+json_t *vc_nodeplan_guest_to_json(const struct vc_nodeplan_guest *g);
 /* vc_nodeplan_guests_free: free n guests and the array. */
 void vc_nodeplan_guests_free(struct vc_nodeplan_guest *g, size_t n);
 /* vc_nodeplan_l2_free: free l (NULL: nothing). */

@@ -16,13 +16,11 @@
 
 /* hosts: every guest of the cluster (its /etc/hosts, known_hosts and the
  * access path's list), each with the node it runs on. */
-static int hosts(const json_t *sites, const struct vc_spec *spec, int64_t job, struct vc_nodeplan *out, char **err) {
-        _cleanup_(json_decrefp) json_t *everyone = NULL;
+static int hosts(const struct vc_jobplan *p, const struct vc_spec *spec, int64_t job, struct vc_nodeplan *out,
+                 char **err) {
         struct vc_nodeplan_guest *all = NULL;
         size_t n = 0;
-        int r = vc_plan_guest_list(sites, spec, job, NULL, &everyone, err);
-        if (r == 0)
-                r = vc_nodeplan_guests_from_json(everyone, &all, &n, err);
+        int r = vc_plan_guest_list(p, spec, job, NULL, &all, &n, err);
         if (r < 0)
                 return r;
         out->hosts = xcalloc(n + 1, sizeof(*out->hosts));
@@ -47,19 +45,16 @@ int vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_links
                 return -EINVAL;
         }
         /* the guests' names, places and addresses are computed from the sites as every host does (guestplan.h) */
-        const json_t *sites = json_object_get(job, "sites");
         _cleanup_strv_ char **all = NULL;
         char frontend[VC_GUEST_NAME_MAX + 1];
-        if (vc_plan_guests(sites, out.spec.name, out.spec.vms, NULL, &all, err) < 0)
+        if (vc_plan_guests(&p, out.spec.name, out.spec.vms, NULL, &all, err) < 0)
                 return -EINVAL;
-        if (vc_plan_frontend(sites, out.spec.name, out.spec.frontend, frontend, sizeof(frontend)) < 0) {
+        if (vc_plan_frontend(&p, out.spec.name, out.spec.frontend, frontend, sizeof(frontend)) < 0) {
                 *err = xstrdup("cannot name the frontend guest");
                 return -EINVAL;
         }
-        _cleanup_(json_decrefp) json_t *guests = NULL;
-        if (vc_plan_guest_list(sites, &out.spec, e->job, e->node, &guests, err) < 0 ||
-            vc_nodeplan_guests_from_json(guests, &out.guests, &out.n_guests, err) < 0 ||
-            hosts(sites, &out.spec, e->job, &out, err) < 0)
+        if (vc_plan_guest_list(&p, &out.spec, e->job, e->node, &out.guests, &out.n_guests, err) < 0 ||
+            hosts(&p, &out.spec, e->job, &out, err) < 0)
                 return -EINVAL;
         out.job = e->job;
         out.node = xstrdup(e->node);

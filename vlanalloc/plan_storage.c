@@ -62,8 +62,12 @@ int vc_plan_storage_steps(const struct vc_conf *c, const struct vc_plan *p, cons
                           const struct vc_spec *spec, int64_t job, json_t *steps, char **err) {
         if (!spec->disk)
                 return 0;
-        _cleanup_(json_decrefp) json_t *guests = NULL;
-        int r = vc_plan_guest_list(json_object_get(plan, "sites"), spec, job, NULL, &guests, err);
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan jp = {0};
+        struct vc_nodeplan_guest *guests = NULL;
+        size_t n_guests = 0;
+        int r = vc_jobplan_sites_from_json(json_object_get(plan, "sites"), &jp, err);
+        if (r == 0)
+                r = vc_plan_guest_list(&jp, spec, job, NULL, &guests, &n_guests, err);
         if (r < 0)
                 return r;
         _cleanup_free_ char *secret_file = vc_chap_file_path(c->state_dir, job);
@@ -74,16 +78,14 @@ int vc_plan_storage_steps(const struct vc_conf *c, const struct vc_plan *p, cons
                 const struct vc_storage *st = p->sites[i].storage;
                 const char *site = p->sites[i].site->name;
                 json_t *vols = json_array(), *luns = json_array(), *inits = json_array();
-                size_t k;
-                json_t *g;
-                json_array_foreach(guests, k, g) {
-                        const json_t *v = json_object_get(g, "volume");
-                        if (!streq(json_string_value(json_object_get(g, "site")), site) || !v)
+                for (size_t k = 0; k < n_guests; k++) {
+                        const struct vc_nodeplan_volume *v = guests[k].volume;
+                        if (!v || !streq(guests[k].site, site))
                                 continue;
-                        json_array_append_new(vols, json_pack("{s:O, s:O}", "name", json_object_get(v, "name"),
-                                                              "bytes", json_object_get(v, "bytes")));
-                        json_array_append_new(luns, json_pack("{s:O, s:O}", "lun", json_object_get(v, "lun"), "name",
-                                                              json_object_get(v, "name")));
+                        json_array_append_new(vols, json_pack("{s:s, s:I}", "name", v->name, "bytes",
+                                                              (json_int_t)v->bytes));
+                        json_array_append_new(luns, json_pack("{s:I, s:s}", "lun", (json_int_t)v->lun, "name",
+                                                              v->name));
                 }
                 for (char **n = p->sites[i].nodes; *n; n++)
                         json_array_append_new(inits, take(vc_iqn_initiator(st->iqn_base, job, *n)));
@@ -101,5 +103,6 @@ int vc_plan_storage_steps(const struct vc_conf *c, const struct vc_plan *p, cons
                 add_step(exports, "storage.export", xa);
         }
         json_array_extend(steps, exports);
+        vc_nodeplan_guests_free(guests, n_guests);
         return 0;
 }

@@ -89,29 +89,32 @@ static json_t *node_phase(struct vc_alloc *a, const json_t *req) {
 
 /* guests_of: the job's guests with their reported phases (new reference;
  * empty when the job boots no image). */
-static json_t *guests_of(struct vc_alloc *a, const struct vc_job *j, const json_t *sites) {
+static json_t *guests_of(struct vc_alloc *a, const struct vc_job *j, const struct vc_jobplan *p) {
         struct vc_spec spec;
         _cleanup_free_ char *err = NULL;
-        json_t *list = NULL;
+        struct vc_nodeplan_guest *typed = NULL;
+        size_t n = 0;
+        json_t *list = json_array();
         if (!j->spec || vc_spec_parse(j->spec, &spec, &err) < 0 || !spec.image[0] ||
-            vc_plan_guest_list(sites, &spec, j->job, NULL, &list, &err) < 0)
-                return json_array();
+            vc_plan_guest_list(p, &spec, j->job, NULL, &typed, &n, &err) < 0)
+                return list;
         int64_t epoch = vc_state_acquisition(a->st, j->job);
         _cleanup_(json_decrefp) json_t *phases = vc_state_guest_phases(a->st, j->job, epoch);
         _cleanup_(json_decrefp) json_t *pins = vc_state_node_cpus(a->st, j->job, epoch);
-        json_t *g;
-        size_t i;
-        json_array_foreach(list, i, g) {
-                json_t *p = json_object_get(phases, json_string_value(json_object_get(g, "name")));
-                json_object_set_new(g, "phase", p ? json_incref(p) : json_string("pending"));
+        for (size_t i = 0; i < n; i++) {
+                json_t *g = vc_nodeplan_guest_to_json(&typed[i]);
+                json_t *phase = json_object_get(phases, typed[i].name);
+                json_object_set_new(g, "phase", phase ? json_incref(phase) : json_string("pending"));
                 /* every guest of a node is pinned to the job's CPUs there */
-                json_t *c = json_object_get(pins, json_string_value(json_object_get(g, "node")));
+                json_t *c = json_object_get(pins, typed[i].node);
                 if (c)
                         json_object_set(g, "cpus", c);
                 /* host-side names are the admin's business */
                 json_object_del(g, "tap");
                 json_object_del(g, "domain");
+                json_array_append_new(list, g);
         }
+        vc_nodeplan_guests_free(typed, n);
         return list;
 }
 
@@ -151,7 +154,7 @@ static json_t *status_of(struct vc_alloc *a, int64_t job) {
                               (json_int_t)j.uid, "state", j.state, "phase", vc_cluster_phase(j.state, n_nodes, phases),
                               "mode", j.mode, "spec", j.spec, "sites", sites, "nodes", nodes, "since",
                               (json_int_t)j.since);
-        json_object_set_new(o, "guests", guests_of(a, &j, sites));
+        json_object_set_new(o, "guests", guests_of(a, &j, &p));
         json_object_set_new(o, "vni", j.vni >= 0 ? json_integer(j.vni) : json_null());
         json_object_set_new(o, "error", j.error ? json_string(j.error) : json_null());
         return o;

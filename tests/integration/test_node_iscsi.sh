@@ -68,7 +68,7 @@ job_json() {
         jq -n --argjson job "$JOB" --arg portal "$1" --arg base "$BASE" '{job: $job,
                 spec: "image=tiny,vms=1,mem=128M,disk=16M",
                 sites: [{name: "a", id: 1, vlan: 101, nodes: ["n1"], gateway: "n1",
-                         storage: {name: "st", portal: $portal, iqn_base: $base}}]}' >"$T/job.json"
+                         storage: {name: "st", host: "127.0.0.1", portal: $portal, iqn_base: $base}}]}' >"$T/job.json"
 }
 # conf EXTRA: a node config for n1 (image tiny, OVS, this libvirtd).
 conf() {

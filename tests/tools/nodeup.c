@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "guestplan.h"
 #include "iscsi.h"
+#include "jobplan.h"
 #include "journal.h"
 #include "node.h"
 #include "nodeplan.h"
@@ -61,28 +62,22 @@ static int node_plan(const json_t *job, const char *node, struct vc_nodeplan *p,
         const char *spec = json_string_value(json_object_get(job, "spec"));
         if (vc_spec_parse(spec, &p->spec, err) < 0)
                 return -EINVAL;
-        json_t *sites = json_object_get(job, "sites"), *s, *site = NULL, *nd;
-        size_t i, k;
-        json_array_foreach(sites, i, s) {
-                json_array_foreach(json_object_get(s, "nodes"), k, nd) {
-                        if (json_is_string(nd) && streq(json_string_value(nd), node))
-                                site = s;
-                }
-        }
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan jp = {0};
+        if (vc_jobplan_sites_from_json(json_object_get(job, "sites"), &jp, err) < 0)
+                return -EINVAL;
+        const struct vc_jobplan_site *site = vc_jobplan_site_of(&jp, node);
         if (!site) {
                 *err = xasprintf("node %s is not in the job", node);
                 return -EINVAL;
         }
         p->job = json_integer_value(json_object_get(job, "job"));
-        _cleanup_(json_decrefp) json_t *guests = NULL;
-        if (vc_plan_guest_list(sites, &p->spec, p->job, node, &guests, err) < 0 ||
-            vc_nodeplan_guests_from_json(guests, &p->guests, &p->n_guests, err) < 0)
+        if (vc_plan_guest_list(&jp, &p->spec, p->job, node, &p->guests, &p->n_guests, err) < 0)
                 return -EINVAL;
         p->node = xstrdup(node);
         p->spec_text = xstrdup(spec);
-        p->site.name = xstrdup(json_string_value(json_object_get(site, "name")));
-        p->site.id = (int)json_integer_value(json_object_get(site, "id"));
-        p->site.vlan = (int)json_integer_value(json_object_get(site, "vlan"));
+        p->site.name = xstrdup(site->name);
+        p->site.id = site->id;
+        p->site.vlan = site->vlan;
         p->image = xstrdup(p->spec.image);
         return 0;
 }

@@ -14,10 +14,23 @@
 #include "util.h"
 
 /* two sites: a (id 1) with n1, n2; b (id 7) with m1 */
-static json_t *sites(void) {
-        return json_pack("[{s:s, s:i, s:[s,s]}, {s:s, s:i, s:[s]}]", "name", "a", "id", 1, "nodes", "n1", "n2",
-                         "name", "b", "id", 7, "nodes", "m1");
+static struct vc_jobplan sites(void) {
+        _cleanup_(json_decrefp) json_t *o =
+                json_pack("[{s:s, s:i, s:i, s:s, s:[s,s]}, {s:s, s:i, s:i, s:s, s:[s]}]", "name", "a", "id", 1,
+                          "vlan", 100, "gateway", "n1", "nodes", "n1", "n2", "name", "b", "id", 7, "vlan", 200,
+                          "gateway", "m1", "nodes", "m1");
+        struct vc_jobplan p;
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_jobplan_sites_from_json(o, &p, &err), 0);
+        return p;
 }
+
+/* a guest list, freed at the end of its scope */
+struct glist {
+        struct vc_nodeplan_guest *g;
+        size_t n;
+};
+static void glist_free(struct glist *l) { vc_nodeplan_guests_free(l->g, l->n); }
 
 static struct vc_spec spec(const char *text) {
         struct vc_spec s;
@@ -42,61 +55,89 @@ static void test_mac_and_addr(void **state) {
 }
 
 static void test_list_all_and_one_node(void **state) {
-        _cleanup_(json_decrefp) json_t *s = sites();
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan s = sites();
         struct vc_spec sp = spec("image=x,vms=2,name=web,frontend=yes,subnet=10.1.0.0/24");
-        _cleanup_(json_decrefp) json_t *all = NULL;
+        _cleanup_(glist_free) struct glist all = {0};
         _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_plan_guest_list(s, &sp, 42, NULL, &all, &err), 0);
-        assert_int_equal(json_array_size(all), 6);
-        json_t *g0 = json_array_get(all, 0), *g5 = json_array_get(all, 5);
-        assert_string_equal(json_string_value(json_object_get(g0, "name")), "web-1-1");
-        assert_true(json_is_true(json_object_get(g0, "frontend")));
-        assert_string_equal(json_string_value(json_object_get(g0, "ip")), "10.1.0.1");
-        assert_string_equal(json_string_value(json_object_get(g0, "domain")), "vcluster-42-web-1-1");
-        assert_string_equal(json_string_value(json_object_get(g0, "tap")), "vc2a.1");
+        assert_int_equal(vc_plan_guest_list(&s, &sp, 42, NULL, &all.g, &all.n, &err), 0);
+        assert_int_equal(all.n, 6);
+        const struct vc_nodeplan_guest *g0 = &all.g[0], *g5 = &all.g[5];
+        assert_string_equal(g0->name, "web-1-1");
+        assert_true(g0->frontend);
+        assert_string_equal(g0->ip, "10.1.0.1");
+        assert_string_equal(g0->domain, "vcluster-42-web-1-1");
+        assert_string_equal(g0->tap, "vc2a.1");
+        assert_null(g0->volume);
         /* site b numbers its own guests from 1, but addresses go on */
-        assert_string_equal(json_string_value(json_object_get(g5, "name")), "web-7-2");
-        assert_string_equal(json_string_value(json_object_get(g5, "node")), "m1");
-        assert_string_equal(json_string_value(json_object_get(g5, "site")), "b");
-        assert_string_equal(json_string_value(json_object_get(g5, "ip")), "10.1.0.6");
-        assert_string_equal(json_string_value(json_object_get(g5, "mac")), "02:07:00:2a:00:02");
-        assert_false(json_is_true(json_object_get(g5, "frontend")));
+        assert_string_equal(g5->name, "web-7-2");
+        assert_string_equal(g5->node, "m1");
+        assert_string_equal(g5->site, "b");
+        assert_string_equal(g5->ip, "10.1.0.6");
+        assert_string_equal(g5->mac, "02:07:00:2a:00:02");
+        assert_false(g5->frontend);
 
-        _cleanup_(json_decrefp) json_t *n2 = NULL;
-        assert_int_equal(vc_plan_guest_list(s, &sp, 42, "n2", &n2, &err), 0);
-        assert_int_equal(json_array_size(n2), 2);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(n2, 0), "name")), "web-1-3");
-        assert_int_equal(json_integer_value(json_object_get(json_array_get(n2, 1), "k")), 4);
-        assert_string_equal(json_string_value(json_object_get(json_array_get(n2, 1), "tap")), "vc2a.4");
+        _cleanup_(glist_free) struct glist n2 = {0};
+        assert_int_equal(vc_plan_guest_list(&s, &sp, 42, "n2", &n2.g, &n2.n, &err), 0);
+        assert_int_equal(n2.n, 2);
+        assert_string_equal(n2.g[0].name, "web-1-3");
+        assert_int_equal(n2.g[1].k, 4);
+        assert_string_equal(n2.g[1].tap, "vc2a.4");
+}
+
+/* disk=: each guest's LUN on its site's storage, numbered within the site */
+static void test_volumes(void **state) {
+        _cleanup_(json_decrefp) json_t *o = json_loads(
+                "[{\"name\":\"a\",\"id\":1,\"vlan\":100,\"gateway\":\"n1\",\"nodes\":[\"n1\",\"n2\"],"
+                "\"storage\":{\"name\":\"st\",\"host\":\"10.1.0.5\",\"portal\":\"10.1.0.5:3260\","
+                "\"iqn_base\":\"iqn.2026-11.org.vcluster\"}},"
+                "{\"name\":\"b\",\"id\":7,\"vlan\":200,\"gateway\":\"m1\",\"nodes\":[\"m1\"]}]", 0, NULL);
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan s = {0};
+        _cleanup_free_ char *err = NULL;
+        assert_int_equal(vc_jobplan_sites_from_json(o, &s, &err), 0);
+        struct vc_spec sp = spec("image=x,name=web,disk=1G");
+        _cleanup_(glist_free) struct glist all = {0};
+        assert_int_equal(vc_plan_guest_list(&s, &sp, 42, NULL, &all.g, &all.n, &err), 0);
+        assert_int_equal(all.n, 3);
+        const struct vc_nodeplan_volume *v = all.g[1].volume;
+        assert_non_null(v);
+        assert_string_equal(v->portal, "10.1.0.5:3260");
+        assert_int_equal(v->lun, 2);
+        assert_int_equal(v->bytes, 1LL << 30);
+        assert_string_equal(v->initiator, "iqn.2026-11.org.vcluster:42.n2");
+        /* a site without storage gives its guests none */
+        assert_null(all.g[2].volume);
 }
 
 static void test_tap_fits_ifname(void **state) {
-        _cleanup_(json_decrefp) json_t *s = sites();
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan s = sites();
         struct vc_spec sp = spec("image=x,vms=16,subnet=10.0.0.0/16");
-        _cleanup_(json_decrefp) json_t *all = NULL;
+        _cleanup_(glist_free) struct glist all = {0};
         _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_plan_guest_list(s, &sp, 4294967295LL, NULL, &all, &err), 0);
-        const char *tap = json_string_value(json_object_get(json_array_get(all, 47), "tap"));
+        assert_int_equal(vc_plan_guest_list(&s, &sp, 4294967295LL, NULL, &all.g, &all.n, &err), 0);
+        const char *tap = all.g[47].tap;
         assert_string_equal(tap, "vcffffffff.30");
         assert_true(strlen(tap) <= 15);
 }
 
 static void test_refusals(void **state) {
-        _cleanup_(json_decrefp) json_t *s = sites();
+        _cleanup_(vc_jobplan_clear) struct vc_jobplan s = sites();
         struct vc_spec sp = spec("image=x,vms=2,subnet=10.0.0.0/30");
-        json_t *out = NULL;
+        struct vc_nodeplan_guest *out = NULL;
+        size_t n = 0;
         _cleanup_free_ char *err = NULL;
-        assert_int_equal(vc_plan_guest_list(s, &sp, 1, NULL, &out, &err), -EINVAL);
+        assert_int_equal(vc_plan_guest_list(&s, &sp, 1, NULL, &out, &n, &err), -EINVAL);
         assert_null(out);
         assert_string_equal(err, "the cluster has 6 guests: more than subnet=10.0.0.0/30 holds");
         free(TAKE_PTR(err));
         sp = spec("image=x");
-        assert_int_equal(vc_plan_guest_list(s, &sp, 1, "zz", &out, &err), -EINVAL);
+        assert_int_equal(vc_plan_guest_list(&s, &sp, 1, "zz", &out, &n, &err), -EINVAL);
+        assert_null(out);
         assert_string_equal(err, "node zz is not in the plan");
         free(TAKE_PTR(err));
-        _cleanup_(json_decrefp) json_t *bad = json_pack("[{s:s}]", "name", "a");
-        assert_int_equal(vc_plan_guest_list(bad, &sp, 1, NULL, &out, &err), -EINVAL);
-        assert_non_null(strstr(err, "needs \"id\""));
+        /* a site id a MAC and a guest name cannot carry */
+        s.sites[1].id = 256;
+        assert_int_equal(vc_plan_guest_list(&s, &sp, 1, NULL, &out, &n, &err), -EINVAL);
+        assert_string_equal(err, "plan site 1: id 256 is not 1..255");
 }
 
 int main(void) {
@@ -104,6 +145,7 @@ int main(void) {
                 cmocka_unit_test(test_mac_and_addr),
                 cmocka_unit_test(test_list_all_and_one_node),
                 cmocka_unit_test(test_tap_fits_ifname),
+                cmocka_unit_test(test_volumes),
                 cmocka_unit_test(test_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
