@@ -327,39 +327,65 @@ int vc_node_add_access(struct vc_journal *j, const struct vc_conf *c, const stru
  * to the user and hard-linked as DIR/NAME.console, so `vcluster console`
  * reads it with the user's own rights; the job dir stays root's. Undo
  * removes the links (the logs go with their guests). */
-int vc_console_do(void *ctx, json_t *args, char **err) {
-        const char *dir = vc_step_arg(args, "dir");
+/* user.console's args, parsed once for do and undo (strings borrowed). */
+struct console_args {
+        const char *dir;
+        uid_t uid;
+        gid_t gid;
+        size_t n;
+        struct {
+                const char *name, *path;
+        } *consoles; /* malloc'd: console_clear */
+};
+
+static void console_clear(struct console_args *a) { free(TAKE_PTR(a->consoles)); }
+
+static int console_parse(const json_t *args, struct console_args *a, char **err) {
+        *a = (struct console_args){.dir = vc_step_arg(args, "dir")};
         json_t *juid = json_object_get(args, "uid"), *jgid = json_object_get(args, "gid"),
                *cons = json_object_get(args, "consoles"), *c;
-        if (!dir || dir[0] != '/' || !json_is_integer(juid) || !json_is_integer(jgid) || !json_is_array(cons))
-                return vc_step_untouched(
-                        vc_fail(err, -EINVAL, "user.console: needs \"dir\" (absolute), \"uid\", \"gid\", \"consoles\""));
+        if (!a->dir || a->dir[0] != '/' || !json_is_integer(juid) || !json_is_integer(jgid) || !json_is_array(cons))
+                return vc_fail(err, -EINVAL, "user.console: needs \"dir\" (absolute), \"uid\", \"gid\", \"consoles\"");
+        a->uid = (uid_t)json_integer_value(juid);
+        a->gid = (gid_t)json_integer_value(jgid);
+        a->consoles = xcalloc(json_array_size(cons) + 1, sizeof(*a->consoles));
         size_t i;
         json_array_foreach(cons, i, c) {
                 const char *name = vc_step_arg(c, "name"), *path = vc_step_arg(c, "path");
-                if (!name || !path || strchr(name, '/'))
+                if (!name || !path || strchr(name, '/')) {
+                        console_clear(a);
                         return vc_fail(err, -EINVAL, "user.console: consoles[%zu] needs \"name\", \"path\"", i);
-                _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0 || fchown(fd, (uid_t)json_integer_value(juid), (gid_t)json_integer_value(jgid)) < 0 ||
-                    fchmod(fd, 0600) < 0)
-                        return vc_fail_errno(err, "console log %s", path);
-                _cleanup_free_ char *link_path = xasprintf("%s/%s.console", dir, name);
-                if (link(path, link_path) < 0 && errno != EEXIST)
+                }
+                a->consoles[a->n].name = name;
+                a->consoles[a->n++].path = path;
+        }
+        return 0;
+}
+
+int vc_console_do(void *ctx, json_t *args, char **err) {
+        _cleanup_(console_clear) struct console_args a = {0};
+        int r = console_parse(args, &a, err);
+        if (r < 0)
+                return vc_step_untouched(r);
+        for (size_t i = 0; i < a.n; i++) {
+                _cleanup_close_ int fd = open(a.consoles[i].path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || fchown(fd, a.uid, a.gid) < 0 || fchmod(fd, 0600) < 0)
+                        return vc_fail_errno(err, "console log %s", a.consoles[i].path);
+                _cleanup_free_ char *link_path = xasprintf("%s/%s.console", a.dir, a.consoles[i].name);
+                if (link(a.consoles[i].path, link_path) < 0 && errno != EEXIST)
                         return vc_fail_errno(err, "%s", link_path);
         }
         return 0;
 }
 
 int vc_console_undo(void *ctx, json_t *args, char **err) {
-        const char *dir = vc_step_arg(args, "dir");
-        json_t *c;
-        size_t i;
-        if (!dir)
-                return vc_fail(err, -EINVAL, "user.console: needs \"dir\"");
-        json_array_foreach(json_object_get(args, "consoles"), i, c) {
-                const char *name = vc_step_arg(c, "name");
-                _cleanup_free_ char *link_path = name ? xasprintf("%s/%s.console", dir, name) : NULL;
-                if (link_path && unlink(link_path) < 0 && errno != ENOENT)
+        _cleanup_(console_clear) struct console_args a = {0};
+        int r = console_parse(args, &a, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < a.n; i++) {
+                _cleanup_free_ char *link_path = xasprintf("%s/%s.console", a.dir, a.consoles[i].name);
+                if (unlink(link_path) < 0 && errno != ENOENT)
                         return vc_fail_errno(err, "%s", link_path);
         }
         return 0;

@@ -88,32 +88,47 @@ int vc_ovs_ports_remove(const char *db, const char *bridge, char *const *taps, u
         return transact(db, del, &res2, err);
 }
 
-int vc_net_ovs_do(void *ctx, json_t *args, char **err) {
-        const char *db = vc_step_arg(args, "db"), *bridge = vc_step_arg(args, "bridge");
-        if (!db || !bridge) {
-                *err = xstrdup("net.ovs: needs \"db\" and \"bridge\"");
-                return -EINVAL;
+/* net.ovs — args {db, bridge, taps: [string]}, parsed once for do and undo. */
+struct net_ovs_args {
+        const char *db, *bridge; /* borrowed from the step's args */
+        char **taps;             /* the guests' ports (strv: net_ovs_clear) */
+};
+
+static void net_ovs_clear(struct net_ovs_args *a) { strv_free(TAKE_PTR(a->taps)); }
+
+static int net_ovs_parse(const json_t *args, struct net_ovs_args *a, char **err) {
+        *a = (struct net_ovs_args){.db = vc_step_arg(args, "db"), .bridge = vc_step_arg(args, "bridge")};
+        json_t *taps = json_object_get(args, "taps"), *t;
+        if (!a->db || !a->bridge || (taps && !json_is_array(taps)))
+                return vc_fail(err, -EINVAL, "net.ovs: needs \"db\", \"bridge\" and \"taps\" (an array of names)");
+        size_t i;
+        json_array_foreach(taps, i, t) {
+                if (!json_is_string(t)) {
+                        net_ovs_clear(a);
+                        return vc_fail(err, -EINVAL, "net.ovs: taps[%zu] is not a string", i);
+                }
+                strv_push(&a->taps, json_string_value(t));
         }
+        return 0;
+}
+
+int vc_net_ovs_do(void *ctx, json_t *args, char **err) {
+        _cleanup_(net_ovs_clear) struct net_ovs_args a = {0};
+        int r = net_ovs_parse(args, &a, err);
+        if (r < 0)
+                return vc_step_untouched(r);
         /* Only a check: nothing changed, so a failure owes no undo. */
-        int r = vc_ovs_bridge_check(db, bridge, err);
+        r = vc_ovs_bridge_check(a.db, a.bridge, err);
         return r < 0 ? vc_step_untouched(r) : 0;
 }
 
 int vc_net_ovs_undo(void *ctx, json_t *args, char **err) {
-        const char *db = vc_step_arg(args, "db"), *bridge = vc_step_arg(args, "bridge");
-        if (!db || !bridge) {
-                *err = xstrdup("net.ovs: needs \"db\" and \"bridge\"");
-                return -EINVAL;
-        }
-        _cleanup_strv_ char **taps = NULL;
-        size_t i;
-        json_t *t;
-        json_array_foreach(json_object_get(args, "taps"), i, t) {
-                if (json_is_string(t))
-                        strv_push(&taps, json_string_value(t));
-        }
+        _cleanup_(net_ovs_clear) struct net_ovs_args a = {0};
+        int r = net_ovs_parse(args, &a, err);
+        if (r < 0)
+                return r;
         unsigned n;
-        return vc_ovs_ports_remove(db, bridge, taps, &n, err);
+        return vc_ovs_ports_remove(a.db, a.bridge, a.taps, &n, err);
 }
 
 int vc_ovs_job_port_add(const char *db, const char *bridge, const char *port, int tag, int64_t job, char **err) {

@@ -34,13 +34,24 @@ static int lookup(virConnectPtr conn, const char *usage, virSecretPtr *s, char *
  * earlier do of this step) and sets its value from the ctx; undo
  * undefines it, done when libvirt has no such secret (a restarted
  * libvirtd forgot it, an earlier undo removed it). */
+/* storage.secret's args, parsed once for do and undo (strings borrowed from the step's args). */
+struct secret_args {
+        const char *uri, *usage;
+};
+
+static int secret_parse(const json_t *args, struct secret_args *a, char **err) {
+        *a = (struct secret_args){.uri = vc_step_arg(args, "uri"), .usage = vc_step_arg(args, "usage")};
+        if (!a->uri || !a->usage)
+                return vc_fail(err, -EINVAL, "storage.secret: needs \"uri\" and \"usage\"");
+        return 0;
+}
+
 int vc_storage_secret_do(void *ctx, json_t *args, char **err) {
         struct vc_node_ctx *c = ctx;
-        const char *uri = vc_step_arg(args, "uri"), *usage = vc_step_arg(args, "usage");
-        if (!uri || !usage) {
-                *err = xstrdup("storage.secret: needs \"uri\" and \"usage\"");
+        struct secret_args a;
+        if (secret_parse(args, &a, err) < 0)
                 return vc_step_untouched(-EINVAL);
-        }
+        const char *uri = a.uri, *usage = a.usage;
         if (!c || !vc_iscsi_secret_ok(c->chap)) {
                 *err = xasprintf("libvirt secret %s: no usable CHAP secret of the job to give it", usage);
                 return vc_step_untouched(-EINVAL);
@@ -70,11 +81,10 @@ int vc_storage_secret_do(void *ctx, json_t *args, char **err) {
 }
 
 int vc_storage_secret_undo(void *ctx, json_t *args, char **err) {
-        const char *uri = vc_step_arg(args, "uri"), *usage = vc_step_arg(args, "usage");
-        if (!uri || !usage) {
-                *err = xstrdup("storage.secret: needs \"uri\" and \"usage\"");
+        struct secret_args a;
+        if (secret_parse(args, &a, err) < 0)
                 return -EINVAL;
-        }
+        const char *uri = a.uri, *usage = a.usage;
         virConnectPtr conn;
         int r = vc_node_conn(ctx, uri, &conn, err);
         if (r < 0)
