@@ -145,8 +145,14 @@ for n in a001 a002; do
         d=$T/state/access/$n/$J
         [ "$(stat -c '%U %a' "$d")" = "$TU 700" ] || fail "$d: $(stat -c '%U %a' "$d" 2>&1)"
         for g in deb-1-1 deb-1-2; do [ -S "$d/$g.sock" ] || fail "no socket $d/$g.sock: $(ls -la "$d")"; done
-        pid=$(pgrep -f -- "vcluster-forward $d ") || fail "no forwarder for $d"
+        # the listener is the oldest; a connection still closing has a forked
+        # child of it, which must be the user's too (one gone meanwhile: skipped)
+        pid=$(pgrep -o -f -- "vcluster-forward $d ") || fail "no forwarder for $d"
         [ "$(ps -o user= -p "$pid")" = "$TU" ] || fail "the forwarder runs as $(ps -o user= -p "$pid")"
+        for c in $(pgrep -f -- "vcluster-forward $d "); do
+                u=$(ps -o user= -p "$c" || true)
+                [ -z "$u" ] || [ "$u" = "$TU" ] || fail "a forwarder of $d (pid $c) runs as $u"
+        done
         [ "$(readlink /proc/"$pid"/ns/net)" = "$(ip netns exec "vcl-$J-$n-access" readlink /proc/self/ns/net)" ] ||
                 fail "the forwarder of $n is not in vcl-$J-$n-access"
 done
