@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "log.h"
 #include "relay.h"
+#include "sock.h"
 #include "util.h"
 
 int vc_cmd_proxy(const struct vc_cli *cli, const struct vc_conf *c, const char *conf_path, int argc, char **argv) {
@@ -35,7 +36,7 @@ int vc_cmd_proxy(const struct vc_cli *cli, const struct vc_conf *c, const char *
                 return vc_run_wait(v);
         }
         _cleanup_free_ char *path = vc_access_socket(a.dir, guest);
-        _cleanup_close_ int fd = path ? vc_connect_unix(path) : -ENAMETOOLONG;
+        _cleanup_close_ int fd = path ? vc_unix_connect(path) : -ENAMETOOLONG;
         if (fd < 0) {
                 log_error("job %lld: cannot reach %s through %s: %s%s", a.job, guest, path ? path : a.dir,
                           strerror(-fd), fd == -EACCES ? " (only the job's user may)" : "");

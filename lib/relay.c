@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "util.h"
 
@@ -65,20 +64,4 @@ int vc_relay(int a_in, int a_out, int b) {
                 }
         }
         return 0;
-}
-
-int vc_connect_unix(const char *path) {
-        struct sockaddr_un a = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof(a.sun_path))
-                return -ENAMETOOLONG;
-        memcpy(a.sun_path, path, strlen(path) + 1);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-                int r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
 }

@@ -11,7 +11,5 @@
 /* vc_relay: relay a_in → b and b → a_out (a_in may equal a_out, a socket);
  * 0 when both directions ended at EOF, else -errno. */
 int vc_relay(int a_in, int a_out, int b);
-/* vc_connect_unix: a connected AF_UNIX stream socket to path (O_CLOEXEC); -errno (EACCES, ENOENT, ECONNREFUSED…). */
-int vc_connect_unix(const char *path);
 
 #endif
