@@ -8,24 +8,26 @@
 #include "spec.h"
 #include "util.h"
 
-struct vc_nodeplan_l2 *vc_node_l2_plan(const struct vc_jobplan *job, size_t index) {
+int vc_node_l2_plan(const struct vc_jobplan *job, size_t index, struct vc_nodeplan_l2 **out, char **err) {
+        *out = NULL;
         if (!streq(job->mode, "stitched") || !job->l2ext || streq(job->l2ext, "none"))
-                return NULL;
-        /* a stitched plan with tunnels always has their port and every gateway's WAN address */
+                return 0;
+        /* vlanallocd gives a stitched plan with tunnels their port and every
+         * gateway's WAN address: without them the sites would come up cut
+         * off from each other, so the node refuses rather than build half */
         if (!job->has_tunnel_port)
-                return NULL;
+                return vc_fail(err, -EINVAL, "plan: stitched over %s but no tunnel_port", job->l2ext);
         for (size_t i = 0; i < job->n_sites; i++)
                 if (!job->sites[i].wan)
-                        return NULL;
+                        return vc_fail(err, -EINVAL, "plan: stitched over %s but site %s has no WAN address",
+                                       job->l2ext, job->sites[i].name);
         struct vc_spec spec;
-        _cleanup_free_ char *err = NULL;
-        char subnet[24] = "";
-        if (vc_spec_parse(job->spec, &spec, &err) == 0) {
-                struct in_addr a = {.s_addr = htonl(spec.subnet)};
-                char net[16];
-                inet_ntop(AF_INET, &a, net, sizeof(net));
-                snprintf(subnet, sizeof(subnet), "%s/%u", net, spec.prefix);
-        }
+        if (vc_spec_parse(job->spec, &spec, err) < 0)
+                return -EINVAL;
+        char subnet[24], net[16];
+        struct in_addr a = {.s_addr = htonl(spec.subnet)};
+        inet_ntop(AF_INET, &a, net, sizeof(net));
+        snprintf(subnet, sizeof(subnet), "%s/%u", net, spec.prefix);
         struct vc_nodeplan_l2 *l = xcalloc(1, sizeof(*l));
         l->kind = xstrdup(job->l2ext);
         l->port = job->tunnel_port;
@@ -48,7 +50,8 @@ struct vc_nodeplan_l2 *vc_node_l2_plan(const struct vc_jobplan *job, size_t inde
                                 .bypass = s->cache->bypass ? xstrdup(s->cache->bypass) : NULL};
                 }
         }
-        return l;
+        *out = l;
+        return 0;
 }
 
 /* l2_of: the tunnel this node builds: a gateway's, of a stitched job (NULL: none). */

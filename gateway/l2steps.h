@@ -17,10 +17,11 @@
 #include "nodeplan.h"
 
 /* vc_node_l2_plan: a gateway's tunnel for the node plan (nodeplan.h) from
- * the job (as vlanallocd's show returns it) and the gateway's site index;
- * NULL when the job is not stitched over a tunnel, or its plan lacks the
- * tunnel's port or a gateway's WAN address (malloc'd: vc_nodeplan_l2_free). */
-struct vc_nodeplan_l2 *vc_node_l2_plan(const struct vc_jobplan *job, size_t index);
+ * the job (as vlanallocd's show returns it) and the gateway's site index,
+ * into *out (malloc'd: vc_nodeplan_l2_free; NULL when the job is not
+ * stitched over a tunnel); -EINVAL with *err when its plan lacks the
+ * tunnel's port or a gateway's WAN address. */
+int vc_node_l2_plan(const struct vc_jobplan *job, size_t index, struct vc_nodeplan_l2 **out, char **err);
 /* vc_node_l2_tunnels: how many tunnel steps the gateway's plan asks for (0: none, not a gateway of a stitched job). */
 size_t vc_node_l2_tunnels(const struct vc_nodeplan *plan);
 /* vc_node_l2_openvpn: whether plan's tunnels are OpenVPN (they need the job's key in the ctx). */

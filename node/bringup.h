@@ -28,8 +28,8 @@
 struct vc_node_links {
         /* the gateway's step kinds, joined to the node's in the node's journal */
         const struct vc_step_kind *kinds;
-        /* the node plan's tunnel for the job's site at index (NULL: none) */
-        struct vc_nodeplan_l2 *(*plan)(const struct vc_jobplan *job, size_t index);
+        /* the node plan's tunnel for the job's site at index (*out NULL: none); -EINVAL with *err */
+        int (*plan)(const struct vc_jobplan *job, size_t index, struct vc_nodeplan_l2 **out, char **err);
         /* how many tunnel steps plan asks for (0: not a stitched job's gateway) */
         size_t (*tunnels)(const struct vc_nodeplan *plan);
         /* whether they are OpenVPN (the job's key must be in the ctx) */

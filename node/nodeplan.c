@@ -71,7 +71,8 @@ int vc_bringup_node_plan(const struct vc_hook_env *e, const struct vc_node_links
         out.cluster_nodes = vc_hostlist_compress(all);
         out.frontend = xstrdup(frontend);
         out.image = out.spec.image[0] ? xstrdup(out.spec.image) : NULL;
-        out.l2 = links->plan(&p, (size_t)(site - p.sites));
+        if (links->plan(&p, (size_t)(site - p.sites), &out.l2, err) < 0)
+                return -EINVAL;
         /* the access path's place (lib/access.h): this node among all the plan's nodes */
         size_t index = 0;
         for (size_t s = 0; s < p.n_sites; s++)

@@ -16,6 +16,7 @@
 
 #include "journal.h"
 #include "l2ext.h"
+#include "l2steps.h"
 #include "netns.h"
 #include "node.h"
 #include "util.h"
@@ -303,9 +304,47 @@ static void test_netns_names(void **state) {
         assert_int_equal(fd, -1);
 }
 
+/* the gateway's tunnel from the job plan: none for a shared job, refused
+ * (not silently left out) when a stitched plan lacks its port or a WAN */
+static void test_l2_plan(void **state) {
+        static const char *const STITCHED =
+                "{\"job\":42,\"uid\":0,\"mode\":\"stitched\",\"spec\":\"name=c,subnet=10.9.0.0/24\",\"vni\":5001,"
+                "\"lease\":null,\"sites\":[{\"name\":\"a\",\"id\":1,\"vlan\":100,\"gateway\":\"a1\",\"nodes\":[\"a1\"],"
+                "\"wan\":\"192.0.2.1\"},{\"name\":\"b\",\"id\":2,\"vlan\":300,\"gateway\":\"b1\",\"nodes\":[\"b1\"],"
+                "\"wan\":\"192.0.2.2\"}],\"l2ext\":\"vxlan\",\"tunnel_port\":4789}";
+        struct vc_jobplan p;
+        struct vc_nodeplan_l2 *l = NULL;
+        char *err = NULL;
+        assert_int_equal(vc_jobplan_from_text(STITCHED, &p, &err), 0);
+        assert_int_equal(vc_node_l2_plan(&p, 1, &l, &err), 0);
+        assert_non_null(l);
+        assert_string_equal(l->kind, "vxlan");
+        assert_string_equal(l->subnet, "10.9.0.0/24");
+        assert_int_equal(l->index, 1);
+        assert_string_equal(l->sites[0].wan, "192.0.2.1");
+        vc_nodeplan_l2_free(l);
+        free(p.sites[1].wan);
+        p.sites[1].wan = NULL;
+        assert_int_equal(vc_node_l2_plan(&p, 0, &l, &err), -EINVAL);
+        assert_null(l);
+        assert_string_equal(err, "plan: stitched over vxlan but site b has no WAN address");
+        free(err);
+        err = NULL;
+        p.has_tunnel_port = false;
+        assert_int_equal(vc_node_l2_plan(&p, 0, &l, &err), -EINVAL);
+        assert_string_equal(err, "plan: stitched over vxlan but no tunnel_port");
+        free(err);
+        err = NULL;
+        free(p.mode);
+        p.mode = xstrdup("shared");
+        assert_int_equal(vc_node_l2_plan(&p, 0, &l, &err), 0);
+        assert_null(l);
+        vc_jobplan_clear(&p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_names),        cmocka_unit_test(test_key_text),
+                cmocka_unit_test(test_names),        cmocka_unit_test(test_key_text), cmocka_unit_test(test_l2_plan),
                 cmocka_unit_test(test_key_refused),  cmocka_unit_test(test_openvpn_argv),
                 cmocka_unit_test(test_segment_args), cmocka_unit_test(test_vxlan_args),
                 cmocka_unit_test(test_openvpn_args), cmocka_unit_test(test_netns_names),
