@@ -35,14 +35,9 @@ vc_setup
 IMG=$("$ROOT/scripts/debian-image") || fail "make image failed"
 
 TU=vcm$$
-useradd -M -d "$T/home" -s /bin/bash -U "$TU" || fail "useradd $TU"
-drop_user() { userdel "$TU" 2>/dev/null || true; }
-CLEANUP_HOOKS+=(drop_user)
+test_user "$TU" "$T/home"
 TU_UID=$(id -u "$TU") TU_GID=$(id -g "$TU")
-mkdir -p "$T/home"
-chown "$TU:$TU" "$T/home"
-chmod 0711 "$T/home"
-as_tu() { (cd "$T/home" && setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" "$@"); }
+as_tu() { as_user "$TU" "$@"; }
 
 GUEST_NODES="a[003-016]"
 guest_conf_lines() {
@@ -142,6 +137,6 @@ done
 scancel "$J"
 wait_job_gone "$J"
 wait_released "$J"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check
 pass

@@ -69,6 +69,14 @@ domains() {
         sed '/^$/d' <<<"$out"
 }
 guest_ports() { vsctl list-ports "$GUEST_BR"; }
+# wait_domains_gone: up to 20 s for libvirt to list no domain (an epilog's
+# destroy and undefine finish after Slurm reports the job gone); the caller
+# checks what is left.
+wait_domains_gone() {
+        local _
+        for _ in $(seq 100); do [ -z "$(domains)" ] && return 0; sleep 0.2; done
+        return 0
+}
 
 # guest_leak_check: no domain, no guest port, right now (a test calls it
 # after each job; pass's leak hooks look again). A listing that fails (libvirtd

@@ -176,6 +176,41 @@ as_uid() {
         setpriv --reuid="$u" --regid="$g" --clear-groups "$@"
 }
 
+# test_user NAME HOME [MODE]: a user who is not root (own group, bash),
+# HOME made and theirs (MODE, 0711 by default: the harness reaches below
+# it); userdel'd by the cleanup. Tests that need the job's user to be a real
+# one (the access path, cloud-init's account, QEMU's DAC label) use it.
+TEST_USERS=()
+test_user() {
+        useradd -M -d "$2" -s /bin/bash -U "$1" || fail "useradd $1"
+        [ ${#TEST_USERS[@]} -gt 0 ] || CLEANUP_HOOKS+=(drop_test_users)
+        TEST_USERS+=("$1")
+        mkdir -p "$2"
+        chown "$1:$1" "$2"
+        chmod "${3:-0711}" "$2"
+}
+drop_test_users() {
+        local u
+        for u in "${TEST_USERS[@]}"; do userdel "$u" 2>/dev/null || true; done
+}
+# as_user NAME CMD…: CMD as NAME (test_user), in their home, with their groups.
+as_user() {
+        local u=$1 h
+        shift
+        h=$(getent passwd "$u" | cut -d: -f6)
+        (cd "$h" && setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --init-groups env HOME="$h" "$@")
+}
+
+# skip_real_image_in_san: a real-image cluster takes minutes to boot under
+# TCG, so such a test runs in the hardened pass only (the sanitized pass runs
+# the same code in the unit and busybox tests), unless VC_SLOW_TWICE=1.
+skip_real_image_in_san() {
+        if [ "${VC_BUILD:-build}" = build-san ] && [ -z "${VC_SLOW_TWICE:-}" ]; then
+                echo "SKIP $TEST_NAME (real-image cluster: the hardened pass runs it; VC_SLOW_TWICE=1 runs it here too)"
+                exit 0
+        fi
+}
+
 # wait_log TEXT [FROM_LINE]: until the daemon log (after FROM_LINE) holds TEXT, max 5 s.
 wait_log() {
         local from=${2:-0}

@@ -26,10 +26,7 @@
 # One slow cluster serves every assertion. Like test_cloudinit, it runs in
 # the hardened pass only unless VC_SLOW_TWICE=1.
 . "$(dirname "$0")/lib.sh"
-if [ "${VC_BUILD:-build}" = build-san ] && [ -z "${VC_SLOW_TWICE:-}" ]; then
-        echo "SKIP $TEST_NAME (real-image cluster: the hardened pass runs it; VC_SLOW_TWICE=1 runs it here too)"
-        exit 0
-fi
+skip_real_image_in_san
 . "$(dirname "$0")/ovs.sh"
 . "$(dirname "$0")/libvirt.sh"
 . "$(dirname "$0")/slurm.sh"
@@ -42,17 +39,11 @@ IMG=$("$ROOT/scripts/debian-image") || fail "make image failed"
 
 say "two users who are not root"
 TU=vca$$ TU2=vcb$$
-useradd -M -d "$T/home" -s /bin/bash -U "$TU" || fail "useradd $TU"
-useradd -M -d "$T/home2" -s /bin/bash -U "$TU2" || fail "useradd $TU2"
-drop_users() { userdel "$TU" 2>/dev/null || true; userdel "$TU2" 2>/dev/null || true; }
-CLEANUP_HOOKS+=(drop_users)
-TU_UID=$(id -u "$TU") TU_GID=$(id -g "$TU") TU2_UID=$(id -u "$TU2") TU2_GID=$(id -g "$TU2")
-mkdir -p "$T/home" "$T/home2"
-chown "$TU:$TU" "$T/home"
-chown "$TU2:$TU2" "$T/home2"
-chmod 0711 "$T/home" "$T/home2"
-as_tu() { (cd "$T/home" && setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" "$@"); }
-as_tu2() { (cd "$T/home2" && setpriv --reuid="$TU2_UID" --regid="$TU2_GID" --init-groups env HOME="$T/home2" "$@"); }
+test_user "$TU" "$T/home"
+test_user "$TU2" "$T/home2"
+TU_UID=$(id -u "$TU") TU_GID=$(id -g "$TU")
+as_tu() { as_user "$TU" "$@"; }
+as_tu2() { as_user "$TU2" "$@"; }
 # on_node NODE WHO CMD…: CMD as WHO (as_tu, as_tu2) as a job step on NODE would see it
 on_node() {
         local node=$1 who=$2
@@ -254,6 +245,6 @@ out=$(on_node a001 as_tu "$BIN/vcluster" ssh -j "$J" deb-1-1 -- hostname 2>&1) &
 grep -qF "job $J: no access path on a001" <<<"$out" || fail "vcluster ssh after the job: $out"
 out=$(as_tu "$BIN/vcluster" ssh -j "$J" deb-1-1 -- hostname 2>&1) && fail "login node, after the job: $out"
 grep -qF "job $J is not running" <<<"$out" || fail "login node, vcluster ssh after the job: $out"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check
 pass

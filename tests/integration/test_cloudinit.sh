@@ -28,10 +28,7 @@
 # `make check` only (the sanitized pass runs the same code in the unit
 # tests and the busybox tests): under TCG the guests take minutes to boot.
 . "$(dirname "$0")/lib.sh"
-if [ "${VC_BUILD:-build}" = build-san ] && [ -z "${VC_SLOW_TWICE:-}" ]; then
-        echo "SKIP $TEST_NAME (real-image cluster: the hardened pass runs it; VC_SLOW_TWICE=1 runs it here too)"
-        exit 0
-fi
+skip_real_image_in_san
 . "$(dirname "$0")/ovs.sh"
 . "$(dirname "$0")/libvirt.sh"
 . "$(dirname "$0")/slurm.sh"
@@ -44,15 +41,12 @@ IMG=$("$ROOT/scripts/debian-image") || fail "make image failed"
 
 say "a user who is not root, with a key of their own"
 TU=vct$$
-useradd -M -d "$T/home" -s /bin/bash -U "$TU" || fail "useradd $TU"
-drop_user() { userdel "$TU" 2>/dev/null || true; }
-CLEANUP_HOOKS+=(drop_user)
+test_user "$TU" "$T/home" 0700
 TU_UID=$(id -u "$TU") TU_GID=$(id -g "$TU")
+as_tu() { as_user "$TU" "$@"; }
 mkdir -p "$T/home/.ssh"
 ssh-keygen -q -t ed25519 -N '' -C "own-$TU" -f "$T/home/.ssh/id_ed25519"
 chown -R "$TU:$TU" "$T/home"
-chmod 0700 "$T/home"
-as_tu() { (cd "$T/home" && setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups env HOME="$T/home" "$@"); }
 
 # the job's directory: the user's, with an MPI program built on the host
 JD=$T/home/job
@@ -270,7 +264,7 @@ wait_job_gone "$J"
 wait_job_gone "$J2"
 wait_released "$J"
 wait_released "$J2"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check
 left=$(find "$T/state/keys" -mindepth 2 2>/dev/null; ls "$T/state/secrets" 2>/dev/null | grep -F "$J." || true)
 [ -z "$left" ] || fail "leak: $left"

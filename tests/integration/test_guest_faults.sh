@@ -91,6 +91,6 @@ restart_libvirtd
 scancel "$J"
 wait_job_gone "$J"
 wait_released "$J"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check
 pass

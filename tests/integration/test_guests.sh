@@ -73,7 +73,7 @@ wait_job_gone "$J1"
 wait_job_gone "$J2"
 wait_released "$J1"
 wait_released "$J2"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check
 [ ! -e "$ov" ] || fail "overlay $ov left"
 grep -q "job $J1 on a001: .* node step(s) undone" "$HOOK_LOG" || fail "no epilog record: $(grep "$J1" "$HOOK_LOG" | tail -3)"

@@ -168,6 +168,6 @@ wait_job_gone "$J1"
 wait_job_gone "$J2"
 wait_released "$J1"
 wait_released "$J2"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check
 pass

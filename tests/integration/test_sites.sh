@@ -155,7 +155,7 @@ LC_ALL=C grep -aq "$(printf '\xc0\xff\xee\xc0\xff\xee')" "$T/vxlan.pcap" || fail
 say "the jobs end: their namespaces, tunnels and ports go"
 scancel "$J1" "$J2"
 for j in "$J1" "$J2"; do wait_job_gone "$j"; wait_released "$j"; done
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check_ports() { vsctl list-ports br-a; vsctl list-ports br-b; }
 gone "$J1"
 gone "$J2"

@@ -10,10 +10,7 @@
 # guest by name and one byte more is refused by the guest's own stack.
 # Runs in the hardened pass of `make check` only, as test_cloudinit does.
 . "$(dirname "$0")/lib.sh"
-if [ "${VC_BUILD:-build}" = build-san ] && [ -z "${VC_SLOW_TWICE:-}" ]; then
-        echo "SKIP $TEST_NAME (real-image cluster: the hardened pass runs it; VC_SLOW_TWICE=1 runs it here too)"
-        exit 0
-fi
+skip_real_image_in_san
 . "$(dirname "$0")/ovs.sh"
 . "$(dirname "$0")/libvirt.sh"
 . "$(dirname "$0")/slurm.sh"
@@ -112,7 +109,7 @@ vsctl del-port "pr$$"
 scancel "$J"
 wait_job_gone "$J"
 wait_released "$J"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 [ -z "$(domains)" ] || fail "domains left: $(domains)"
 # this job's gateways' namespaces (vcl-JOB-NODE) only: a concurrent run's job of the same id on other
 # nodes is not this test's (a run here saw vcl-1-b001, as test_sites did)

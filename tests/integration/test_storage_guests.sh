@@ -63,7 +63,7 @@ say "scancel: no volume, target, account, secret file, libvirt secret or domain 
 scancel "$J"
 wait_job_gone "$J"
 wait_released "$J"
-for _ in $(seq 100); do [ -z "$(domains)" ] && break; sleep 0.2; done
+wait_domains_gone
 guest_leak_check
 [ -z "$(ls "$T/vols")" ] || fail "volumes left: $(ls "$T/vols")"
 inv=$(tgt_inventory) || fail "tgtd (control $TGT_CONTROL) did not list its targets and accounts"
