@@ -69,10 +69,37 @@ static int cache_down(const struct cache_args *a, char **err) {
         return r;
 }
 
+/* expand_names: each "@FILE" of the list's apt lines replaced by the names in
+ * FILE; 0, or -errno with *err "FILE…: why". */
+static int expand_names(struct vc_preload *pl, char **err) {
+        for (size_t i = 0; i < pl->napt; i++) {
+                _cleanup_strv_ char **names = xcalloc(1, sizeof(char *));
+                for (char **n = pl->apt[i].names; *n; n++) {
+                        if (**n != '@') {
+                                strv_push(&names, *n);
+                                continue;
+                        }
+                        _cleanup_free_ char *text = NULL;
+                        _cleanup_strv_ char **more = NULL;
+                        size_t len;
+                        int r = read_file(*n + 1, &text, &len, PRELOAD_LIST_MAX);
+                        if (r < 0)
+                                return vc_fail(err, r, "%s: package list %s: %s", pl->apt[i].base, *n + 1, strerror(-r));
+                        if ((r = vc_apt_names_parse(*n + 1, text, &more, err)) < 0)
+                                return r;
+                        for (char **m = more; *m; m++)
+                                strv_push(&names, *m);
+                }
+                strv_free(pl->apt[i].names);
+                pl->apt[i].names = TAKE_PTR(names);
+        }
+        return 0;
+}
+
 int vc_cache_squid_do(void *ctx, json_t *args, char **err) {
         _cleanup_(vc_cache_args_clear) struct cache_args a = {0};
         _cleanup_free_ char *conf = NULL, *guard = NULL, *nft = NULL, *why = NULL, *list = NULL;
-        _cleanup_strv_ char **urls = NULL;
+        _cleanup_(vc_preload_clear) struct vc_preload pl = {0};
         int r = vc_cache_args_get(args, true, &a, err);
         if (r < 0)
                 return vc_step_untouched(r);
@@ -104,7 +131,7 @@ int vc_cache_squid_do(void *ctx, json_t *args, char **err) {
                         *err = xasprintf("%s: preload list %s: %s", a.what, a.preload, strerror(-r));
                         return vc_step_untouched(r);
                 }
-                if ((r = vc_preload_parse(a.preload, list, &urls, &why)) < 0) {
+                if ((r = vc_preload_parse(a.preload, list, &pl, &why)) < 0 || (r = expand_names(&pl, &why)) < 0) {
                         *err = xasprintf("%s: preload list %s", a.what, why);
                         return vc_step_untouched(r);
                 }
@@ -119,8 +146,8 @@ int vc_cache_squid_do(void *ctx, json_t *args, char **err) {
                 *err = both;
                 return r;
         }
-        if (urls)
-                vc_cache_preload(&a, urls);
+        if (a.preload)
+                vc_cache_preload(&a, &pl);
         return 0;
 }
 

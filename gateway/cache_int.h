@@ -60,7 +60,9 @@ int vc_squid_nft_load(const struct cache_args *a, const char *text, char **err);
 int vc_squid_up(const struct cache_args *a, const struct passwd *pw, const char *conf_text, const char *guard,
                 const char *nft, bool *touched, char **err);
 
-/* vc_cache_preload: every URL through the proxy port, a few at a time; failures are warnings. */
-void vc_cache_preload(const struct cache_args *a, char **urls);
+/* vc_cache_preload: every URL of the list, and of its apt lines the .debs
+ * (their repository's index fetched first), through the proxy port, a few at
+ * a time; failures are warnings. */
+void vc_cache_preload(const struct cache_args *a, const struct vc_preload *pl);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "aptindex.h"
 #include "log.h"
 #include "netns.h"
 #include "util.h"
@@ -16,10 +17,12 @@
 #define PRELOAD_PARALLEL 4
 #define PRELOAD_IDLE_S 60
 #define HEADER_MAX 16384
+/* The largest repository index read (Debian's own main/binary-amd64 is ~45 MiB). */
+#define INDEX_MAX (128u << 20)
 
 struct preload {
         const struct cache_args *a;
-        char **urls;
+        const char *const *urls;
         size_t n, next, ok;
         uint64_t bytes;
         pthread_mutex_t lock;
@@ -59,9 +62,28 @@ static int parse_head(char *buf, long long *length, char **why) {
         return 0;
 }
 
+/* A body kept in memory (NUL-terminated), up to max bytes. */
+struct kept {
+        char *buf;
+        size_t len, max;
+};
+
+static int keep(struct kept *k, const char *data, size_t n, char **why) {
+        if (!k)
+                return 0;
+        if (k->len + n > k->max)
+                return vc_fail(why, -EFBIG, "larger than %zu bytes", k->max);
+        k->buf = xrealloc(k->buf, k->len + n + 1);
+        memcpy(k->buf + k->len, data, n);
+        k->len += n;
+        k->buf[k->len] = 0;
+        return 0;
+}
+
 /* read_response: the whole response on fd, counting its body's bytes into
- * *body; 0, or -EIO with *why (not 200, cut short, no data for too long). */
-static int read_response(int fd, uint64_t *body, char **why) {
+ * *body and keeping them in k (when not NULL); 0, or -EIO with *why (not
+ * 200, cut short, no data for too long, more than k holds). */
+static int read_response(int fd, uint64_t *body, struct kept *k, char **why) {
         _cleanup_free_ char *buf = xmalloc(65536);
         size_t have = 0, head = 0;
         long long length = -1;
@@ -78,6 +100,8 @@ static int read_response(int fd, uint64_t *body, char **why) {
                         if (got == 0)
                                 break;
                         *body += (uint64_t)got;
+                        if (keep(k, buf, (size_t)got, why) < 0)
+                                return -EIO;
                         continue;
                 }
                 have += (size_t)got;
@@ -96,6 +120,8 @@ static int read_response(int fd, uint64_t *body, char **why) {
                 if (r < 0)
                         return r;
                 *body = have - head;
+                if (keep(k, buf + head, have - head, why) < 0)
+                        return -EIO;
                 if (got == 0)
                         break;
         }
@@ -106,8 +132,8 @@ static int read_response(int fd, uint64_t *body, char **why) {
 }
 
 /* fetch_one: GET url through the proxy on 127.0.0.1:port (this thread's
- * namespace); the body's length in *bytes; 0, or -errno with *why. */
-static int fetch_one(int port, const char *url, uint64_t *bytes, char **why) {
+ * namespace); the body's length in *bytes, the body in k when not NULL; 0, or -errno with *why. */
+static int fetch_one(int port, const char *url, uint64_t *bytes, struct kept *k, char **why) {
         *bytes = 0;
         _cleanup_close_ int fd = proxy_connect(port, why);
         if (fd < 0)
@@ -120,7 +146,7 @@ static int fetch_one(int port, const char *url, uint64_t *bytes, char **why) {
         int r = vc_send_all(fd, req, strlen(req));
         if (r < 0)
                 return vc_fail(why, r, "sending the request: %s", strerror(-r));
-        return read_response(fd, bytes, why);
+        return read_response(fd, bytes, k, why);
 }
 
 /* preload_worker: fetch URLs off the shared list until there are none (in the namespace). */
@@ -134,7 +160,7 @@ static int preload_worker(void *arg, char **err) {
                         return 0;
                 uint64_t bytes;
                 _cleanup_free_ char *why = NULL;
-                if (fetch_one(p->a->sc.proxy_port, p->urls[i], &bytes, &why) < 0) {
+                if (fetch_one(p->a->sc.proxy_port, p->urls[i], &bytes, NULL, &why) < 0) {
                         log_warning("%s: preloading %s: %s", p->a->what, p->urls[i], why);
                         continue;
                 }
@@ -153,13 +179,58 @@ static void *preload_thread(void *arg) {
         return NULL;
 }
 
+/* An apt line's index fetched in the namespace. */
+struct index_fetch {
+        const struct cache_args *a;
+        const char *url;
+        struct kept body;
+        uint64_t bytes;
+};
+
+static int index_worker(void *arg, char **err) {
+        struct index_fetch *f = arg;
+        return fetch_one(f->a->sc.proxy_port, f->url, &f->bytes, &f->body, err);
+}
+
+/* apt_urls: the .deb URLs of the list's apt lines onto *urls (each line's
+ * index fetched through the cache, so it is warm too); what cannot be
+ * fetched or found is a warning. */
+static void apt_urls(const struct cache_args *a, const struct vc_preload *pl, char ***urls) {
+        for (size_t i = 0; i < pl->napt; i++) {
+                const struct vc_apt_source *s = &pl->apt[i];
+                _cleanup_free_ char *url = xasprintf("%sPackages", s->base), *why = NULL;
+                struct index_fetch f = {.a = a, .url = url, .body.max = INDEX_MAX};
+                int r = vc_netns_run(a->netns, index_worker, &f, &why);
+                _cleanup_free_ char *text = f.body.buf;
+                if (r < 0) {
+                        log_warning("%s: preloading from %s: its index %s: %s", a->what, s->base, url, why);
+                        continue;
+                }
+                _cleanup_strv_ char **debs = NULL, **missing = NULL;
+                if (vc_apt_index_urls(s->base, text ? text : "", s->names, &debs, &missing, &why) < 0) {
+                        log_warning("%s: preloading from %s: its index %s: %s", a->what, s->base, url, why);
+                        continue;
+                }
+                _cleanup_free_ char *miss = strv_join(missing, " ");
+                vc_log(*missing ? LOG_WARNING : LOG_INFO, "%s: %s: %zu packages named, %zu .debs with what they need%s%s",
+                       a->what, s->base, strv_len(s->names), strv_len(debs),
+                       *missing ? "; not in its index: " : "", *missing ? miss : "");
+                for (char **d = debs; *d; d++)
+                        strv_push(urls, *d);
+        }
+}
+
 /* preload: every URL through the proxy port, PRELOAD_PARALLEL at a time; failures are warnings. */
-void vc_cache_preload(const struct cache_args *a, char **urls) {
-        struct preload p = {.a = a, .urls = urls, .n = strv_len(urls)};
+void vc_cache_preload(const struct cache_args *a, const struct vc_preload *pl) {
+        _cleanup_strv_ char **urls = xcalloc(1, sizeof(char *));
+        for (char **u = pl->urls; u && *u; u++)
+                strv_push(&urls, *u);
+        uint64_t t0 = now_ms();
+        apt_urls(a, pl, &urls);
+        struct preload p = {.a = a, .urls = (const char *const *)urls, .n = strv_len(urls)};
         pthread_mutex_init(&p.lock, NULL);
         pthread_t t[PRELOAD_PARALLEL];
         size_t nt = 0;
-        uint64_t t0 = now_ms();
         for (size_t i = 0; i < PRELOAD_PARALLEL && i < p.n; i++)
                 if (pthread_create(&t[nt], NULL, preload_thread, &p) == 0)
                         nt++;

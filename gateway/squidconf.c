@@ -349,44 +349,73 @@ static char *url_check(const char *url) {
         return NULL;
 }
 
-int vc_preload_parse(const char *file, const char *text, char ***urls, char **err) {
-        *urls = NULL;
-        _cleanup_strv_ char **out = xcalloc(1, sizeof(char *));
+/* apt_line: the source of an "apt BASE NAME…" line (words after "apt"); NULL with *why. */
+static struct vc_apt_source *apt_line(char **w, size_t n, char **why) {
+        if (n < 2) {
+                *why = xstrdup("'apt' needs a repository's URL and at least one package name or @FILE");
+                return NULL;
+        }
+        if ((*why = url_check(w[0])))
+                return NULL;
+        for (size_t i = 1; i < n; i++) {
+                if (w[i][0] == '@' ? w[i][1] != '/' : !vc_apt_name_ok(w[i])) {
+                        *why = xasprintf("'%.*s' is neither a Debian package name nor @FILE (an absolute path)",
+                                         QUOTE_MAX, w[i]);
+                        return NULL;
+                }
+        }
+        struct vc_apt_source *s = xcalloc(1, sizeof(*s));
+        size_t len = strlen(w[0]);
+        s->base = xasprintf("%s%s", w[0], len && w[0][len - 1] == '/' ? "" : "/");
+        s->names = xcalloc(n, sizeof(char *));
+        for (size_t i = 1; i < n; i++)
+                s->names[i - 1] = xstrdup(w[i]);
+        return s;
+}
+
+int vc_preload_parse(const char *file, const char *text, struct vc_preload *out, char **err) {
+        memset(out, 0, sizeof(*out));
+        _cleanup_(vc_preload_clear) struct vc_preload pl = {.urls = xcalloc(1, sizeof(char *))};
         size_t lineno = 0;
         for (const char *p = text; *p;) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                size_t len = strcspn(p, "\n");
                 lineno++;
-                _cleanup_free_ char *line = strndup(p, len);
-                if (!line)
-                        abort();
-                p += len + (nl ? 1 : 0);
-                char *s = line, *e = line + len;
-                while (*s == ' ' || *s == '\t')
-                        s++;
-                while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                        *--e = 0;
-                if (!*s || *s == '#')
+                _cleanup_free_ char *line = xasprintf("%.*s", (int)len, p);
+                p += len + (p[len] ? 1 : 0);
+                line[strcspn(line, "#")] = 0; /* a comment to the end of the line */
+                _cleanup_strv_ char **w = xcalloc(1, sizeof(char *));
+                char *save = NULL;
+                for (char *t = strtok_r(line, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save))
+                        strv_push(&w, t);
+                size_t n = strv_len(w);
+                if (n == 0)
                         continue;
-                /* one word, optionally followed by blanks and a comment */
-                char *end = s + strcspn(s, " \t");
-                if (*end) {
-                        char *rest = end;
-                        while (*rest == ' ' || *rest == '\t')
-                                rest++;
-                        if (*rest != '#') {
-                                *err = xasprintf("%s:%zu: more than one word (one URL per line)", file, lineno);
-                                return -EINVAL;
-                        }
-                        *end = 0;
+                _cleanup_free_ char *why = NULL;
+                if (strcmp(w[0], "apt") == 0) {
+                        struct vc_apt_source *s = apt_line(w + 1, n - 1, &why);
+                        if (!s)
+                                return vc_fail(err, -EINVAL, "%s:%zu: %s", file, lineno, why);
+                        pl.apt = xrealloc(pl.apt, (pl.napt + 1) * sizeof(*pl.apt));
+                        pl.apt[pl.napt++] = *s;
+                        free(s);
+                        continue;
                 }
-                _cleanup_free_ char *why = url_check(s);
-                if (why) {
-                        *err = xasprintf("%s:%zu: %s", file, lineno, why);
-                        return -EINVAL;
-                }
-                strv_push(&out, s);
+                if (n > 1)
+                        return vc_fail(err, -EINVAL, "%s:%zu: more than one word (one URL per line, or apt BASE NAME…)",
+                                       file, lineno);
+                if ((why = url_check(w[0])))
+                        return vc_fail(err, -EINVAL, "%s:%zu: %s", file, lineno, why);
+                strv_push(&pl.urls, w[0]);
         }
-        *urls = TAKE_PTR(out);
+        *out = pl;
+        memset(&pl, 0, sizeof(pl));
         return 0;
+}
+
+void vc_preload_clear(struct vc_preload *pl) {
+        strv_free(pl->urls);
+        for (size_t i = 0; i < pl->napt; i++)
+                vc_apt_source_clear(&pl->apt[i]);
+        free(pl->apt);
+        memset(pl, 0, sizeof(*pl));
 }

@@ -29,7 +29,10 @@
 #ifndef VC_SQUIDCONF_H
 #define VC_SQUIDCONF_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "aptindex.h"
 
 /* The packet mark of intercepted traffic ("vc" 0x7663, 1). */
 #define VC_SQUID_MARK 0x76630001u
@@ -72,10 +75,18 @@ int vc_squid_nft_render(const char *lan, const char *subnet, uint32_t mark, int 
 int vc_squid_nft_guard(int port, char **text, char **err);
 /* vc_squid_nft_delete: the ruleset that deletes our tables, present or not (static text). */
 const char *vc_squid_nft_delete(void);
-/* vc_preload_parse: the URLs of a preload list (text of file): one per line,
- * blank lines and '#' comments skipped, only http:// URLs; *urls a
- * NULL-terminated strv (malloc'd); 0, or -EINVAL with *err "FILE:LINE: why". */
-int vc_preload_parse(const char *file, const char *text, char ***urls, char **err);
+/* A preload list: URLs, and repositories with the packages to take from them. */
+struct vc_preload {
+        char **urls; /* strv */
+        struct vc_apt_source *apt;
+        size_t napt;
+};
+/* vc_preload_parse: a preload list (text of file): a line is one http:// URL,
+ * or "apt BASE NAME…" (aptindex.h); blank lines and '#' comments skipped.
+ * 0 with *out, or -EINVAL with *err "FILE:LINE: why" and *out empty. */
+int vc_preload_parse(const char *file, const char *text, struct vc_preload *out, char **err);
+/* vc_preload_clear: free what a preload list holds. */
+void vc_preload_clear(struct vc_preload *pl);
 /* vc_url_authority: the "HOST[:PORT]" of an http:// URL (malloc'd), or NULL when it has none. */
 char *vc_url_authority(const char *url);
 

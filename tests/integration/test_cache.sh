@@ -17,18 +17,22 @@
 #      works after it; do again is fine (the same squid)
 #  (b) undo leaves no squid process, no nft table, no cache dir, twice; the
 #      same fetch with no cache costs ≈ 4 × the set
-#  (c) a preload list (comments, a 404 among the URLs) warms the cache:
-#      "50 of 51 URLs preloaded (BYTES bytes)", then 4 guests move ~0 bytes
+#  (c) a preload list (comments, a 404 among the URLs, and an "apt" line:
+#      packages by name and from an image's package list, resolved through a
+#      flat Debian repository's index on the origin, with what they depend
+#      on there) warms the cache: "57 of 58 URLs preloaded (BYTES bytes)",
+#      then 4 guests fetching the set and the packages' .debs move ~0 bytes
 #  (d) a second job's squid (its own namespace, dir and WAN) does not get the
 #      first's cache: its first fetch crosses again, its second does not;
 #      its parent cache is down, so it goes direct
 #  (e) failures change nothing and leave nothing: a preload list with a bad
-#      line (FILE:LINE), a port another program holds, squid unable to bind
+#      line (FILE:LINE), a bad package name, a package list that is not there, a port another program holds, squid unable to bind
 #      (its own words); undo of a squid that ignores SIGTERM (SIGKILL), and
 #      of one whose namespace is already gone.
 # The cache dir lies under 0700 root directories, as a node's job dir does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sites.sh"
+. "$(dirname "$0")/apt.sh"
 vc_setup
 
 NODESTEP=$TOOLS/nodestep
@@ -230,27 +234,41 @@ say "(b) 4 guests × $SET bytes, no cache: $w bytes crossed the WAN, ratio $(rat
 within "$w" "$(awk -v s="$SET" 'BEGIN { print s * 3.95 }')" "$(awk -v s="$SET" 'BEGIN { print s * 4.25 }')" ||
         fail "without the cache $w bytes crossed, not ≈ 4 × $SET"
 
-# (c) preloading warms the cache
+# (c) preloading warms the cache: URLs, and packages by name through a flat
+# repository's index (tcpdump and iperf3 need the other five there)
+apt_repo "$WWW/repo" tcpdump iperf3 libpcap0.8 libiperf0 libsctp1 libdbus-1-3
+NDEBS=$(find "$WWW/repo" -name '*.deb' | wc -l)
+printf '# an image package list, as dpkg-query -W prints one
+tcpdump	4.99.3-1
+' >"$T/image.packages"
+LIST_C=$T/list-c
+{
+        cat "$PKG_LIST"
+        find "$WWW/repo" -name '*.deb' -printf '/repo/%f\n'
+} >"$LIST_C"
+SET_C=$((SET + APT_DEBS))
 PRE=$T/preload.txt
 {
         echo "# the packages the image installs"
         echo
         sed "s|^|$ORIGIN|" "$PKG_LIST"
         echo "   $ORIGIN/pkg/missing.deb   # not on the origin"
+        echo "apt $ORIGIN/repo iperf3 nosuch-pkg @$T/image.packages # by name"
 } >"$PRE"
 job_args "$A" "$JOB" "$GW" "$DIR" '["/config/"]' "$PRE"
 b0=$(wan_bytes "$ORG" wan0)
 step_do 0 "$A"
 w=$(crossed "$ORG" "$b0")
-expect_in "$NFILES of $((NFILES + 1)) URLs preloaded ($SET bytes)" "$ERR"
+expect_in "$ORIGIN/repo/: 3 packages named, $NDEBS .debs with what they need; not in its index: nosuch-pkg" "$ERR"
+expect_in "$((NFILES + NDEBS)) of $((NFILES + NDEBS + 1)) URLs preloaded ($SET_C bytes)" "$ERR"
 expect_in "preloading $ORIGIN/pkg/missing.deb: 'HTTP/1.1 404 Not Found'" "$ERR"
 say "(c) preload: $(echo "$ERR" | grep -o '[0-9]* of [0-9]* URLs preloaded.*'); $w bytes crossed"
-within "$w" "$SET" "$(awk -v s="$SET" 'BEGIN { print s * 1.05 }')" || fail "preloading moved $w bytes"
+within "$w" "$SET_C" "$(awk -v s="$SET_C" 'BEGIN { print s * 1.05 }')" || fail "preloading moved $w bytes"
 b0=$(wan_bytes "$ORG" wan0)
-fetch_at_once "$SET" "$PKG_LIST" "${GUESTS[@]}"
+fetch_at_once "$SET_C" "$LIST_C" "${GUESTS[@]}"
 w=$(crossed "$ORG" "$b0")
-say "(c) 4 guests after preloading: $w bytes crossed the WAN, ratio $(ratio "$w" "$SET")"
-[ "$w" -lt $((SET / 100)) ] || fail "after preloading $w bytes crossed"
+say "(c) 4 guests after preloading: $w bytes crossed the WAN, ratio $(ratio "$w" "$SET_C")"
+[ "$w" -lt $((SET_C / 100)) ] || fail "after preloading $w bytes crossed"
 
 # (d) a second job: its own namespace, WAN and origin, one guest; job A still runs, warm
 gateway "$GW2"
@@ -292,6 +310,18 @@ expect_in "$BAD:4: 'ftp://10.0.0.200/pkg/p002.deb' is not an http:// URL" "$ERR"
 expect_in "(untouched)" "$ERR"
 gone "$DIR2" "$GW2"
 say "(e) bad preload list: ${ERR#nodestep: }"
+printf 'apt %s/repo tcpdump
+apt %s/repo iperf3 Bad_Name
+' "$ORIGIN" "$ORIGIN" >"$BAD"
+step_do 1 "$B"
+expect_in "$BAD:2: 'Bad_Name' is neither a Debian package name nor @FILE (an absolute path)" "$ERR"
+gone "$DIR2" "$GW2"
+printf 'apt %s/repo @%s/no-such.packages
+' "$ORIGIN" "$T" >"$BAD"
+step_do 1 "$B"
+expect_in "package list $T/no-such.packages: No such file or directory" "$ERR"
+expect_in "(untouched)" "$ERR"
+gone "$DIR2" "$GW2"
 
 job_args "$B" "$JOB2" "$GW2" "$DIR2"
 mkdir -p "$T/empty"

@@ -228,39 +228,56 @@ static void test_nft(void **state) {
 }
 
 static void test_preload_parse(void **state) {
-        char **urls = NULL, *err = NULL;
+        struct vc_preload pl;
+        char *err = NULL;
         const char *text = "# packages of the demo image\n"
                            "\n"
                            "http://deb.example/pool/a.deb\n"
                            "   http://10.0.0.200:8080/b.deb   # with a comment\r\n"
                            "\t\n"
+                           "apt http://10.0.0.250/repo tcpdump iperf3 @/etc/vcluster/image.packages # a flat repository\n"
                            "HTTP://Mirror.Example/c.deb?x=1\n"
+                           "apt\thttp://10.0.0.250:8080/  libc6\n"
                            "http://10.0.0.200/last";
-        assert_int_equal(vc_preload_parse("/etc/list.txt", text, &urls, &err), 0);
+        assert_int_equal(vc_preload_parse("/etc/list.txt", text, &pl, &err), 0);
         assert_null(err);
-        assert_int_equal(strv_len(urls), 4);
-        assert_string_equal(urls[0], "http://deb.example/pool/a.deb");
-        assert_string_equal(urls[1], "http://10.0.0.200:8080/b.deb");
-        assert_string_equal(urls[2], "HTTP://Mirror.Example/c.deb?x=1");
-        assert_string_equal(urls[3], "http://10.0.0.200/last");
-        strv_free(urls);
-        assert_int_equal(vc_preload_parse("/etc/empty.txt", "# nothing\n\n", &urls, &err), 0);
-        assert_int_equal(strv_len(urls), 0);
-        strv_free(urls);
+        assert_int_equal(strv_len(pl.urls), 4);
+        assert_string_equal(pl.urls[0], "http://deb.example/pool/a.deb");
+        assert_string_equal(pl.urls[1], "http://10.0.0.200:8080/b.deb");
+        assert_string_equal(pl.urls[2], "HTTP://Mirror.Example/c.deb?x=1");
+        assert_string_equal(pl.urls[3], "http://10.0.0.200/last");
+        assert_int_equal(pl.napt, 2);
+        assert_string_equal(pl.apt[0].base, "http://10.0.0.250/repo/");
+        assert_int_equal(strv_len(pl.apt[0].names), 3);
+        assert_string_equal(pl.apt[0].names[0], "tcpdump");
+        assert_string_equal(pl.apt[0].names[2], "@/etc/vcluster/image.packages");
+        assert_string_equal(pl.apt[1].base, "http://10.0.0.250:8080/");
+        assert_int_equal(strv_len(pl.apt[1].names), 1);
+        vc_preload_clear(&pl);
+        assert_int_equal(vc_preload_parse("/etc/empty.txt", "# nothing\n\n", &pl, &err), 0);
+        assert_int_equal(strv_len(pl.urls), 0);
+        assert_int_equal(pl.napt, 0);
+        vc_preload_clear(&pl);
 
         struct {
                 const char *text, *needle;
         } bad[] = {
                 {"http://a/x\nhttps://b/y\n", "/l:2: 'https://b/y': https:// cannot be preloaded"},
                 {"# c\n\nftp://b/y\n", "/l:3: 'ftp://b/y' is not an http:// URL"},
-                {"http://a/x http://b/y\n", "/l:1: more than one word (one URL per line)"},
+                {"http://a/x http://b/y\n", "/l:1: more than one word (one URL per line, or apt BASE NAME…)"},
                 {"http:///path\n", "/l:1: URL 'http:///path' names no host"},
                 {"http://a/\x01x\n", "/l:1: URL 'http://a/\x01x' contains a control character"},
                 {"\n\n\n\nwww.example/x.deb\n", "/l:5: 'www.example/x.deb' is not an http:// URL"},
+                {"apt http://a/\n", "/l:1: 'apt' needs a repository's URL and at least one package name or @FILE"},
+                {"apt https://a/ x1\n", "/l:1: 'https://a/': https:// cannot be preloaded"},
+                {"http://a/x\napt http://a/ Tcpdump\n",
+                 "/l:2: 'Tcpdump' is neither a Debian package name nor @FILE (an absolute path)"},
+                {"apt http://a/ tcpdump @rel/list\n", "/l:1: '@rel/list' is neither a Debian package name nor @FILE"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-                assert_int_equal(vc_preload_parse("/l", bad[i].text, &urls, &err), -EINVAL);
-                assert_null(urls);
+                assert_int_equal(vc_preload_parse("/l", bad[i].text, &pl, &err), -EINVAL);
+                assert_null(pl.urls);
+                assert_int_equal(pl.napt, 0);
                 if (!strstr(err, bad[i].needle))
                         fail_msg("expected '%s' in '%s'", bad[i].needle, err);
                 free(err);
