@@ -230,7 +230,7 @@ FUZZ_TIME  ?= 60
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS    := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
-FUZZ_LIBSRC := $(LIB_SRC) $(SW_SRC) $(STOR_SRC)
+FUZZ_LIBSRC := $(LIB_SRC) $(SW_SRC) $(STOR_SRC) gateway/aptindex.c
 fobj = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(1))
 $(FUZZ_BUILD)/obj/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
