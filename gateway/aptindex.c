@@ -36,11 +36,10 @@ int vc_apt_names_parse(const char *file, const char *text, char ***names, char *
         *names = NULL;
         _cleanup_strv_ char **out = xcalloc(1, sizeof(char *));
         size_t lineno = 0;
-        for (const char *p = text; *p;) {
-                size_t len = strcspn(p, "\n");
+        const char *p = text;
+        for (char *next; (next = line_next(&p));) {
+                _cleanup_free_ char *line = next;
                 lineno++;
-                _cleanup_free_ char *line = xasprintf("%.*s", (int)len, p);
-                p += len + (p[len] ? 1 : 0);
                 char *s = line + strspn(line, " \t");
                 if (!*s || *s == '#' || *s == '\r')
                         continue;

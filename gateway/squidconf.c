@@ -377,11 +377,10 @@ int vc_preload_parse(const char *file, const char *text, struct vc_preload *out,
         memset(out, 0, sizeof(*out));
         _cleanup_(vc_preload_clear) struct vc_preload pl = {.urls = xcalloc(1, sizeof(char *))};
         size_t lineno = 0;
-        for (const char *p = text; *p;) {
-                size_t len = strcspn(p, "\n");
+        const char *p = text;
+        for (char *next; (next = line_next(&p));) {
+                _cleanup_free_ char *line = next;
                 lineno++;
-                _cleanup_free_ char *line = xasprintf("%.*s", (int)len, p);
-                p += len + (p[len] ? 1 : 0);
                 line[strcspn(line, "#")] = 0; /* a comment to the end of the line */
                 _cleanup_strv_ char **w = xcalloc(1, sizeof(char *));
                 char *save = NULL;

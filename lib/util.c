@@ -41,6 +41,15 @@ char *xvasprintf(const char *fmt, va_list ap) {
         return s;
 }
 
+char *line_next(const char **p) {
+        if (!**p)
+                return NULL;
+        size_t len = strcspn(*p, "\n");
+        char *line = xasprintf("%.*s", (int)len, *p);
+        *p += len + ((*p)[len] ? 1 : 0);
+        return line;
+}
+
 char *xasprintf(const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);

@@ -53,6 +53,9 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* line_next: the line at *p (malloc'd, without its '\n') and *p moved past
+ * it; NULL when *p is at the end of the text. */
+char *line_next(const char **p);
 /* xasprintf: malloc'd formatted string; aborts on failure. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* xvasprintf: the same with a va_list. */

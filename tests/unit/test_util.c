@@ -239,8 +239,27 @@ static void test_now_ms(void **state) {
         assert_true(b < a + 5000);
 }
 
+static void test_line_next(void **state) {
+        const char *p = "one\n\nthree\r\nlast";
+        const char *want[] = {"one", "", "three\r", "last"};
+        for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+                char *l = line_next(&p);
+                assert_non_null(l);
+                assert_string_equal(l, want[i]);
+                free(l);
+        }
+        assert_null(line_next(&p));
+        const char *empty = "", *nl = "\n";
+        assert_null(line_next(&empty));
+        char *l = line_next(&nl);
+        assert_string_equal(l, "");
+        free(l);
+        assert_null(line_next(&nl));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_line_next),
                 cmocka_unit_test(test_parse_uint),
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_parse_duration),
