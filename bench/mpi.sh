@@ -134,9 +134,6 @@ for base in "host_shm:shared memory" "host_tcp:TCP loopback"; do
                 'BEGIN { printf "  guests / host (%s): latency %.1fx, bandwidth %.3fx\n", n, gl / hl, gb / hb }'
 done
 
-scancel "$J"
-wait_job_gone "$J"
-wait_released "$J"
-wait_domains_gone
+end_guest_jobs "$J"
 guest_leak_check
 pass

@@ -78,6 +78,19 @@ wait_domains_gone() {
         return 0
 }
 
+# end_guest_jobs JOB…: cancel the jobs, and return once Slurm has none of
+# them, vlanallocd has released each, and libvirt lists no domain (or 20 s
+# have passed: the caller checks what is left).
+end_guest_jobs() {
+        local j
+        scancel "$@"
+        for j; do
+                wait_job_gone "$j"
+                wait_released "$j"
+        done
+        wait_domains_gone
+}
+
 # guest_leak_check: no domain, no guest port, right now (a test calls it
 # after each job; pass's leak hooks look again). A listing that fails (libvirtd
 # or ovsdb down, the bridge gone) fails the check: it never reads as "none".

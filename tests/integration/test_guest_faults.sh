@@ -88,9 +88,6 @@ J=$(sbatch --parsable -N1 -w a002 --vcluster=image=tiny,mem=128M -o /dev/null --
 "$BIN/vcluster" wait "$J" --timeout 240 >/dev/null || fail "job $J never ready: $(tail -5 "$HOOK_LOG")"
 restart_libvirtd
 [ "$(domains)" = "vcluster-$J-vc-1-1" ] || fail "after the restart libvirtd lists: $(domains)"
-scancel "$J"
-wait_job_gone "$J"
-wait_released "$J"
-wait_domains_gone
+end_guest_jobs "$J"
 guest_leak_check
 pass

@@ -153,9 +153,7 @@ wait "$cap" 2>/dev/null || true
 LC_ALL=C grep -aq "$(printf '\xc0\xff\xee\xc0\xff\xee')" "$T/vxlan.pcap" || fail "no cleartext ping pattern in the VXLAN capture"
 
 say "the jobs end: their namespaces, tunnels and ports go"
-scancel "$J1" "$J2"
-for j in "$J1" "$J2"; do wait_job_gone "$j"; wait_released "$j"; done
-wait_domains_gone
+end_guest_jobs "$J1" "$J2"
 guest_leak_check_ports() { vsctl list-ports br-a; vsctl list-ports br-b; }
 gone "$J1"
 gone "$J2"
