@@ -43,8 +43,8 @@ dpkg-query -W -f '\${Package}\n' | sort >/var/tmp/vc-apt.before
 echo 'deb [trusted=yes] $url ./' >/etc/apt/vc-apt.list
 o='-o Dir::Etc::SourceList=/etc/apt/vc-apt.list -o Dir::Etc::SourceParts=/nonexistent -o Acquire::Languages=none -o APT::Install-Recommends=false'
 export DEBIAN_FRONTEND=noninteractive
-apt-get \$o -q update >/var/tmp/vc-apt.log 2>&1 || { tail -5 /var/tmp/vc-apt.log; exit 1; }
-apt-get \$o -q -y install $* >>/var/tmp/vc-apt.log 2>&1 || { tail -5 /var/tmp/vc-apt.log; exit 1; }
+apt-get \$o -q update >/var/tmp/vc-apt.log 2>&1 || { cat /var/tmp/vc-apt.log; exit 1; }
+apt-get \$o -q -y install $* >>/var/tmp/vc-apt.log 2>&1 || { grep -v '^Reading\|^Building' /var/tmp/vc-apt.log; ls -l /var/lib/apt/lists; exit 1; }
 EOS
 }
 
