@@ -65,15 +65,22 @@ static int parse_head(char *buf, long long *length, char **why) {
 /* A body kept in memory (NUL-terminated), up to max bytes. */
 struct kept {
         char *buf;
-        size_t len, max;
+        size_t len, cap, max;
 };
 
+/* keep: data appended to k (nothing when k is NULL); the buffer doubles, so
+ * a 45 MiB index costs a few copies, not one per 64 KiB read. */
 static int keep(struct kept *k, const char *data, size_t n, char **why) {
         if (!k)
                 return 0;
         if (k->len + n > k->max)
                 return vc_fail(why, -EFBIG, "larger than %zu bytes", k->max);
-        k->buf = xrealloc(k->buf, k->len + n + 1);
+        if (k->len + n + 1 > k->cap) {
+                k->cap = k->cap ? k->cap : 65536;
+                while (k->cap < k->len + n + 1)
+                        k->cap *= 2;
+                k->buf = xrealloc(k->buf, k->cap);
+        }
         memcpy(k->buf + k->len, data, n);
         k->len += n;
         k->buf[k->len] = 0;
