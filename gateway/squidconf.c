@@ -349,28 +349,24 @@ static char *url_check(const char *url) {
         return NULL;
 }
 
-/* apt_line: the source of an "apt BASE NAME…" line (words after "apt"); NULL with *why. */
-static struct vc_apt_source *apt_line(char **w, size_t n, char **why) {
-        if (n < 2) {
-                *why = xstrdup("'apt' needs a repository's URL and at least one package name or @FILE");
-                return NULL;
-        }
+/* apt_line: *out from the words of an "apt BASE NAME…" line after "apt";
+ * 0, or -EINVAL with *why. */
+static int apt_line(char **w, size_t n, struct vc_apt_source *out, char **why) {
+        if (n < 2)
+                return vc_fail(why, -EINVAL, "'apt' needs a repository's URL and at least one package name or @FILE");
         if ((*why = url_check(w[0])))
-                return NULL;
-        for (size_t i = 1; i < n; i++) {
-                if (w[i][0] == '@' ? w[i][1] != '/' : !vc_apt_name_ok(w[i])) {
-                        *why = xasprintf("'%.*s' is neither a Debian package name nor @FILE (an absolute path)",
-                                         QUOTE_MAX, w[i]);
-                        return NULL;
-                }
-        }
-        struct vc_apt_source *s = xcalloc(1, sizeof(*s));
-        size_t len = strlen(w[0]);
-        s->base = xasprintf("%s%s", w[0], len && w[0][len - 1] == '/' ? "" : "/");
-        s->names = xcalloc(n, sizeof(char *));
+                return -EINVAL;
         for (size_t i = 1; i < n; i++)
-                s->names[i - 1] = xstrdup(w[i]);
-        return s;
+                if (w[i][0] == '@' ? w[i][1] != '/' : !vc_apt_name_ok(w[i]))
+                        return vc_fail(why, -EINVAL,
+                                       "'%.*s' is neither a Debian package name nor @FILE (an absolute path)", QUOTE_MAX,
+                                       w[i]);
+        size_t len = strlen(w[0]);
+        out->base = xasprintf("%s%s", w[0], len && w[0][len - 1] == '/' ? "" : "/");
+        out->names = xcalloc(n, sizeof(char *));
+        for (size_t i = 1; i < n; i++)
+                out->names[i - 1] = xstrdup(w[i]);
+        return 0;
 }
 
 int vc_preload_parse(const char *file, const char *text, struct vc_preload *out, char **err) {
@@ -391,12 +387,11 @@ int vc_preload_parse(const char *file, const char *text, struct vc_preload *out,
                         continue;
                 _cleanup_free_ char *why = NULL;
                 if (strcmp(w[0], "apt") == 0) {
-                        struct vc_apt_source *s = apt_line(w + 1, n - 1, &why);
-                        if (!s)
+                        struct vc_apt_source src = {0};
+                        if (apt_line(w + 1, n - 1, &src, &why) < 0)
                                 return vc_fail(err, -EINVAL, "%s:%zu: %s", file, lineno, why);
                         pl.apt = xrealloc(pl.apt, (pl.napt + 1) * sizeof(*pl.apt));
-                        pl.apt[pl.napt++] = *s;
-                        free(s);
+                        pl.apt[pl.napt++] = src;
                         continue;
                 }
                 if (n > 1)
