@@ -65,7 +65,7 @@ bsh() { PROBE=probeb gssh "$@"; }
 # run N URL: site b's first N guests (10.0.0.2…) install at once from URL;
 # prints "WAN-BYTES MS", then takes the installs back
 run() {
-        local n=$1 url=$2 i before t1 pids=() bytes ms
+        local n=$1 url=$2 i p before t1 pids=() bytes ms
         before=$(wan_bytes "$WA" wan)
         t1=$(date +%s%N)
         for i in $(seq 2 $((n + 1))); do

@@ -254,6 +254,7 @@ PRE=$T/preload.txt
         sed "s|^|$ORIGIN|" "$PKG_LIST"
         echo "   $ORIGIN/pkg/missing.deb   # not on the origin"
         echo "apt $ORIGIN/repo iperf3 nosuch-pkg @$T/image.packages # by name"
+        echo "apt $ORIGIN/norepo tcpdump # no index there: a warning, the rest still preloaded"
 } >"$PRE"
 job_args "$A" "$JOB" "$GW" "$DIR" '["/config/"]' "$PRE"
 b0=$(wan_bytes "$ORG" wan0)
@@ -262,6 +263,7 @@ w=$(crossed "$ORG" "$b0")
 expect_in "$ORIGIN/repo/: 3 packages named, $NDEBS .debs with what they need; not in its index: nosuch-pkg" "$ERR"
 expect_in "$((NFILES + NDEBS)) of $((NFILES + NDEBS + 1)) URLs preloaded ($SET_C bytes)" "$ERR"
 expect_in "preloading $ORIGIN/pkg/missing.deb: 'HTTP/1.1 404 Not Found'" "$ERR"
+expect_in "preloading from $ORIGIN/norepo/: its index $ORIGIN/norepo/Packages: 'HTTP/1.1 404 Not Found'" "$ERR"
 say "(c) preload: $(echo "$ERR" | grep -o '[0-9]* of [0-9]* URLs preloaded.*'); $w bytes crossed"
 within "$w" "$SET_C" "$(awk -v s="$SET_C" 'BEGIN { print s * 1.05 }')" || fail "preloading moved $w bytes"
 b0=$(wan_bytes "$ORG" wan0)
