@@ -201,7 +201,10 @@ member oa br-a "$(vlan_at "$J5" a)" 10.0.0.121
 member ob br-b "$(vlan_at "$J5" b)" 10.0.0.122
 member pa br-a "$(vlan_at "$J6" a)" 10.0.0.123
 member pb br-b "$(vlan_at "$J6" b)" 10.0.0.124
-for _ in $(seq 20); do host_ping oa 10.0.0.122 && break; sleep 0.5; done
+# Each job's tunnel connects on its own time (a TLS handshake after both
+# gateways have started): the first job's being up says nothing of the
+# second's (a sanitized run once found it not yet up).
+for _ in $(seq 20); do host_ping oa 10.0.0.122 && host_ping pa 10.0.0.124 && break; sleep 0.5; done
 host_ping oa 10.0.0.122 || fail "openvpn: site a cannot reach site b"
 host_ping pa 10.0.0.124 || fail "openvpn: the second job's sites do not meet"
 if host_ping oa 10.0.0.124 || host_ping pb 10.0.0.121; then fail "openvpn: one job reached the other"; fi
