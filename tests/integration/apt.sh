@@ -3,6 +3,8 @@
 # lib.sh: Debian guests installing the same packages with apt-get from a
 # flat repository served over HTTP from the other site.
 #
+#   APT_WORKLOAD               the packages the workload installs
+#   APT_WORKLOAD_DEPS          what they need that the Debian image lacks
 #   apt_repo DIR PKG…          a flat Debian repository in DIR (Packages,
 #                              Packages.gz and the .debs) of each PKG's
 #                              newest .deb in this machine's apt archive,
@@ -14,6 +16,9 @@
 #   apt_reset_cmd              the shell that purges what the last install
 #                              added and empties apt's lists and archive, so
 #                              the next install fetches everything again
+APT_WORKLOAD="tcpdump iperf3 ethtool"
+APT_WORKLOAD_DEPS="libpcap0.8 libiperf0 libsctp1 libmnl0 libdbus-1-3"
+
 apt_repo() {
         local dir=$1 p f arch
         shift

@@ -39,8 +39,8 @@ SWITCH_B="SwitchName=swb Site=b Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-
 start_guest_cluster a005 b005 b006
 # the packages the guests install, from this machine's own apt archive, with
 # what they need that the image may lack
-APT_PKGS="tcpdump iperf3 ethtool"
-apt_repo "$T/repo" $APT_PKGS libpcap0.8 libiperf0 libsctp1 libmnl0 libdbus-1-3
+APT_PKGS=$APT_WORKLOAD
+apt_repo "$T/repo" $APT_PKGS $APT_WORKLOAD_DEPS
 
 say "a stitched job, Debian guests at both sites (one at a, two at b), each booting from its own disk (BIOS, GRUB)"
 t0=$(date +%s)
