@@ -30,6 +30,10 @@ export VC_BUILD
 . "$ROOT/tests/integration/apt.sh"
 TEST_NAME=bench-apt
 NS=${VC_APT_NS:-1 4}
+# Checked before anything is set up: a bad N is known in a second, not after
+# the guests' minutes of booting.
+for n in $NS; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail "VC_APT_NS: '$n' is not a number of guests (1, 2, …)"; done
+[ -n "${NS// /}" ] || fail "VC_APT_NS: empty"
 NMAX=$(tr ' ' '\n' <<<"$NS" | sort -n | tail -1)
 vc_setup
 IMG=$("$ROOT/scripts/debian-image") || fail "make image failed"
@@ -41,8 +45,8 @@ VLANS_A=100-119 VLANS_B=110-129 L2EXT_A=vxlan L2EXT_B=vxlan
 SWITCH_A="SwitchName=swa Site=a Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-a NodePortMode=access"
 SWITCH_B="SwitchName=swb Site=b Driver=ovs Db=unix:$T/ovs/run/db.sock Bridge=br-b NodePortMode=access"
 SLURM_CONF_EXTRA="FirstJobId=$((2000000 + $$))" start_guest_cluster $GUEST_SITE_A $GUEST_SITE_B
-APT_PKGS=${VC_APT_PKGS:-tcpdump iperf3 ethtool}
-apt_repo "$T/repo" $APT_PKGS libpcap0.8 libiperf0 libsctp1 libmnl0 libdbus-1-3
+APT_PKGS=${VC_APT_PKGS:-$APT_WORKLOAD}
+apt_repo "$T/repo" $APT_PKGS $APT_WORKLOAD_DEPS
 mkdir "$T/www"
 
 nodes=$(echo $GUEST_SITE_A $GUEST_SITE_B | tr ' ' ,)
@@ -91,7 +95,6 @@ echo "   at N guests of site b at once, from site a across the WAN (200 Mbit/s, 
 printf '%4s  %9s %8s  %9s %8s  %8s %7s\n' N "off KiB" "off ms" "on KiB" "on ms" "wan/set" "off/on"
 set1=""
 for n in $NS; do
-        [ "$n" -ge 1 ] && [ "$n" -le "$NMAX" ] || fail "VC_APT_NS: $n"
         cp -al "$T/repo" "$T/www/r$n"
         run "$n" "http://10.0.0.100:8080/r$n" >"$T/run"
         read -r ob oms <"$T/run"
@@ -101,8 +104,8 @@ for n in $NS; do
         printf '%4d  %9s %8d  %9s %8d  %7.3fx %6.2fx\n' "$n" "$(kib "$ob")" "$oms" "$(kib "$cb")" "$cms" \
                 "$(awk -v a="$cb" -v b="$set1" 'BEGIN { print a / b }')" "$(awk -v a="$oms" -v b="$cms" 'BEGIN { print a / b }')"
 done
-hits=$(grep -c "_HIT/" "$T/state/nodes/b001/$J/cache/log/access.log" || true)
-echo "   (the cache's log: $hits hits of $(wc -l <"$T/state/nodes/b001/$J/cache/log/access.log") requests)"
+alog=$T/state/nodes/b001/$J/cache/log/access.log
+echo "   (the cache's log: $(grep -c "_HIT/" "$alog" || true) hits of $(wc -l <"$alog") requests)"
 
 origin_stop_all
 vsctl del-port "pr$$"
